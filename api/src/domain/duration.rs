@@ -1,0 +1,120 @@
+//! Grant window arithmetic.
+//!
+//! Why here: the expiry engine, the API ("expires in ...") and the reports must agree to the
+//! second on when access ends, so the math lives in one place and takes `now` as a parameter.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// The `[valid_from, valid_to)` of a grant decided at `decided_at` for `duration_minutes`.
+///
+/// The duration has been validated (1..=the role's maximum) before this is called. To keep a
+/// bug elsewhere from producing an inverted window or a panic, a negative duration yields an
+/// empty window (`valid_to == valid_from`) and an absurdly large one saturates at the latest
+/// representable instant.
+pub fn grant_window(
+    decided_at: DateTime<Utc>,
+    duration_minutes: i64,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let valid_to = TimeDelta::try_minutes(duration_minutes.max(0))
+        .and_then(|d| decided_at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    (decided_at, valid_to)
+}
+
+/// Whether a grant ending at `valid_to` must be expired at `now` (the end is exclusive).
+pub fn is_due(valid_to: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= valid_to
+}
+
+/// Whole seconds of access left, never negative.
+///
+/// Rounded *up*, so a grant that is not yet due never reports 0 seconds left: `0` means
+/// exactly "due" (see [`is_due`]).
+pub fn remaining_seconds(valid_to: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    let left = valid_to - now;
+    if left <= TimeDelta::zero() {
+        return 0;
+    }
+    let whole = left.num_seconds();
+    if left > TimeDelta::seconds(whole) {
+        whole + 1
+    } else {
+        whole
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn grant_window_table() {
+        let cases = [
+            (1, TimeDelta::minutes(1)),
+            (60, TimeDelta::hours(1)),
+            (525_600, TimeDelta::days(365)),
+            (0, TimeDelta::zero()),
+            (-5, TimeDelta::zero()),
+        ];
+        for (minutes, len) in cases {
+            let (from, to) = grant_window(t0(), minutes);
+            assert_eq!(from, t0());
+            assert_eq!(to - from, len, "{minutes} minutes");
+        }
+        assert_eq!(grant_window(t0(), i64::MAX).1, DateTime::<Utc>::MAX_UTC);
+    }
+
+    #[test]
+    fn is_due_and_remaining_table() {
+        let end = t0() + TimeDelta::minutes(10);
+        // (now offset from end, due, remaining seconds)
+        let cases = [
+            (TimeDelta::minutes(-10), false, 600),
+            (TimeDelta::seconds(-1), false, 1),
+            (TimeDelta::milliseconds(-1), false, 1), // rounds up, never 0 before due
+            (TimeDelta::milliseconds(-1500), false, 2),
+            (TimeDelta::zero(), true, 0), // end is exclusive
+            (TimeDelta::milliseconds(1), true, 0),
+            (TimeDelta::days(3), true, 0),
+        ];
+        for (offset, due, remaining) in cases {
+            let now = end + offset;
+            assert_eq!(is_due(end, now), due, "{offset}");
+            assert_eq!(remaining_seconds(end, now), remaining, "{offset}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn window_length_equals_duration(minutes in 1i64..=525_600, offset in 0i64..1_000_000_000) {
+            let at = t0() + TimeDelta::seconds(offset);
+            let (from, to) = grant_window(at, minutes);
+            prop_assert_eq!(from, at);
+            prop_assert_eq!(to - from, TimeDelta::minutes(minutes));
+        }
+
+        #[test]
+        fn due_iff_remaining_is_zero(end_ms in 0i64..10_000_000, now_ms in 0i64..10_000_000) {
+            let end = t0() + TimeDelta::milliseconds(end_ms);
+            let now = t0() + TimeDelta::milliseconds(now_ms);
+            let left = remaining_seconds(end, now);
+            prop_assert!(left >= 0);
+            prop_assert_eq!(is_due(end, now), left == 0);
+        }
+
+        #[test]
+        fn a_fresh_grant_is_not_due_until_its_end(
+            minutes in 1i64..=525_600, into in 0i64..=525_600 * 60
+        ) {
+            let (from, to) = grant_window(t0(), minutes);
+            let now = from + TimeDelta::seconds(into);
+            prop_assert_eq!(is_due(to, now), into >= minutes * 60);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `/grants`: issued access, with its per-db-role provisioning state; admin revoke.
+
+use actix_web::{get, post, web, HttpResponse};
+use jitea_shared::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Admin, AuthUser};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::grants::GrantFilter;
+use crate::store::{grants as grant_store, Db};
+use crate::workflow::grants as flow;
+
+use super::errors::CommonErrors;
+use super::support::{ok, page};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub status: Option<GrantStatus>,
+    pub role_id: Option<i64>,
+    /// Only auditors and admins may list other users' grants.
+    pub user_id: Option<i64>,
+}
+
+/// List grants, newest first: your own, or anyone's for auditors and admins.
+#[utoipa::path(tag = "grants", params(GrantListQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
+#[get("/grants")]
+pub async fn list_grants(st: web::Data<AppState>, me: AuthUser, q: web::Query<GrantListQuery>) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    let sees_all = me.0.is_admin || me.0.is_auditor;
+    let user_id = match q.user_id {
+        Some(u) if u != me.0.id && !sees_all => return Err(ApiError::forbidden("forbidden", "you can only list your own grants")),
+        Some(u) => Some(u),
+        None if sees_all => None,
+        None => Some(me.0.id),
+    };
+    let f = GrantFilter {
+        user_id,
+        role_id: q.role_id,
+        status: q.status,
+    };
+    let mut c = st.store.conn().await?;
+    Ok(ok(&grant_store::list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?))
+}
+
+/// Get a grant (yours, or any for auditors and admins).
+#[utoipa::path(tag = "grants", params(("id" = i64, Path)), responses((status = 200, body = Grant), CommonErrors), security(("bearer" = [])))]
+#[get("/grants/{id}")]
+pub async fn get_grant(st: web::Data<AppState>, me: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let g = flow::get(&st, id.into_inner()).await?;
+    if g.user_id != me.0.id && !me.0.is_admin && !me.0.is_auditor {
+        return Err(ApiError::not_found("grant"));
+    }
+    Ok(ok(&g))
+}
+
+/// Revoke a live grant now, with a reason (admins): memberships are dropped and sessions
+/// ended before the grant is marked revoked.
+#[utoipa::path(tag = "grants", params(("id" = i64, Path)), request_body = RevokeBody, responses((status = 200, body = Grant), CommonErrors), security(("bearer" = [])))]
+#[post("/grants/{id}/revoke")]
+pub async fn revoke_grant(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<RevokeBody>) -> ApiResult<HttpResponse> {
+    Ok(ok(&flow::revoke(&st, &admin.0, id.into_inner(), &body.reason).await?))
+}

@@ -1,0 +1,69 @@
+//! `/me`: the caller's own account, what they can request, and their grants.
+
+use actix_web::{get, web, HttpResponse};
+use jitea_shared::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{AuthUser, Requester};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::grants::GrantFilter;
+use crate::store::{catalog, grants, Db};
+use crate::workflow::access;
+
+use super::errors::CommonErrors;
+use super::support::{ok, page};
+
+/// The signed-in user.
+#[utoipa::path(tag = "me", responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
+#[get("/me")]
+pub async fn get_me(me: AuthUser) -> HttpResponse {
+    ok(&me.0)
+}
+
+/// Roles the caller may request now, with whether a request would be auto-approved and why.
+#[utoipa::path(tag = "me", responses((status = 200, body = Vec<RequestableRole>), CommonErrors), security(("bearer" = [])))]
+#[get("/me/requestable-roles")]
+pub async fn requestable_roles(st: web::Data<AppState>, me: Requester) -> ApiResult<HttpResponse> {
+    let now = st.now();
+    let mut c = st.store.conn().await?;
+    let mut db = Db::new(&mut c, st.store.dialect());
+    let subj = access::subject(&mut db, &me.0).await?;
+    let mut out = Vec::new();
+    for role in catalog::all_enabled_roles(&mut db).await? {
+        let check = access::check_with_subject(&mut db, &subj, &me.0, &role, now).await?;
+        if check.eligibility.eligible {
+            let db_roles = catalog::role_db_roles(&mut db, role.id).await?;
+            out.push(RequestableRole {
+                role,
+                db_roles,
+                would_auto_approve: check.auto_approval.is_some(),
+                auto_approval_reason: check.auto_approval,
+            });
+        }
+    }
+    Ok(ok(&out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyGrantsQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub status: Option<GrantStatus>,
+}
+
+/// The caller's grants, newest first (filter `status=active` for the dashboard).
+#[utoipa::path(tag = "me", params(MyGrantsQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
+#[get("/me/grants")]
+pub async fn my_grants(st: web::Data<AppState>, me: AuthUser, q: web::Query<MyGrantsQuery>) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    let f = GrantFilter {
+        user_id: Some(me.0.id),
+        role_id: None,
+        status: q.status,
+    };
+    let mut c = st.store.conn().await?;
+    Ok(ok(&grants::list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?))
+}

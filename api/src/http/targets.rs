@@ -1,0 +1,97 @@
+//! `/targets`: systems JITEA provisions on. Connection secrets are never stored: a target
+//! names the environment variable that holds its URL.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use jitea_shared::*;
+use serde_json::json;
+
+use crate::auth::{Admin, Auditor};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::audit::{self, Actor, Event};
+use crate::store::{catalog, Db};
+
+use super::errors::CommonErrors;
+use super::support::{created, name, ok, opt_text, page, patch_text, unique};
+use super::teams::PageQuery;
+
+fn env_name(v: Option<&str>) -> ApiResult<Option<String>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.len() <= 128 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit()) => Ok(Some(s.to_string())),
+        Some(_) => Err(ApiError::bad_request("validation_failed", "connection_url_env must be an environment variable name like JITEA_TARGET_PROD_URL (A-Z, 0-9, _), never the URL itself")
+            .with_details(json!({"fields": [{"field": "connection_url_env", "code": "invalid_env_name", "message": "use the name of an environment variable"}]}))),
+    }
+}
+
+fn drift_policy(v: Option<&str>) -> ApiResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(p @ ("report" | "repair")) => Ok(Some(p.to_string())),
+        Some(_) => Err(ApiError::bad_request("validation_failed", "drift_policy must be `report` or `repair`")),
+    }
+}
+
+/// List targets (auditors and admins).
+#[utoipa::path(tag = "targets", params(PageQuery), responses((status = 200, body = Page<Target>), CommonErrors), security(("bearer" = [])))]
+#[get("/targets")]
+pub async fn list_targets(st: web::Data<AppState>, _a: Auditor, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    let mut c = st.store.conn().await?;
+    Ok(ok(&catalog::list_targets(&mut Db::new(&mut c, st.store.dialect()), p).await?))
+}
+
+/// Get a target (auditors and admins).
+#[utoipa::path(tag = "targets", params(("id" = i64, Path)), responses((status = 200, body = Target), CommonErrors), security(("bearer" = [])))]
+#[get("/targets/{id}")]
+pub async fn get_target(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let mut c = st.store.conn().await?;
+    let t = catalog::get_target(&mut Db::new(&mut c, st.store.dialect()), id.into_inner()).await?.ok_or_else(|| ApiError::not_found("target"))?;
+    Ok(ok(&t))
+}
+
+/// Create a target (admins).
+#[utoipa::path(tag = "targets", request_body = TargetCreate, responses((status = 201, body = Target), CommonErrors), security(("bearer" = [])))]
+#[post("/targets")]
+pub async fn create_target(st: web::Data<AppState>, admin: Admin, body: web::Json<TargetCreate>) -> ApiResult<HttpResponse> {
+    let mut b = body.into_inner();
+    b.name = name("name", &b.name, 255)?;
+    b.description = opt_text("description", b.description.as_deref(), 4000, true)?;
+    b.connection_url_env = env_name(b.connection_url_env.as_deref())?;
+    b.drift_policy = drift_policy(b.drift_policy.as_deref())?;
+    if b.kind != TargetKind::Noop && b.connection_url_env.is_none() {
+        return Err(ApiError::bad_request("validation_failed", "connection_url_env is required for this target kind"));
+    }
+    let now = st.now();
+    let mut tx = st.store.begin_write().await?;
+    let mut db = tx.db();
+    let id = catalog::insert_target(&mut db, &b, &admin.0.login_name, now).await.map_err(unique("target_name_taken", "a target with this name already exists"))?;
+    let t = catalog::get_target(&mut db, id).await?.ok_or_else(ApiError::internal)?;
+    audit::write(&mut db, Event::new("target_created", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"target": t})), now).await?;
+    tx.commit().await?;
+    Ok(created(&t))
+}
+
+/// Update, enable or disable a target (admins).
+#[utoipa::path(tag = "targets", params(("id" = i64, Path)), request_body = TargetUpdate, responses((status = 200, body = Target), CommonErrors), security(("bearer" = [])))]
+#[patch("/targets/{id}")]
+pub async fn update_target(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<TargetUpdate>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let mut b = body.into_inner();
+    b.name = b.name.as_deref().map(|n| name("name", n, 255)).transpose()?;
+    b.description = patch_text("description", &b.description, 4000, true)?;
+    b.connection_url_env = match &b.connection_url_env {
+        None => None,
+        Some(v) => Some(env_name(v.as_deref())?),
+    };
+    b.drift_policy = drift_policy(b.drift_policy.as_deref())?;
+    let now = st.now();
+    let mut tx = st.store.begin_write().await?;
+    let mut db = tx.db();
+    let before = catalog::get_target(&mut db, id).await?.ok_or_else(|| ApiError::not_found("target"))?;
+    catalog::update_target(&mut db, id, &b, &admin.0.login_name, now).await.map_err(unique("target_name_taken", "a target with this name already exists"))?;
+    let after = catalog::get_target(&mut db, id).await?.ok_or_else(ApiError::internal)?;
+    audit::write(&mut db, Event::new("target_updated", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"before": before, "after": after})), now).await?;
+    tx.commit().await?;
+    Ok(ok(&after))
+}

@@ -1,0 +1,4 @@
+//! Background jobs. Each is a task with a shutdown signal and can also be run once on demand
+//! (API, CLI, tests) with an explicit `now`.
+
+pub mod expiry;

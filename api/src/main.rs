@@ -1,0 +1,133 @@
+//! The `jitea` command: `serve`, `migrate`, `openapi`, `expire`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use actix_web::HttpServer;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use jitea::config::Config;
+use jitea::{demo, http, jobs, setup};
+
+#[derive(Parser)]
+#[command(name = "jitea", version, about = "Just-in-time privileged access")]
+struct Cli {
+    /// Optional TOML configuration file (environment variables take precedence).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API (and, later, the web app).
+    Serve {
+        /// Seed a small demo organisation (if the database has no roles yet) and print its logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Run the expiry job once and exit, as of now or of `--at`.
+    Expire {
+        /// Pretend it is this instant (RFC 3339), e.g. to expire grants in tests.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        match serde_json::to_string_pretty(&http::openapi_document()) {
+            Ok(s) => {
+                println!("{s}");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("jitea: cannot render the OpenAPI document: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let config = match Config::from_env(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("jitea: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
+        .with_target(false)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("jitea: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve { demo } => serve(config, demo).await,
+            Command::Migrate => {
+                setup::open_store(&config).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::Expire { at } => {
+                let state = setup::build_state(config).await?;
+                let now = at.unwrap_or_else(|| state.now());
+                let run = jobs::expiry::run_once(&state, now).await?;
+                println!("{}", serde_json::to_string(&run)?);
+                Ok(())
+            }
+            Command::Openapi => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jitea: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let state = setup::build_state(config).await?;
+    if demo {
+        let logins = demo::seed(&state.store, state.now()).await?;
+        if logins.is_empty() {
+            println!("demo data already present (password for demo users: {})", demo::DEMO_PASSWORD);
+        } else {
+            println!("demo organisation created; every demo login uses the password `{}`:", demo::DEMO_PASSWORD);
+            for (login, what) in logins {
+                println!("  {login:<8} {what}");
+            }
+        }
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let expiry = tokio::spawn(jobs::expiry::run(state.clone(), stop_rx));
+    let app_state = state.clone();
+    let server = HttpServer::new(move || http::build_app(app_state.clone()))
+        .bind(bind)
+        .map_err(|e| anyhow::anyhow!("configuration error: JITEA_BIND: cannot listen on {bind}: {e}"))?
+        .shutdown_timeout(10)
+        .run();
+    for addr in [bind] {
+        println!("JITEA listening on http://{addr} (API /api/v1, docs /swagger-ui/)");
+    }
+    server.await?;
+    let _ = stop_tx.send(true);
+    let _ = expiry.await;
+    state.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! What every request handler and job shares.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use crate::auth::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::provision::Connectors;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keys: TokenKeys,
+    pub connectors: Connectors,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    /// Poked when a grant is issued or revoked so the expiry job re-plans at once.
+    pub expiry_wake: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,357 @@
+//! The access catalogue: targets, their db roles, business roles, the role → db-role mapping
+//! and each role's approvers.
+
+use chrono::{DateTime, Utc};
+use jitea_shared::*;
+use sqlx_oldapi::any::AnyRow;
+
+use super::paging::{fetch_page, Order, PageReq};
+use super::rows::{get, opt_i64, opt_str, parsed, time};
+use super::{Db, Q, StoreError};
+
+// ------------------------------------------------------------------ targets
+
+const TARGET_COLS: &str = "id, name, kind, description, connection_url_env, drift_policy, \
+    is_enabled, created_utc, updated_utc, created_by, updated_by";
+
+fn map_target(r: &AnyRow) -> Result<Target, StoreError> {
+    Ok(Target {
+        id: get(r, "id")?,
+        name: get(r, "name")?,
+        kind: parsed(r, "kind")?,
+        description: opt_str(r, "description")?,
+        connection_url_env: opt_str(r, "connection_url_env")?,
+        drift_policy: get(r, "drift_policy")?,
+        is_enabled: get(r, "is_enabled")?,
+        created_utc: time(r, "created_utc")?,
+        updated_utc: time(r, "updated_utc")?,
+        created_by: get(r, "created_by")?,
+        updated_by: get(r, "updated_by")?,
+    })
+}
+
+pub async fn get_target(db: &mut Db<'_>, id: i64) -> Result<Option<Target>, StoreError> {
+    let q = Q::new(format!("SELECT {TARGET_COLS} FROM targets WHERE id = ?")).bind(id);
+    db.fetch_optional(&q).await?.as_ref().map(map_target).transpose()
+}
+
+pub async fn list_targets(db: &mut Db<'_>, page: PageReq) -> Result<Page<Target>, StoreError> {
+    let q = Q::new(format!("SELECT {TARGET_COLS} FROM targets WHERE 1 = 1"));
+    fetch_page(db, q, "id", Order::OldestFirst, page, map_target, |t| t.id).await
+}
+
+pub async fn insert_target(db: &mut Db<'_>, t: &TargetCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    db.insert(
+        "targets",
+        &[
+            ("name", t.name.as_str().into()),
+            ("kind", t.kind.as_str().into()),
+            ("description", t.description.clone().into()),
+            ("connection_url_env", t.connection_url_env.clone().into()),
+            ("drift_policy", t.drift_policy.clone().unwrap_or_else(|| "report".into()).into()),
+            ("is_enabled", true.into()),
+            ("created_utc", now.into()),
+            ("updated_utc", now.into()),
+            ("created_by", actor.into()),
+            ("updated_by", actor.into()),
+        ],
+    )
+    .await
+}
+
+pub async fn update_target(db: &mut Db<'_>, id: i64, t: &TargetUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE targets SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+    if let Some(v) = &t.name {
+        q.push_bind(", name = ?", v.clone());
+    }
+    if let Some(v) = &t.description {
+        q.push_bind(", description = ?", v.clone());
+    }
+    if let Some(v) = &t.connection_url_env {
+        q.push_bind(", connection_url_env = ?", v.clone());
+    }
+    if let Some(v) = &t.drift_policy {
+        q.push_bind(", drift_policy = ?", v.clone());
+    }
+    if let Some(v) = t.is_enabled {
+        q.push_bind(", is_enabled = ?", v);
+    }
+    q.push_bind(" WHERE id = ?", id);
+    Ok(db.execute(&q).await? == 1)
+}
+
+// ------------------------------------------------------------------ db roles
+
+const DB_ROLE_COLS: &str = "d.id, d.target_id, t.name AS target_name, d.db_role_name, d.role_type, \
+    d.description, d.is_jit_managed, d.has_unmask, d.created_utc, d.updated_utc, d.created_by, d.updated_by";
+const DB_ROLE_FROM: &str = "FROM db_roles d JOIN targets t ON t.id = d.target_id";
+
+fn map_db_role(r: &AnyRow) -> Result<DbRole, StoreError> {
+    Ok(DbRole {
+        id: get(r, "id")?,
+        target_id: get(r, "target_id")?,
+        target_name: get(r, "target_name")?,
+        db_role_name: get(r, "db_role_name")?,
+        role_type: opt_str(r, "role_type")?,
+        description: opt_str(r, "description")?,
+        is_jit_managed: get(r, "is_jit_managed")?,
+        has_unmask: get(r, "has_unmask")?,
+        created_utc: time(r, "created_utc")?,
+        updated_utc: time(r, "updated_utc")?,
+        created_by: get(r, "created_by")?,
+        updated_by: get(r, "updated_by")?,
+    })
+}
+
+pub async fn get_db_role(db: &mut Db<'_>, id: i64) -> Result<Option<DbRole>, StoreError> {
+    let q = Q::new(format!("SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE d.id = ?")).bind(id);
+    db.fetch_optional(&q).await?.as_ref().map(map_db_role).transpose()
+}
+
+pub async fn list_db_roles(db: &mut Db<'_>, target_id: Option<i64>, page: PageReq) -> Result<Page<DbRole>, StoreError> {
+    let mut q = Q::new(format!("SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE 1 = 1"));
+    if let Some(t) = target_id {
+        q.push_bind(" AND d.target_id = ?", t);
+    }
+    fetch_page(db, q, "d.id", Order::OldestFirst, page, map_db_role, |d| d.id).await
+}
+
+pub async fn insert_db_role(db: &mut Db<'_>, d: &DbRoleCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    db.insert(
+        "db_roles",
+        &[
+            ("target_id", d.target_id.into()),
+            ("db_role_name", d.db_role_name.as_str().into()),
+            ("role_type", d.role_type.clone().into()),
+            ("description", d.description.clone().into()),
+            ("is_jit_managed", d.is_jit_managed.unwrap_or(true).into()),
+            ("has_unmask", d.has_unmask.unwrap_or(false).into()),
+            ("created_utc", now.into()),
+            ("updated_utc", now.into()),
+            ("created_by", actor.into()),
+            ("updated_by", actor.into()),
+        ],
+    )
+    .await
+}
+
+pub async fn update_db_role(db: &mut Db<'_>, id: i64, d: &DbRoleUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE db_roles SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+    if let Some(v) = &d.role_type {
+        q.push_bind(", role_type = ?", v.clone());
+    }
+    if let Some(v) = &d.description {
+        q.push_bind(", description = ?", v.clone());
+    }
+    if let Some(v) = d.is_jit_managed {
+        q.push_bind(", is_jit_managed = ?", v);
+    }
+    if let Some(v) = d.has_unmask {
+        q.push_bind(", has_unmask = ?", v);
+    }
+    q.push_bind(" WHERE id = ?", id);
+    Ok(db.execute(&q).await? == 1)
+}
+
+// ------------------------------------------------------------------ roles
+
+const ROLE_COLS: &str = "id, role_name, description, max_duration_minutes, requires_ticket, \
+    ticket_regex, requires_justification, requires_approval, auto_approve_min_seniority, is_enabled, \
+    created_utc, updated_utc, created_by, updated_by";
+
+fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
+    Ok(Role {
+        id: get(r, "id")?,
+        role_name: get(r, "role_name")?,
+        description: opt_str(r, "description")?,
+        max_duration_minutes: get(r, "max_duration_minutes")?,
+        requires_ticket: get(r, "requires_ticket")?,
+        ticket_regex: opt_str(r, "ticket_regex")?,
+        requires_justification: get(r, "requires_justification")?,
+        requires_approval: get(r, "requires_approval")?,
+        auto_approve_min_seniority: opt_i64(r, "auto_approve_min_seniority")?,
+        is_enabled: get(r, "is_enabled")?,
+        created_utc: time(r, "created_utc")?,
+        updated_utc: time(r, "updated_utc")?,
+        created_by: get(r, "created_by")?,
+        updated_by: get(r, "updated_by")?,
+    })
+}
+
+pub async fn get_role(db: &mut Db<'_>, id: i64) -> Result<Option<Role>, StoreError> {
+    let q = Q::new(format!("SELECT {ROLE_COLS} FROM roles WHERE id = ?")).bind(id);
+    db.fetch_optional(&q).await?.as_ref().map(map_role).transpose()
+}
+
+pub async fn list_roles(db: &mut Db<'_>, enabled: Option<bool>, page: PageReq) -> Result<Page<Role>, StoreError> {
+    let mut q = Q::new(format!("SELECT {ROLE_COLS} FROM roles WHERE 1 = 1"));
+    if let Some(e) = enabled {
+        q.push_bind(" AND is_enabled = ?", e);
+    }
+    fetch_page(db, q, "id", Order::OldestFirst, page, map_role, |r| r.id).await
+}
+
+/// Every enabled role (for the requestable-roles view; the catalogue is small).
+pub async fn all_enabled_roles(db: &mut Db<'_>) -> Result<Vec<Role>, StoreError> {
+    let q = Q::new(format!("SELECT {ROLE_COLS} FROM roles WHERE is_enabled = ? ORDER BY role_name")).bind(true);
+    db.fetch_all(&q).await?.iter().map(map_role).collect()
+}
+
+pub async fn insert_role(db: &mut Db<'_>, r: &RoleCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    db.insert(
+        "roles",
+        &[
+            ("role_name", r.role_name.as_str().into()),
+            ("description", r.description.clone().into()),
+            ("max_duration_minutes", r.max_duration_minutes.into()),
+            ("requires_ticket", r.requires_ticket.unwrap_or(false).into()),
+            ("ticket_regex", r.ticket_regex.clone().into()),
+            ("requires_justification", r.requires_justification.unwrap_or(true).into()),
+            ("requires_approval", r.requires_approval.unwrap_or(true).into()),
+            ("auto_approve_min_seniority", r.auto_approve_min_seniority.into()),
+            ("is_enabled", r.is_enabled.unwrap_or(true).into()),
+            ("created_utc", now.into()),
+            ("updated_utc", now.into()),
+            ("created_by", actor.into()),
+            ("updated_by", actor.into()),
+        ],
+    )
+    .await
+}
+
+pub async fn update_role(db: &mut Db<'_>, id: i64, r: &RoleUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE roles SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+    if let Some(v) = &r.role_name {
+        q.push_bind(", role_name = ?", v.clone());
+    }
+    if let Some(v) = &r.description {
+        q.push_bind(", description = ?", v.clone());
+    }
+    if let Some(v) = r.max_duration_minutes {
+        q.push_bind(", max_duration_minutes = ?", v);
+    }
+    if let Some(v) = r.requires_ticket {
+        q.push_bind(", requires_ticket = ?", v);
+    }
+    if let Some(v) = &r.ticket_regex {
+        q.push_bind(", ticket_regex = ?", v.clone());
+    }
+    if let Some(v) = r.requires_justification {
+        q.push_bind(", requires_justification = ?", v);
+    }
+    if let Some(v) = r.requires_approval {
+        q.push_bind(", requires_approval = ?", v);
+    }
+    if let Some(v) = r.auto_approve_min_seniority {
+        q.push_bind(", auto_approve_min_seniority = ?", v);
+    }
+    if let Some(v) = r.is_enabled {
+        q.push_bind(", is_enabled = ?", v);
+    }
+    q.push_bind(" WHERE id = ?", id);
+    Ok(db.execute(&q).await? == 1)
+}
+
+// ------------------------------------------------------------------ role → db roles
+
+fn map_role_db_role(r: &AnyRow) -> Result<RoleDbRole, StoreError> {
+    Ok(RoleDbRole {
+        role_id: get(r, "role_id")?,
+        db_role_id: get(r, "db_role_id")?,
+        db_role_name: get(r, "db_role_name")?,
+        target_id: get(r, "target_id")?,
+        target_name: get(r, "target_name")?,
+        is_required: get(r, "is_required")?,
+    })
+}
+
+pub async fn role_db_roles(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleDbRole>, StoreError> {
+    let q = Q::new(
+        "SELECT m.role_id, m.db_role_id, d.db_role_name, d.target_id, t.name AS target_name, m.is_required \
+         FROM role_db_roles m JOIN db_roles d ON d.id = m.db_role_id JOIN targets t ON t.id = d.target_id \
+         WHERE m.role_id = ? ORDER BY d.db_role_name",
+    )
+    .bind(role_id);
+    db.fetch_all(&q).await?.iter().map(map_role_db_role).collect()
+}
+
+/// Inserts or updates the mapping.
+pub async fn set_role_db_role(db: &mut Db<'_>, role_id: i64, db_role_id: i64, is_required: bool) -> Result<(), StoreError> {
+    let n = db
+        .execute(&Q::new("UPDATE role_db_roles SET is_required = ? WHERE role_id = ? AND db_role_id = ?").bind(is_required).bind(role_id).bind(db_role_id))
+        .await?;
+    if n == 0 {
+        db.execute(&Q::new("INSERT INTO role_db_roles (role_id, db_role_id, is_required) VALUES (?, ?, ?)").bind(role_id).bind(db_role_id).bind(is_required))
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn remove_role_db_role(db: &mut Db<'_>, role_id: i64, db_role_id: i64) -> Result<bool, StoreError> {
+    let n = db
+        .execute(&Q::new("DELETE FROM role_db_roles WHERE role_id = ? AND db_role_id = ?").bind(role_id).bind(db_role_id))
+        .await?;
+    Ok(n == 1)
+}
+
+// ------------------------------------------------------------------ approvers
+
+const APPROVER_COLS: &str = "id, role_id, approver_type, approver_user_id, approver_team_id, \
+    approver_department, approver_login_name, priority, created_utc, created_by";
+
+fn map_approver(r: &AnyRow) -> Result<RoleApprover, StoreError> {
+    Ok(RoleApprover {
+        id: get(r, "id")?,
+        role_id: get(r, "role_id")?,
+        approver_type: parsed(r, "approver_type")?,
+        approver_user_id: opt_i64(r, "approver_user_id")?,
+        approver_team_id: opt_i64(r, "approver_team_id")?,
+        approver_department: opt_str(r, "approver_department")?,
+        approver_login_name: opt_str(r, "approver_login_name")?,
+        priority: get(r, "priority")?,
+        created_utc: time(r, "created_utc")?,
+        created_by: get(r, "created_by")?,
+    })
+}
+
+pub async fn approvers(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleApprover>, StoreError> {
+    let q = Q::new(format!("SELECT {APPROVER_COLS} FROM role_approvers WHERE role_id = ? ORDER BY priority, id")).bind(role_id);
+    db.fetch_all(&q).await?.iter().map(map_approver).collect()
+}
+
+pub async fn get_approver(db: &mut Db<'_>, id: i64) -> Result<Option<RoleApprover>, StoreError> {
+    let q = Q::new(format!("SELECT {APPROVER_COLS} FROM role_approvers WHERE id = ?")).bind(id);
+    db.fetch_optional(&q).await?.as_ref().map(map_approver).transpose()
+}
+
+pub async fn insert_approver(
+    db: &mut Db<'_>,
+    role_id: i64,
+    a: &RoleApproverCreate,
+    approver_login_name: Option<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    db.insert(
+        "role_approvers",
+        &[
+            ("role_id", role_id.into()),
+            ("approver_type", a.approver_type.as_str().into()),
+            ("approver_user_id", a.approver_user_id.into()),
+            ("approver_team_id", a.approver_team_id.into()),
+            ("approver_department", a.approver_department.clone().into()),
+            ("approver_login_name", approver_login_name.into()),
+            ("priority", a.priority.unwrap_or(0).into()),
+            ("created_utc", now.into()),
+            ("created_by", actor.into()),
+        ],
+    )
+    .await
+}
+
+pub async fn delete_approver(db: &mut Db<'_>, role_id: i64, id: i64) -> Result<bool, StoreError> {
+    let n = db
+        .execute(&Q::new("DELETE FROM role_approvers WHERE id = ? AND role_id = ?").bind(id).bind(role_id))
+        .await?;
+    Ok(n == 1)
+}

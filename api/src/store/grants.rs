@@ -1,0 +1,265 @@
+//! Grants (time-limited access) and their per-db-role assignment records.
+
+use chrono::{DateTime, Utc};
+use jitea_shared::*;
+use sqlx_oldapi::any::AnyRow;
+
+use super::paging::{fetch_page, Order, PageReq};
+use super::rows::{get, opt_i64, opt_str, opt_time, parsed, time};
+use super::{Db, Q, StoreError};
+
+const COLS: &str = "g.id, g.request_id, g.user_id, u.login_name AS user_login_name, g.role_id, \
+    ro.role_name, g.valid_from_utc, g.valid_to_utc, g.revoked_utc, g.revoke_reason, g.revoked_by_user_id, \
+    g.issued_by_user_id, g.status, g.status_detail, g.created_utc, g.updated_utc";
+const FROM: &str = "FROM grants g JOIN users u ON u.id = g.user_id JOIN roles ro ON ro.id = g.role_id";
+
+fn map(r: &AnyRow) -> Result<Grant, StoreError> {
+    Ok(Grant {
+        id: get(r, "id")?,
+        request_id: opt_i64(r, "request_id")?,
+        user_id: get(r, "user_id")?,
+        user_login_name: get(r, "user_login_name")?,
+        role_id: get(r, "role_id")?,
+        role_name: get(r, "role_name")?,
+        valid_from_utc: time(r, "valid_from_utc")?,
+        valid_to_utc: time(r, "valid_to_utc")?,
+        revoked_utc: opt_time(r, "revoked_utc")?,
+        revoke_reason: opt_str(r, "revoke_reason")?,
+        revoked_by_user_id: opt_i64(r, "revoked_by_user_id")?,
+        issued_by_user_id: opt_i64(r, "issued_by_user_id")?,
+        status: parsed(r, "status")?,
+        status_detail: opt_str(r, "status_detail")?,
+        created_utc: time(r, "created_utc")?,
+        updated_utc: time(r, "updated_utc")?,
+        assignments: Vec::new(),
+    })
+}
+
+pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<Grant>, StoreError> {
+    let q = Q::new(format!("SELECT {COLS} {FROM} WHERE g.id = ?")).bind(id);
+    let Some(mut g) = db.fetch_optional(&q).await?.as_ref().map(map).transpose()? else {
+        return Ok(None);
+    };
+    g.assignments = assignments(db, id).await?;
+    Ok(Some(g))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct GrantFilter {
+    pub user_id: Option<i64>,
+    pub role_id: Option<i64>,
+    pub status: Option<GrantStatus>,
+}
+
+pub async fn list(db: &mut Db<'_>, f: &GrantFilter, page: PageReq) -> Result<Page<Grant>, StoreError> {
+    let mut q = Q::new(format!("SELECT {COLS} {FROM} WHERE 1 = 1"));
+    if let Some(v) = f.user_id {
+        q.push_bind(" AND g.user_id = ?", v);
+    }
+    if let Some(v) = f.role_id {
+        q.push_bind(" AND g.role_id = ?", v);
+    }
+    if let Some(v) = f.status {
+        q.push_bind(" AND g.status = ?", v.as_str());
+    }
+    let mut page = fetch_page(db, q, "g.id", Order::NewestFirst, page, map, |g| g.id).await?;
+    for g in &mut page.items {
+        g.assignments = assignments(db, g.id).await?;
+    }
+    Ok(page)
+}
+
+pub struct NewGrant {
+    pub request_id: Option<i64>,
+    pub user_id: i64,
+    pub role_id: i64,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: DateTime<Utc>,
+    pub issued_by_user_id: Option<i64>,
+}
+
+/// Inserts a grant in `provisioning` with one pending assignment per mapped db role.
+pub async fn insert(db: &mut Db<'_>, g: &NewGrant, db_role_ids: &[i64], now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let id = db
+        .insert(
+            "grants",
+            &[
+                ("request_id", g.request_id.into()),
+                ("user_id", g.user_id.into()),
+                ("role_id", g.role_id.into()),
+                ("valid_from_utc", g.valid_from.into()),
+                ("valid_to_utc", g.valid_to.into()),
+                ("issued_by_user_id", g.issued_by_user_id.into()),
+                ("status", GrantStatus::Provisioning.as_str().into()),
+                ("created_utc", now.into()),
+                ("updated_utc", now.into()),
+            ],
+        )
+        .await?;
+    for d in db_role_ids {
+        db.execute(&Q::new("INSERT INTO grant_db_role_assignments (grant_id, db_role_id) VALUES (?, ?)").bind(id).bind(*d))
+            .await?;
+    }
+    Ok(id)
+}
+
+fn assignment_state(add: Option<bool>, drop: Option<bool>) -> &'static str {
+    match (add, drop) {
+        (_, Some(true)) => "dropped",
+        (_, Some(false)) => "drop_failed",
+        (Some(true), None) => "added",
+        (Some(false), None) => "add_failed",
+        (None, None) => "pending",
+    }
+}
+
+pub async fn assignments(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<GrantAssignment>, StoreError> {
+    let q = Q::new(
+        "SELECT a.db_role_id, d.db_role_name, d.target_id, t.name AS target_name, a.add_attempt_utc, \
+         a.add_succeeded, a.add_error, a.drop_attempt_utc, a.drop_succeeded, a.drop_error \
+         FROM grant_db_role_assignments a JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+         WHERE a.grant_id = ? ORDER BY d.db_role_name",
+    )
+    .bind(grant_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            let add: Option<bool> = get(r, "add_succeeded")?;
+            let drop: Option<bool> = get(r, "drop_succeeded")?;
+            Ok(GrantAssignment {
+                db_role_id: get(r, "db_role_id")?,
+                db_role_name: get(r, "db_role_name")?,
+                target_id: get(r, "target_id")?,
+                target_name: get(r, "target_name")?,
+                state: assignment_state(add, drop).to_string(),
+                add_attempt_utc: opt_time(r, "add_attempt_utc")?,
+                add_succeeded: add,
+                add_error: opt_str(r, "add_error")?,
+                drop_attempt_utc: opt_time(r, "drop_attempt_utc")?,
+                drop_succeeded: drop,
+                drop_error: opt_str(r, "drop_error")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn record_add(db: &mut Db<'_>, grant_id: i64, db_role_id: i64, result: Result<(), String>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let q = Q::new("UPDATE grant_db_role_assignments SET add_attempt_utc = ?, add_succeeded = ?, add_error = ? WHERE grant_id = ? AND db_role_id = ?")
+        .bind(now)
+        .bind(result.is_ok())
+        .bind(result.err())
+        .bind(grant_id)
+        .bind(db_role_id);
+    db.execute(&q).await?;
+    Ok(())
+}
+
+pub async fn record_drop(db: &mut Db<'_>, grant_id: i64, db_role_id: i64, result: Result<(), String>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let q = Q::new("UPDATE grant_db_role_assignments SET drop_attempt_utc = ?, drop_succeeded = ?, drop_error = ? WHERE grant_id = ? AND db_role_id = ?")
+        .bind(now)
+        .bind(result.is_ok())
+        .bind(result.err())
+        .bind(grant_id)
+        .bind(db_role_id);
+    db.execute(&q).await?;
+    Ok(())
+}
+
+/// Compare-and-set on the grant status.
+pub async fn transition(
+    db: &mut Db<'_>,
+    id: i64,
+    from: &[GrantStatus],
+    to: GrantStatus,
+    detail: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE grants SET status = ?, status_detail = ?, updated_utc = ? WHERE id = ? AND status IN (")
+        .bind(to.as_str())
+        .bind(detail)
+        .bind(now)
+        .bind(id);
+    for (i, s) in from.iter().enumerate() {
+        q.push_bind(if i == 0 { "?" } else { ", ?" }, s.as_str());
+    }
+    q.push(")");
+    Ok(db.execute(&q).await? == 1)
+}
+
+pub async fn mark_revoked(db: &mut Db<'_>, id: i64, by: Option<i64>, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "UPDATE grants SET status = ?, revoked_utc = ?, revoke_reason = ?, revoked_by_user_id = ?, updated_utc = ? \
+         WHERE id = ? AND status IN (?, ?)",
+    )
+    .bind(GrantStatus::Revoked.as_str())
+    .bind(now)
+    .bind(reason)
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str());
+    Ok(db.execute(&q).await? == 1)
+}
+
+/// Ids of grants in `status`, optionally only those with `valid_to_utc <= due_by`.
+pub async fn ids_in_status(db: &mut Db<'_>, status: GrantStatus, due_by: Option<DateTime<Utc>>, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let mut q = Q::new("SELECT id FROM grants WHERE status = ?").bind(status.as_str());
+    if let Some(t) = due_by {
+        q.push_bind(" AND valid_to_utc <= ?", t);
+    }
+    q.push(" ORDER BY valid_to_utc, id");
+    q.sql = db.dialect.limit(&q.sql, limit);
+    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+}
+
+/// Live (provisioning or active) grants of a user, e.g. to revoke on deactivation.
+pub async fn live_ids_for_user(db: &mut Db<'_>, user_id: i64) -> Result<Vec<i64>, StoreError> {
+    let q = Q::new("SELECT id FROM grants WHERE user_id = ? AND status IN (?, ?) ORDER BY id")
+        .bind(user_id)
+        .bind(GrantStatus::Provisioning.as_str())
+        .bind(GrantStatus::Active.as_str());
+    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+}
+
+/// The live grant of a user for a role, if any.
+pub async fn live_for(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<Option<i64>, StoreError> {
+    let q = Q::new("SELECT id FROM grants WHERE user_id = ? AND role_id = ? AND status IN (?, ?)")
+        .bind(user_id)
+        .bind(role_id)
+        .bind(GrantStatus::Provisioning.as_str())
+        .bind(GrantStatus::Active.as_str());
+    db.fetch_optional(&q).await?.map(|r| get(&r, "id")).transpose()
+}
+
+/// Targets and db-role names a grant provisions, with the target kind, for connectors.
+pub struct AssignmentTarget {
+    pub db_role_id: i64,
+    pub db_role_name: String,
+    pub target_id: i64,
+    pub target_kind: TargetKind,
+    pub connection_url_env: Option<String>,
+}
+
+pub async fn assignment_targets(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<AssignmentTarget>, StoreError> {
+    let q = Q::new(
+        "SELECT a.db_role_id, d.db_role_name, t.id AS target_id, t.kind, t.connection_url_env \
+         FROM grant_db_role_assignments a JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+         WHERE a.grant_id = ? ORDER BY a.db_role_id",
+    )
+    .bind(grant_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AssignmentTarget {
+                db_role_id: get(r, "db_role_id")?,
+                db_role_name: get(r, "db_role_name")?,
+                target_id: get(r, "target_id")?,
+                target_kind: parsed(r, "kind")?,
+                connection_url_env: opt_str(r, "connection_url_env")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,207 @@
+//! Access requests and the approvals (human decisions) on them.
+
+use chrono::{DateTime, Utc};
+use jitea_shared::*;
+use sqlx_oldapi::any::AnyRow;
+
+use super::paging::{fetch_page, Order, PageReq};
+use super::rows::{get, opt_i64, opt_str, parsed, time};
+use super::{Db, Q, StoreError};
+
+const COLS: &str = "r.id, r.user_id, u.login_name AS user_login_name, r.role_id, ro.role_name, \
+    r.requested_duration_minutes, r.justification, r.ticket_ref, r.status, r.auto_approval_reason, \
+    r.user_dept_snapshot, r.user_title_snapshot, r.user_division_snapshot, r.user_seniority_snapshot, \
+    r.created_utc, r.updated_utc, r.created_by, r.updated_by, \
+    (SELECT g.id FROM grants g WHERE g.request_id = r.id) AS grant_id";
+const FROM: &str = "FROM requests r JOIN users u ON u.id = r.user_id JOIN roles ro ON ro.id = r.role_id";
+
+fn map(r: &AnyRow) -> Result<AccessRequest, StoreError> {
+    let reason: Option<String> = opt_str(r, "auto_approval_reason")?;
+    Ok(AccessRequest {
+        id: get(r, "id")?,
+        user_id: get(r, "user_id")?,
+        user_login_name: get(r, "user_login_name")?,
+        role_id: get(r, "role_id")?,
+        role_name: get(r, "role_name")?,
+        requested_duration_minutes: get(r, "requested_duration_minutes")?,
+        justification: opt_str(r, "justification")?,
+        ticket_ref: opt_str(r, "ticket_ref")?,
+        status: parsed(r, "status")?,
+        auto_approval_reason: reason.and_then(|s| s.parse().ok()),
+        user_dept_snapshot: opt_str(r, "user_dept_snapshot")?,
+        user_title_snapshot: opt_str(r, "user_title_snapshot")?,
+        user_division_snapshot: opt_str(r, "user_division_snapshot")?,
+        user_seniority_snapshot: opt_i64(r, "user_seniority_snapshot")?,
+        created_utc: time(r, "created_utc")?,
+        updated_utc: time(r, "updated_utc")?,
+        created_by: get(r, "created_by")?,
+        updated_by: get(r, "updated_by")?,
+        approvals: Vec::new(),
+        grant_id: opt_i64(r, "grant_id")?,
+    })
+}
+
+pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<AccessRequest>, StoreError> {
+    let q = Q::new(format!("SELECT {COLS} {FROM} WHERE r.id = ?")).bind(id);
+    let Some(mut req) = db.fetch_optional(&q).await?.as_ref().map(map).transpose()? else {
+        return Ok(None);
+    };
+    req.approvals = approvals(db, id).await?;
+    Ok(Some(req))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RequestFilter {
+    pub user_id: Option<i64>,
+    pub role_id: Option<i64>,
+    pub status: Option<RequestStatus>,
+}
+
+pub async fn list(db: &mut Db<'_>, f: &RequestFilter, page: PageReq) -> Result<Page<AccessRequest>, StoreError> {
+    let mut q = Q::new(format!("SELECT {COLS} {FROM} WHERE 1 = 1"));
+    if let Some(v) = f.user_id {
+        q.push_bind(" AND r.user_id = ?", v);
+    }
+    if let Some(v) = f.role_id {
+        q.push_bind(" AND r.role_id = ?", v);
+    }
+    if let Some(v) = f.status {
+        q.push_bind(" AND r.status = ?", v.as_str());
+    }
+    fetch_page(db, q, "r.id", Order::NewestFirst, page, map, |r| r.id).await
+}
+
+/// Pending requests, oldest first, for the approvers' queue (filtered per approver by the
+/// domain rules afterwards).
+pub async fn pending(db: &mut Db<'_>, limit: i64) -> Result<Vec<AccessRequest>, StoreError> {
+    let q = Q::new(format!("SELECT {COLS} {FROM} WHERE r.status = ? ORDER BY r.id")).bind(RequestStatus::Pending.as_str());
+    let q = Q { sql: db.dialect.limit(&q.sql, limit), args: q.args };
+    db.fetch_all(&q).await?.iter().map(map).collect()
+}
+
+/// The open request (pending or approved with live access) of a user for a role.
+pub async fn open_for(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<Option<(i64, RequestStatus)>, StoreError> {
+    let q = Q::new("SELECT id, status FROM requests WHERE user_id = ? AND role_id = ? AND status IN (?, ?, ?)")
+        .bind(user_id)
+        .bind(role_id)
+        .bind(RequestStatus::Pending.as_str())
+        .bind(RequestStatus::Approved.as_str())
+        .bind(RequestStatus::AutoApproved.as_str());
+    match db.fetch_optional(&q).await? {
+        Some(r) => Ok(Some((get(&r, "id")?, parsed(&r, "status")?))),
+        None => Ok(None),
+    }
+}
+
+/// Current status, read with a row lock where the dialect has one (callers hold a write tx).
+pub async fn status_for_update(db: &mut Db<'_>, id: i64) -> Result<Option<RequestStatus>, StoreError> {
+    let sql = format!(
+        "SELECT status FROM requests{} WHERE id = ?{}",
+        db.dialect.lock_hint(),
+        db.dialect.for_update()
+    );
+    match db.fetch_optional(&Q::new(sql).bind(id)).await? {
+        Some(r) => Ok(Some(parsed(&r, "status")?)),
+        None => Ok(None),
+    }
+}
+
+pub struct NewRequest<'a> {
+    pub user: &'a User,
+    pub role_id: i64,
+    pub duration_minutes: i64,
+    pub justification: Option<String>,
+    pub ticket_ref: Option<String>,
+    pub status: RequestStatus,
+    pub auto_approval_reason: Option<AutoApprovalReason>,
+}
+
+pub async fn insert(db: &mut Db<'_>, n: &NewRequest<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    db.insert(
+        "requests",
+        &[
+            ("user_id", n.user.id.into()),
+            ("role_id", n.role_id.into()),
+            ("requested_duration_minutes", n.duration_minutes.into()),
+            ("justification", n.justification.clone().into()),
+            ("ticket_ref", n.ticket_ref.clone().into()),
+            ("status", n.status.as_str().into()),
+            ("auto_approval_reason", n.auto_approval_reason.map(|r| r.as_str()).into()),
+            ("user_dept_snapshot", n.user.department.clone().into()),
+            ("user_title_snapshot", n.user.job_title.clone().into()),
+            ("user_division_snapshot", n.user.division.clone().into()),
+            ("user_seniority_snapshot", n.user.seniority_level.into()),
+            ("created_utc", now.into()),
+            ("updated_utc", now.into()),
+            ("created_by", n.user.login_name.as_str().into()),
+            ("updated_by", n.user.login_name.as_str().into()),
+        ],
+    )
+    .await
+}
+
+/// Compare-and-set on the status: succeeds for exactly one of several racing callers.
+pub async fn transition(
+    db: &mut Db<'_>,
+    id: i64,
+    from: &[RequestStatus],
+    to: RequestStatus,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE requests SET status = ?, updated_utc = ?, updated_by = ? WHERE id = ? AND status IN (")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(actor)
+        .bind(id);
+    for (i, s) in from.iter().enumerate() {
+        q.push_bind(if i == 0 { "?" } else { ", ?" }, s.as_str());
+    }
+    q.push(")");
+    Ok(db.execute(&q).await? == 1)
+}
+
+pub async fn insert_approval(
+    db: &mut Db<'_>,
+    request_id: i64,
+    approver: &User,
+    decision: Decision,
+    comment: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    db.insert(
+        "approvals",
+        &[
+            ("request_id", request_id.into()),
+            ("approver_user_id", approver.id.into()),
+            ("approver_login_name", approver.login_name.as_str().into()),
+            ("decision", decision.as_str().into()),
+            ("decision_comment", comment.into()),
+            ("decision_utc", now.into()),
+        ],
+    )
+    .await
+}
+
+pub async fn approvals(db: &mut Db<'_>, request_id: i64) -> Result<Vec<Approval>, StoreError> {
+    let q = Q::new(
+        "SELECT id, request_id, approver_user_id, approver_login_name, decision, decision_comment, decision_utc \
+         FROM approvals WHERE request_id = ? ORDER BY id",
+    )
+    .bind(request_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Approval {
+                id: get(r, "id")?,
+                request_id: get(r, "request_id")?,
+                approver_user_id: opt_i64(r, "approver_user_id")?,
+                approver_login_name: get(r, "approver_login_name")?,
+                decision: parsed(r, "decision")?,
+                decision_comment: opt_str(r, "decision_comment")?,
+                decision_utc: time(r, "decision_utc")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,27 @@
+//! Counts for metrics and dashboards.
+
+use std::collections::HashMap;
+
+use super::rows::{get, int};
+use super::{Db, Q, StoreError};
+
+/// Which table to count by `status`.
+#[derive(Debug, Clone, Copy)]
+pub enum Counted {
+    Requests,
+    Grants,
+}
+
+/// Rows per status value.
+pub async fn status_counts(db: &mut Db<'_>, what: Counted) -> Result<HashMap<String, i64>, StoreError> {
+    let table = match what {
+        Counted::Requests => "requests",
+        Counted::Grants => "grants",
+    };
+    let q = Q::new(format!("SELECT status, COUNT(*) AS n FROM {table} GROUP BY status"));
+    let mut out = HashMap::new();
+    for r in db.fetch_all(&q).await? {
+        out.insert(get::<String>(&r, "status")?, int(&r, "n")?);
+    }
+    Ok(out)
+}

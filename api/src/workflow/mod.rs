@@ -1,0 +1,9 @@
+//! Application services: the seed's stored procedures as Rust. Each operation loads the facts
+//! from the store, asks the pure `domain` rules, and writes the state change together with its
+//! audit and outbox rows in one transaction; provisioning on targets happens after the commit
+//! and is recorded per db role, so a crash in between is repaired by the jobs.
+
+pub mod access;
+pub mod approvers;
+pub mod grants;
+pub mod requests;

@@ -1,0 +1,736 @@
+//! Request and response bodies of the `/api/v1` REST API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::status::*;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Tri-state for PATCH bodies: field absent = keep, `null` = clear, value = set.
+/// Use with `#[serde(default, deserialize_with = "crate::dto::patch")]`.
+pub fn patch<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorInfo {
+    /// Stable machine-readable code, e.g. `not_eligible`, `validation_failed`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Structured context (field errors, the conflicting object's id, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// A page of a list. Pass `next_cursor` back as `?cursor=` for the next page; it is null on
+/// the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------- auth
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub login_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginResponse {
+    /// Bearer token for the `Authorization` header.
+    pub token: String,
+    pub token_type: String,
+    pub expires_utc: DateTime<Utc>,
+    pub user: User,
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct User {
+    pub id: i64,
+    pub login_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    /// 1 = most junior; higher is more senior. Drives seniority-bypass auto-approval.
+    pub seniority_level: Option<i64>,
+    pub manager_login_name: Option<String>,
+    pub is_active: bool,
+    pub is_admin: bool,
+    pub is_auditor: bool,
+    /// Whether the user can sign in with a built-in password.
+    pub has_password: bool,
+    pub last_ad_sync_utc: Option<DateTime<Utc>>,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserCreate {
+    pub login_name: String,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub surname: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub division: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub job_title: Option<String>,
+    #[serde(default)]
+    pub seniority_level: Option<i64>,
+    #[serde(default)]
+    pub manager_login_name: Option<String>,
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    #[serde(default)]
+    pub is_auditor: Option<bool>,
+    /// Initial password for the built-in login (at least 12 characters). Never returned.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Fields to change; absent fields stay, `null` clears a nullable field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub given_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub surname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub division: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub job_title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub seniority_level: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub manager_login_name: Option<Option<String>>,
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    #[serde(default)]
+    pub is_auditor: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSet {
+    /// New password (at least 12 characters).
+    pub password: String,
+}
+
+// ---------------------------------------------------------------- teams
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Team {
+    pub id: i64,
+    pub team_name: String,
+    pub description: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    pub is_active: bool,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TeamCreate {
+    pub team_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub division: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TeamUpdate {
+    #[serde(default)]
+    pub team_name: Option<String>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub division: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub department: Option<Option<String>>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TeamMember {
+    pub team_id: i64,
+    pub user_id: i64,
+    pub login_name: String,
+    pub display_name: Option<String>,
+    pub is_active: bool,
+    pub assigned_utc: DateTime<Utc>,
+    pub removed_utc: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TeamMemberAdd {
+    pub user_id: i64,
+}
+
+// ---------------------------------------------------------------- targets and db roles
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Target {
+    pub id: i64,
+    pub name: String,
+    pub kind: TargetKind,
+    pub description: Option<String>,
+    /// Name of the environment variable holding the connection URL. The URL itself is never
+    /// stored or returned.
+    pub connection_url_env: Option<String>,
+    /// `report` (only show drift) or `repair` (also fix it).
+    pub drift_policy: String,
+    pub is_enabled: bool,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TargetCreate {
+    pub name: String,
+    pub kind: TargetKind,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub connection_url_env: Option<String>,
+    #[serde(default)]
+    pub drift_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TargetUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub connection_url_env: Option<Option<String>>,
+    #[serde(default)]
+    pub drift_policy: Option<String>,
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DbRole {
+    pub id: i64,
+    pub target_id: i64,
+    pub target_name: String,
+    /// Must match the role's name on the target exactly.
+    pub db_role_name: String,
+    pub role_type: Option<String>,
+    pub description: Option<String>,
+    /// Whitelist flag: only JIT-managed roles are ever granted or revoked by JITEA.
+    pub is_jit_managed: bool,
+    pub has_unmask: bool,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DbRoleCreate {
+    pub target_id: i64,
+    pub db_role_name: String,
+    #[serde(default)]
+    pub role_type: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_jit_managed: Option<bool>,
+    #[serde(default)]
+    pub has_unmask: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DbRoleUpdate {
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub role_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub is_jit_managed: Option<bool>,
+    #[serde(default)]
+    pub has_unmask: Option<bool>,
+}
+
+// ---------------------------------------------------------------- roles
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Role {
+    pub id: i64,
+    pub role_name: String,
+    pub description: Option<String>,
+    pub max_duration_minutes: i64,
+    pub requires_ticket: bool,
+    /// The whole ticket reference must match this pattern.
+    pub ticket_regex: Option<String>,
+    pub requires_justification: bool,
+    /// false = pre-approved: eligible users are granted at once.
+    pub requires_approval: bool,
+    /// Users with at least this seniority skip approval.
+    pub auto_approve_min_seniority: Option<i64>,
+    pub is_enabled: bool,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoleCreate {
+    pub role_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub max_duration_minutes: i64,
+    #[serde(default)]
+    pub requires_ticket: Option<bool>,
+    #[serde(default)]
+    pub ticket_regex: Option<String>,
+    /// Default true.
+    #[serde(default)]
+    pub requires_justification: Option<bool>,
+    /// Default true.
+    #[serde(default)]
+    pub requires_approval: Option<bool>,
+    #[serde(default)]
+    pub auto_approve_min_seniority: Option<i64>,
+    /// Default true.
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoleUpdate {
+    #[serde(default)]
+    pub role_name: Option<String>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub max_duration_minutes: Option<i64>,
+    #[serde(default)]
+    pub requires_ticket: Option<bool>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub ticket_regex: Option<Option<String>>,
+    #[serde(default)]
+    pub requires_justification: Option<bool>,
+    #[serde(default)]
+    pub requires_approval: Option<bool>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub auto_approve_min_seniority: Option<Option<i64>>,
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+}
+
+/// A db role that a business role grants.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RoleDbRole {
+    pub role_id: i64,
+    pub db_role_id: i64,
+    pub db_role_name: String,
+    pub target_id: i64,
+    pub target_name: String,
+    pub is_required: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoleDbRoleSet {
+    /// Default true.
+    #[serde(default)]
+    pub is_required: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RoleApprover {
+    pub id: i64,
+    pub role_id: i64,
+    pub approver_type: ApproverType,
+    pub approver_user_id: Option<i64>,
+    pub approver_team_id: Option<i64>,
+    pub approver_department: Option<String>,
+    pub approver_login_name: Option<String>,
+    pub priority: i64,
+    pub created_utc: DateTime<Utc>,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoleApproverCreate {
+    pub approver_type: ApproverType,
+    /// Required for `user`.
+    #[serde(default)]
+    pub approver_user_id: Option<i64>,
+    /// Required for `team`.
+    #[serde(default)]
+    pub approver_team_id: Option<i64>,
+    /// Required for `department`.
+    #[serde(default)]
+    pub approver_department: Option<String>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+}
+
+// ---------------------------------------------------------------- eligibility
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EligibilityRule {
+    pub id: i64,
+    pub role_id: i64,
+    pub scope_type: ScopeType,
+    /// User id (`user`), team id (`team`), department or division name; null for `all`.
+    pub scope_value: Option<String>,
+    /// true = may request; false = explicitly denied.
+    pub can_request: bool,
+    pub valid_from_utc: Option<DateTime<Utc>>,
+    pub valid_to_utc: Option<DateTime<Utc>>,
+    pub priority: i64,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityRuleCreate {
+    pub role_id: i64,
+    pub scope_type: ScopeType,
+    #[serde(default)]
+    pub scope_value: Option<String>,
+    /// Default true.
+    #[serde(default)]
+    pub can_request: Option<bool>,
+    #[serde(default)]
+    pub valid_from_utc: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub valid_to_utc: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityRuleUpdate {
+    #[serde(default)]
+    pub scope_type: Option<ScopeType>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub scope_value: Option<Option<String>>,
+    #[serde(default)]
+    pub can_request: Option<bool>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
+    pub valid_from_utc: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
+    pub valid_to_utc: Option<Option<DateTime<Utc>>>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+}
+
+/// A per-user exception that takes precedence over every rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EligibilityOverride {
+    pub user_id: i64,
+    pub role_id: i64,
+    pub role_name: String,
+    pub can_request: bool,
+    pub valid_from_utc: Option<DateTime<Utc>>,
+    pub valid_to_utc: Option<DateTime<Utc>>,
+    pub priority: i64,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EligibilityOverrideSet {
+    pub can_request: bool,
+    #[serde(default)]
+    pub valid_from_utc: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub valid_to_utc: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+}
+
+/// The outcome of the eligibility rules for one user and role, with what decided it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EligibilityCheck {
+    pub user_id: i64,
+    pub role_id: i64,
+    pub eligible: bool,
+    /// Machine-readable decision: `{"kind": "rule", "rule_id": 3, ...}`, `{"kind": "override", ...}`,
+    /// `{"kind": "no_matching_rule"}`, `{"kind": "user_inactive"}`, `{"kind": "role_disabled"}`.
+    pub reason: serde_json::Value,
+    /// One sentence for people.
+    pub explanation: String,
+    /// What would happen to a request now: auto-approved (and why) or pending (null).
+    pub auto_approval_reason: Option<AutoApprovalReason>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequestableRole {
+    pub role: Role,
+    pub db_roles: Vec<RoleDbRole>,
+    /// Whether a request would be granted at once, without an approver.
+    pub would_auto_approve: bool,
+    pub auto_approval_reason: Option<AutoApprovalReason>,
+}
+
+// ---------------------------------------------------------------- requests and approvals
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccessRequest {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_login_name: String,
+    pub role_id: i64,
+    pub role_name: String,
+    pub requested_duration_minutes: i64,
+    pub justification: Option<String>,
+    pub ticket_ref: Option<String>,
+    pub status: RequestStatus,
+    /// Set when the request was approved without a human decision.
+    pub auto_approval_reason: Option<AutoApprovalReason>,
+    pub user_dept_snapshot: Option<String>,
+    pub user_title_snapshot: Option<String>,
+    pub user_division_snapshot: Option<String>,
+    pub user_seniority_snapshot: Option<i64>,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_by: String,
+    pub approvals: Vec<Approval>,
+    /// The grant issued for this request, once approved.
+    pub grant_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RequestCreate {
+    pub role_id: i64,
+    pub requested_duration_minutes: i64,
+    #[serde(default)]
+    pub justification: Option<String>,
+    #[serde(default)]
+    pub ticket_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Approval {
+    pub id: i64,
+    pub request_id: i64,
+    pub approver_user_id: Option<i64>,
+    pub approver_login_name: String,
+    pub decision: Decision,
+    pub decision_comment: Option<String>,
+    pub decision_utc: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------- grants
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Grant {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub user_id: i64,
+    pub user_login_name: String,
+    pub role_id: i64,
+    pub role_name: String,
+    pub valid_from_utc: DateTime<Utc>,
+    pub valid_to_utc: DateTime<Utc>,
+    pub revoked_utc: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+    pub revoked_by_user_id: Option<i64>,
+    pub issued_by_user_id: Option<i64>,
+    pub status: GrantStatus,
+    /// Why a grant is failed or still provisioning, when known.
+    pub status_detail: Option<String>,
+    pub created_utc: DateTime<Utc>,
+    pub updated_utc: DateTime<Utc>,
+    /// Per db role: what was added and dropped on the target, and any error.
+    pub assignments: Vec<GrantAssignment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GrantAssignment {
+    pub db_role_id: i64,
+    pub db_role_name: String,
+    pub target_id: i64,
+    pub target_name: String,
+    /// `pending`, `added`, `add_failed`, `dropped`, `drop_failed`.
+    pub state: String,
+    pub add_attempt_utc: Option<DateTime<Utc>>,
+    pub add_succeeded: Option<bool>,
+    pub add_error: Option<String>,
+    pub drop_attempt_utc: Option<DateTime<Utc>>,
+    pub drop_succeeded: Option<bool>,
+    pub drop_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// Why access is taken away early (required, recorded in the audit log).
+    pub reason: String,
+}
+
+// ---------------------------------------------------------------- audit and ops
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub event_utc: DateTime<Utc>,
+    pub event_type: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_login_name: String,
+    pub target_user_id: Option<i64>,
+    pub request_id: Option<i64>,
+    pub grant_id: Option<i64>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+}
+
+/// What a run of a background job did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct JobRun {
+    pub job: String,
+    pub processed: i64,
+    pub failed: i64,
+}

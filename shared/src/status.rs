@@ -1,0 +1,171 @@
+//! Closed vocabularies used in the database and in JSON, always snake_case.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Declares a string-backed enum with `as_str`, `FromStr`, `Display` and serde in snake_case,
+/// so the database text, the JSON value and the Rust variant can never disagree.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable text used in the database and in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(UnknownValue(s.to_string())) }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+/// A text that is not one of an enum's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue(pub String);
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown value `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+string_enum! {
+    /// Lifecycle of an access request.
+    RequestStatus {
+        Pending => "pending",
+        Approved => "approved",
+        AutoApproved => "auto_approved",
+        Denied => "denied",
+        Cancelled => "cancelled",
+        Expired => "expired",
+        Revoked => "revoked",
+    }
+}
+
+impl RequestStatus {
+    /// Open requests block a second request for the same user and role.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Pending | Self::Approved | Self::AutoApproved)
+    }
+}
+
+string_enum! {
+    /// Lifecycle of a grant (time-limited access on a target).
+    GrantStatus {
+        Provisioning => "provisioning",
+        Active => "active",
+        Expired => "expired",
+        Revoked => "revoked",
+        Failed => "failed",
+    }
+}
+
+impl GrantStatus {
+    /// A grant that may hold (or is about to hold) memberships on a target.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Provisioning | Self::Active)
+    }
+}
+
+string_enum! {
+    /// Scope of an eligibility rule, listed from most to least specific.
+    ScopeType {
+        User => "user",
+        Team => "team",
+        Department => "department",
+        Division => "division",
+        All => "all",
+    }
+}
+
+impl ScopeType {
+    /// 0 is the most specific scope (`user`), 4 the least (`all`).
+    pub fn specificity_rank(self) -> u8 {
+        match self {
+            Self::User => 0,
+            Self::Team => 1,
+            Self::Department => 2,
+            Self::Division => 3,
+            Self::All => 4,
+        }
+    }
+}
+
+string_enum! {
+    /// Who may approve a role's requests.
+    ApproverType {
+        User => "user",
+        Manager => "manager",
+        Team => "team",
+        Department => "department",
+    }
+}
+
+string_enum! {
+    /// Why a request was approved without a human decision (seed 2.5).
+    AutoApprovalReason {
+        PreApprovedRole => "pre_approved_role",
+        SeniorityBypass => "seniority_bypass",
+    }
+}
+
+string_enum! {
+    /// A human decision on a pending request.
+    Decision {
+        Approved => "approved",
+        Denied => "denied",
+    }
+}
+
+string_enum! {
+    /// Kind of system a target is.
+    TargetKind {
+        Noop => "noop",
+        Mssql => "mssql",
+        Postgres => "postgres",
+        Mysql => "mysql",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips_for_every_variant() {
+        for s in RequestStatus::ALL {
+            assert_eq!(s.as_str().parse::<RequestStatus>().unwrap(), *s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in GrantStatus::ALL {
+            assert_eq!(s.as_str().parse::<GrantStatus>().unwrap(), *s);
+        }
+        assert!("Pending".parse::<RequestStatus>().is_err());
+    }
+
+    #[test]
+    fn scopes_are_ranked_most_specific_first() {
+        let ranks: Vec<u8> = ScopeType::ALL.iter().map(|s| s.specificity_rank()).collect();
+        assert_eq!(ranks, vec![0, 1, 2, 3, 4]);
+    }
+}
