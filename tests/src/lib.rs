@@ -1,1 +1,362 @@
+//! Black-box test harness: starts the real `jitea` binary on a free port against a fresh
+//! database (a SQLite file in a temp dir, or a new PostgreSQL database) and talks HTTP to it.
+//!
+//! The binary is found next to the test executable's `deps/` folder (build it first with
+//! `cargo build -p jitea-api`, as the test script does) or at `$JITEA_BIN`.
+//! PostgreSQL comes from `$JITEA_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each server gets its own database, dropped
+//! afterwards.
 
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+pub use serde_json::{json, Value};
+
+pub const ADMIN_LOGIN: &str = "root";
+pub const ADMIN_PASSWORD: &str = "root-password-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares one test per backend from a function taking `Backend`.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::Backend::Sqlite);
+            }
+            #[test]
+            fn postgres() {
+                super::$name($crate::Backend::Postgres);
+            }
+        }
+    };
+}
+
+pub fn jitea_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("JITEA_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join(if cfg!(windows) { "jitea.exe" } else { "jitea" });
+    assert!(bin.exists(), "{} not found: run `cargo build -p jitea-api` first (the test script does)", bin.display());
+    bin
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("JITEA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn pg_exec(sql: &str) {
+    use sqlx_oldapi::{Connection, Executor};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = pg_admin_url();
+    rt.block_on(async move {
+        let mut c = sqlx_oldapi::PgConnection::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is required for the postgres tests ({url}): {e}"));
+        c.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database for one test: created on construction, removed on drop.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("{}_{}_{}", std::process::id(), n, rand::random::<u32>());
+        let dir = std::env::temp_dir().join(format!("jitea-test-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", dir.join("jitea.db").display()),
+                backend,
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("jitea_t_{tag}");
+                pg_exec(&format!("CREATE DATABASE {name}"));
+                let base = pg_admin_url();
+                let root = base.rsplit_once('/').map(|(r, _)| r.to_string()).unwrap_or(base);
+                Self {
+                    url: format!("{root}/{name}"),
+                    backend,
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(n) = &self.pg_name {
+            let sql = format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)");
+            let _ = std::panic::catch_unwind(|| pg_exec(&sql));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running `jitea serve`.
+pub struct Server {
+    pub base: String,
+    pub db: TestDb,
+    child: Child,
+    agent: ureq::Agent,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Server {
+    pub fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[])
+    }
+
+    pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
+        let db = TestDb::new(backend);
+        let extra_env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let (child, base) = spawn_server(&db, &extra_env);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let s = Self { base, db, child, agent, extra_env };
+        s.wait_ready();
+        s
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = self.agent.get(format!("{}/readyz", self.base)).call() {
+                if r.status().as_u16() == 200 {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "server did not become ready at {}", self.base);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs a `jitea` CLI command against the same database; returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = base_command(&self.db, &self.extra_env).args(args).output().expect("run jitea");
+        assert!(out.status.success(), "jitea {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn finish(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
+        let mut r = resp.expect("HTTP transport error");
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, body, text }
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
+        let url = self.url(path);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        macro_rules! with_auth {
+            ($b:expr) => {{
+                let b = $b;
+                match &auth {
+                    Some(a) => b.header("Authorization", a),
+                    None => b,
+                }
+            }};
+        }
+        let r = match method {
+            "GET" => with_auth!(self.agent.get(&url)).call(),
+            "DELETE" => with_auth!(self.agent.delete(&url)).call(),
+            "POST" | "PUT" | "PATCH" => {
+                let b = match method {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    _ => self.agent.patch(&url),
+                };
+                let b = with_auth!(b);
+                match body {
+                    Some(v) => b.send_json(v),
+                    None => b.send_empty(),
+                }
+            }
+            m => panic!("unsupported method {m}"),
+        };
+        Self::finish(r)
+    }
+
+    /// Sends raw bytes with a given content type (for malformed-input tests).
+    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, content_type: &str, body: &[u8]) -> Resp {
+        let url = self.url(path);
+        let b = match method {
+            "POST" => self.agent.post(&url),
+            "PUT" => self.agent.put(&url),
+            _ => self.agent.patch(&url),
+        };
+        let b = b.content_type(content_type);
+        let b = match token {
+            Some(t) => b.header("Authorization", format!("Bearer {t}")),
+            None => b,
+        };
+        Self::finish(b.send(body))
+    }
+
+    /// A GET with an arbitrary Authorization header value.
+    pub fn get_with_auth_header(&self, path: &str, header: &str) -> Resp {
+        Self::finish(self.agent.get(self.url(path)).header("Authorization", header).call())
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, Some(token), None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("POST", path, Some(token), Some(&body))
+    }
+
+    pub fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PATCH", path, Some(token), Some(&body))
+    }
+
+    pub fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PUT", path, Some(token), Some(&body))
+    }
+
+    pub fn login(&self, login: &str, password: &str) -> String {
+        let r = self.call("POST", "/api/v1/auth/login", None, Some(&json!({"login_name": login, "password": password})));
+        assert_eq!(r.status, 200, "login {login}: {}", r.text);
+        r.body["token"].as_str().unwrap().to_string()
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.login(ADMIN_LOGIN, ADMIN_PASSWORD)
+    }
+
+    /// Creates a user with a password; returns its id.
+    pub fn create_user(&self, admin: &str, body: Value) -> i64 {
+        let r = self.post("/api/v1/users", admin, body);
+        assert_eq!(r.status, 201, "create user: {}", r.text);
+        r.id()
+    }
+
+    /// Every audit entry matching the query string (follows cursors).
+    pub fn audit(&self, token: &str, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = format!("/api/v1/audit?limit=500&{query}");
+            if let Some(c) = &cursor {
+                q.push_str(&format!("&cursor={c}"));
+            }
+            let r = self.get(&q, token);
+            assert_eq!(r.status, 200, "audit: {}", r.text);
+            out.extend(r.body["items"].as_array().unwrap().iter().cloned());
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return out,
+            }
+        }
+    }
+
+    /// Stops the server with SIGKILL (no graceful shutdown).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
+    let mut c = Command::new(jitea_bin());
+    c.env("JITEA_DATABASE_URL", &db.url)
+        .env("JITEA_BOOTSTRAP_ADMIN", format!("{ADMIN_LOGIN}:{ADMIN_PASSWORD}"))
+        .env("JITEA_LOG", "warn")
+        .env("JITEA_EXPIRY_INTERVAL_SECS", "1")
+        .env_remove("JITEA_CONFIG")
+        .env_remove("JITEA_JWT_SECRET");
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c
+}
+
+fn spawn_server(db: &TestDb, extra: &[(String, String)]) -> (Child, String) {
+    let port = free_port();
+    let child = base_command(db, extra)
+        .env("JITEA_BIND", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn jitea serve");
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// An HTTP response: status, parsed JSON body (Null if not JSON), raw text.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn id(&self) -> i64 {
+        self.body["id"].as_i64().unwrap_or_else(|| panic!("no id in {}", self.text))
+    }
+
+    /// The stable error code of an error response.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts the status and returns self for chaining.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// Asserts an error response with this status and code.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(self.code(), code, "unexpected error code; body: {}", self.text);
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without message: {}", self.text);
+        self
+    }
+}
