@@ -52,30 +52,51 @@ fn err(setting: &str, problem: impl Into<String>) -> ConfigError {
 
 impl Config {
     /// Reads `env` (a lookup, so tests need not touch the process environment) over the file.
-    pub fn load(env: impl Fn(&str) -> Option<String>, file: Option<&Path>) -> Result<Self, ConfigError> {
-        let file_path = file.map(Path::to_path_buf).or_else(|| env("JITEA_CONFIG").map(PathBuf::from));
+    pub fn load(
+        env: impl Fn(&str) -> Option<String>,
+        file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let file_path = file
+            .map(Path::to_path_buf)
+            .or_else(|| env("JITEA_CONFIG").map(PathBuf::from));
         let fc: FileConfig = match &file_path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| err("JITEA_CONFIG", format!("cannot read {}: {e}", p.display())))?;
-                toml::from_str(&text).map_err(|e| err("JITEA_CONFIG", format!("{}: {}", p.display(), e.message())))?
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    err("JITEA_CONFIG", format!("cannot read {}: {e}", p.display()))
+                })?;
+                toml::from_str(&text)
+                    .map_err(|e| err("JITEA_CONFIG", format!("{}: {}", p.display(), e.message())))?
             }
             None => FileConfig::default(),
         };
         let pick = |name: &str, f: Option<String>| env(name).filter(|v| !v.trim().is_empty()).or(f);
 
         let bind_s = pick("JITEA_BIND", fc.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind: SocketAddr = bind_s
-            .parse()
-            .map_err(|_| err("JITEA_BIND", format!("`{bind_s}` is not an address like 127.0.0.1:8080")))?;
+        let bind: SocketAddr = bind_s.parse().map_err(|_| {
+            err(
+                "JITEA_BIND",
+                format!("`{bind_s}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
 
-        let data_dir = PathBuf::from(pick("JITEA_DATA_DIR", fc.data_dir).unwrap_or_else(|| "./data".into()));
+        let data_dir =
+            PathBuf::from(pick("JITEA_DATA_DIR", fc.data_dir).unwrap_or_else(|| "./data".into()));
         let database_url = match pick("JITEA_DATABASE_URL", fc.database_url) {
             Some(u) => {
-                let ok = ["sqlite:", "postgres://", "postgresql://", "mssql://", "sqlserver://"]
-                    .iter()
-                    .any(|p| u.starts_with(p));
+                let ok = [
+                    "sqlite:",
+                    "postgres://",
+                    "postgresql://",
+                    "mssql://",
+                    "sqlserver://",
+                ]
+                .iter()
+                .any(|p| u.starts_with(p));
                 if !ok {
-                    return Err(err("JITEA_DATABASE_URL", "must start with sqlite:, postgres:// or mssql://"));
+                    return Err(err(
+                        "JITEA_DATABASE_URL",
+                        "must start with sqlite:, postgres:// or mssql://",
+                    ));
                 }
                 u
             }
@@ -90,26 +111,35 @@ impl Config {
                 if l.trim().is_empty() {
                     return Err(err("JITEA_BOOTSTRAP_ADMIN", "the login is empty"));
                 }
-                crate::auth::password::validate_new_password(p).map_err(|e| err("JITEA_BOOTSTRAP_ADMIN", e))?;
+                crate::auth::password::validate_new_password(p)
+                    .map_err(|e| err("JITEA_BOOTSTRAP_ADMIN", e))?;
                 Some((l.trim().to_string(), p.to_string()))
             }
             None => None,
         };
 
         let token_ttl_minutes = match env("JITEA_TOKEN_TTL_MINUTES") {
-            Some(v) => v
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| err("JITEA_TOKEN_TTL_MINUTES", format!("`{v}` is not a whole number of minutes")))?,
+            Some(v) => v.trim().parse::<i64>().map_err(|_| {
+                err(
+                    "JITEA_TOKEN_TTL_MINUTES",
+                    format!("`{v}` is not a whole number of minutes"),
+                )
+            })?,
             None => fc.token_ttl_minutes.unwrap_or(480),
         };
         if !(1..=10_080).contains(&token_ttl_minutes) {
-            return Err(err("JITEA_TOKEN_TTL_MINUTES", "must be between 1 and 10080 (one week)"));
+            return Err(err(
+                "JITEA_TOKEN_TTL_MINUTES",
+                "must be between 1 and 10080 (one week)",
+            ));
         }
 
         let log_level = pick("JITEA_LOG", fc.log_level).unwrap_or_else(|| "info".into());
         if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            return Err(err("JITEA_LOG", format!("`{log_level}` is not a log filter such as info or jitea=debug")));
+            return Err(err(
+                "JITEA_LOG",
+                format!("`{log_level}` is not a log filter such as info or jitea=debug"),
+            ));
         }
 
         let jwt_secret = pick("JITEA_JWT_SECRET", fc.jwt_secret);
@@ -120,14 +150,19 @@ impl Config {
         }
 
         let expiry_interval_secs = match env("JITEA_EXPIRY_INTERVAL_SECS") {
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| err("JITEA_EXPIRY_INTERVAL_SECS", format!("`{v}` is not a whole number of seconds")))?,
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                err(
+                    "JITEA_EXPIRY_INTERVAL_SECS",
+                    format!("`{v}` is not a whole number of seconds"),
+                )
+            })?,
             None => fc.expiry_interval_secs.unwrap_or(5),
         };
         if !(1..=3600).contains(&expiry_interval_secs) {
-            return Err(err("JITEA_EXPIRY_INTERVAL_SECS", "must be between 1 and 3600"));
+            return Err(err(
+                "JITEA_EXPIRY_INTERVAL_SECS",
+                "must be between 1 and 3600",
+            ));
         }
 
         Ok(Self {
@@ -157,7 +192,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::load(|k| m.get(k).cloned(), None)
     }
 
@@ -179,12 +217,17 @@ mod tests {
         assert_eq!(e.setting, "JITEA_BOOTSTRAP_ADMIN");
         let e = load(&[("JITEA_TOKEN_TTL_MINUTES", "0")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_TOKEN_TTL_MINUTES");
-        assert!(e.to_string().starts_with("configuration error: JITEA_TOKEN_TTL_MINUTES"));
+        assert!(e
+            .to_string()
+            .starts_with("configuration error: JITEA_TOKEN_TTL_MINUTES"));
     }
 
     #[test]
     fn bootstrap_admin_is_split_at_the_first_colon() {
         let c = load(&[("JITEA_BOOTSTRAP_ADMIN", "root:pass:word-long-enough")]).unwrap();
-        assert_eq!(c.bootstrap_admin, Some(("root".into(), "pass:word-long-enough".into())));
+        assert_eq!(
+            c.bootstrap_admin,
+            Some(("root".into(), "pass:word-long-enough".into()))
+        );
     }
 }

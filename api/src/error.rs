@@ -51,7 +51,11 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(500, "internal_error", "an internal error occurred; it has been logged")
+        Self::new(
+            500,
+            "internal_error",
+            "an internal error occurred; it has been logged",
+        )
     }
 }
 
@@ -66,11 +70,20 @@ impl std::error::Error for ApiError {}
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict => ApiError::conflict("conflict", "an object with the same unique key already exists"),
-            StoreError::ForeignKey => ApiError::bad_request("invalid_reference", "a referenced object does not exist"),
+            StoreError::Conflict => ApiError::conflict(
+                "conflict",
+                "an object with the same unique key already exists",
+            ),
+            StoreError::ForeignKey => {
+                ApiError::bad_request("invalid_reference", "a referenced object does not exist")
+            }
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "database unavailable");
-                ApiError::new(503, "unavailable", "the database is unavailable; retry later")
+                ApiError::new(
+                    503,
+                    "unavailable",
+                    "the database is unavailable; retry later",
+                )
             }
             StoreError::Internal(detail) => {
                 tracing::error!(%detail, "store error");

@@ -4,13 +4,13 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod provision;
 pub mod setup;
-pub mod demo;
 pub mod state;
 pub mod store;
 pub mod workflow;

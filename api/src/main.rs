@@ -66,7 +66,10 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .with_target(false)
         .init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("jitea: cannot start the runtime: {e}");
@@ -106,9 +109,15 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         let logins = demo::seed(&state.store, state.now()).await?;
         if logins.is_empty() {
-            println!("demo data already present (password for demo users: {})", demo::DEMO_PASSWORD);
+            println!(
+                "demo data already present (password for demo users: {})",
+                demo::DEMO_PASSWORD
+            );
         } else {
-            println!("demo organisation created; every demo login uses the password `{}`:", demo::DEMO_PASSWORD);
+            println!(
+                "demo organisation created; every demo login uses the password `{}`:",
+                demo::DEMO_PASSWORD
+            );
             for (login, what) in logins {
                 println!("  {login:<8} {what}");
             }
@@ -119,12 +128,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let app_state = state.clone();
     let server = HttpServer::new(move || http::build_app(app_state.clone()))
         .bind(bind)
-        .map_err(|e| anyhow::anyhow!("configuration error: JITEA_BIND: cannot listen on {bind}: {e}"))?
+        .map_err(|e| {
+            anyhow::anyhow!("configuration error: JITEA_BIND: cannot listen on {bind}: {e}")
+        })?
         .shutdown_timeout(10)
         .run();
-    for addr in [bind] {
-        println!("JITEA listening on http://{addr} (API /api/v1, docs /swagger-ui/)");
-    }
+    println!("JITEA listening on http://{bind} (API /api/v1, docs /swagger-ui/)");
     server.await?;
     let _ = stop_tx.send(true);
     let _ = expiry.await;

@@ -21,36 +21,61 @@ use crate::store::{credentials, migrate, users, Store};
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            anyhow::anyhow!("configuration error: JITEA_DATA_DIR: cannot create {}: {e}", config.data_dir.display())
+            anyhow::anyhow!(
+                "configuration error: JITEA_DATA_DIR: cannot create {}: {e}",
+                config.data_dir.display()
+            )
         })?;
     }
     let store = Store::connect(&config.database_url).await?;
     let applied = migrate::run(&store).await?;
     if !applied.is_empty() {
-        tracing::info!(?applied, dialect = store.dialect().name(), "applied migrations");
+        tracing::info!(
+            ?applied,
+            dialect = store.dialect().name(),
+            "applied migrations"
+        );
     }
     Ok(store)
 }
 
 /// The token signing key: from configuration, or generated once and kept in the database so
 /// every process (and every restart) agrees.
-pub async fn signing_keys(store: &Store, config: &Config, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<TokenKeys> {
+pub async fn signing_keys(
+    store: &Store,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<TokenKeys> {
     let secret = match &config.jwt_secret {
         Some(s) => s.clone(),
         None => {
             let mut bytes = [0u8; 32];
             rand::thread_rng().fill_bytes(&mut bytes);
             let mut tx = store.begin_write().await?;
-            let s = credentials::ensure_signing_secret(&mut tx.db(), "primary", &hex::encode(bytes), now).await?;
+            let s = credentials::ensure_signing_secret(
+                &mut tx.db(),
+                "primary",
+                &hex::encode(bytes),
+                now,
+            )
+            .await?;
             tx.commit().await?;
             s
         }
     };
-    Ok(TokenKeys::new(secret.as_bytes(), Duration::minutes(config.token_ttl_minutes)))
+    Ok(TokenKeys::new(
+        secret.as_bytes(),
+        Duration::minutes(config.token_ttl_minutes),
+    ))
 }
 
 /// Creates (or promotes and re-passwords) the bootstrap admin when no active admin exists.
-pub async fn bootstrap_admin(store: &Store, login: &str, pw: &str, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<bool> {
+pub async fn bootstrap_admin(
+    store: &Store,
+    login: &str,
+    pw: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<bool> {
     let hash = password::hash(pw);
     let mut tx = store.begin_write().await?;
     let mut db = tx.db();
@@ -79,7 +104,14 @@ pub async fn bootstrap_admin(store: &Store, login: &str, pw: &str, now: chrono::
         }
     };
     credentials::set_password_hash(&mut db, id, &hash, now).await?;
-    audit::write(&mut db, Event::new("admin_bootstrapped", &actor).user(id).details(json!({"login_name": login})), now).await?;
+    audit::write(
+        &mut db,
+        Event::new("admin_bootstrapped", &actor)
+            .user(id)
+            .details(json!({"login_name": login})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -165,7 +165,10 @@ mod tests {
 
     #[test]
     fn scopes_are_ranked_most_specific_first() {
-        let ranks: Vec<u8> = ScopeType::ALL.iter().map(|s| s.specificity_rank()).collect();
+        let ranks: Vec<u8> = ScopeType::ALL
+            .iter()
+            .map(|s| s.specificity_rank())
+            .collect();
         assert_eq!(ranks, vec![0, 1, 2, 3, 4]);
     }
 }

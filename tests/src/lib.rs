@@ -48,28 +48,44 @@ pub fn jitea_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let bin = dir.join(if cfg!(windows) { "jitea.exe" } else { "jitea" });
-    assert!(bin.exists(), "{} not found: run `cargo build -p jitea-api` first (the test script does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} not found: run `cargo build -p jitea-api` first (the test script does)",
+        bin.display()
+    );
     bin
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("JITEA_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("JITEA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn pg_exec(sql: &str) {
     use sqlx_oldapi::{Connection, Executor};
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let url = pg_admin_url();
     rt.block_on(async move {
         let mut c = sqlx_oldapi::PgConnection::connect(&url)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is required for the postgres tests ({url}): {e}"));
-        c.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL is required for the postgres tests ({url}): {e}")
+            });
+        c.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     });
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -99,7 +115,10 @@ impl TestDb {
                 let name = format!("jitea_t_{tag}");
                 pg_exec(&format!("CREATE DATABASE {name}"));
                 let base = pg_admin_url();
-                let root = base.rsplit_once('/').map(|(r, _)| r.to_string()).unwrap_or(base);
+                let root = base
+                    .rsplit_once('/')
+                    .map(|(r, _)| r.to_string())
+                    .unwrap_or(base);
                 Self {
                     url: format!("{root}/{name}"),
                     backend,
@@ -137,14 +156,23 @@ impl Server {
 
     pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
         let db = TestDb::new(backend);
-        let extra_env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let extra_env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let (child, base) = spawn_server(&db, &extra_env);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let s = Self { base, db, child, agent, extra_env };
+        let s = Self {
+            base,
+            db,
+            child,
+            agent,
+            extra_env,
+        };
         s.wait_ready();
         s
     }
@@ -157,15 +185,26 @@ impl Server {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "server did not become ready at {}", self.base);
+            assert!(
+                Instant::now() < deadline,
+                "server did not become ready at {}",
+                self.base
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     /// Runs a `jitea` CLI command against the same database; returns stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = base_command(&self.db, &self.extra_env).args(args).output().expect("run jitea");
-        assert!(out.status.success(), "jitea {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = base_command(&self.db, &self.extra_env)
+            .args(args)
+            .output()
+            .expect("run jitea");
+        assert!(
+            out.status.success(),
+            "jitea {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -182,7 +221,13 @@ impl Server {
     }
 
     /// Sends `method path` with an optional bearer token and JSON body.
-    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
         let url = self.url(path);
         let auth = token.map(|t| format!("Bearer {t}"));
         macro_rules! with_auth {
@@ -215,7 +260,14 @@ impl Server {
     }
 
     /// Sends raw bytes with a given content type (for malformed-input tests).
-    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, content_type: &str, body: &[u8]) -> Resp {
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+    ) -> Resp {
         let url = self.url(path);
         let b = match method {
             "POST" => self.agent.post(&url),
@@ -232,7 +284,12 @@ impl Server {
 
     /// A GET with an arbitrary Authorization header value.
     pub fn get_with_auth_header(&self, path: &str, header: &str) -> Resp {
-        Self::finish(self.agent.get(self.url(path)).header("Authorization", header).call())
+        Self::finish(
+            self.agent
+                .get(self.url(path))
+                .header("Authorization", header)
+                .call(),
+        )
     }
 
     pub fn get(&self, path: &str, token: &str) -> Resp {
@@ -252,7 +309,12 @@ impl Server {
     }
 
     pub fn login(&self, login: &str, password: &str) -> String {
-        let r = self.call("POST", "/api/v1/auth/login", None, Some(&json!({"login_name": login, "password": password})));
+        let r = self.call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"login_name": login, "password": password})),
+        );
         assert_eq!(r.status, 200, "login {login}: {}", r.text);
         r.body["token"].as_str().unwrap().to_string()
     }
@@ -303,7 +365,10 @@ impl Drop for Server {
 fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
     let mut c = Command::new(jitea_bin());
     c.env("JITEA_DATABASE_URL", &db.url)
-        .env("JITEA_BOOTSTRAP_ADMIN", format!("{ADMIN_LOGIN}:{ADMIN_PASSWORD}"))
+        .env(
+            "JITEA_BOOTSTRAP_ADMIN",
+            format!("{ADMIN_LOGIN}:{ADMIN_PASSWORD}"),
+        )
         .env("JITEA_LOG", "warn")
         .env("JITEA_EXPIRY_INTERVAL_SECS", "1")
         .env_remove("JITEA_CONFIG")
@@ -336,7 +401,9 @@ pub struct Resp {
 
 impl Resp {
     pub fn id(&self) -> i64 {
-        self.body["id"].as_i64().unwrap_or_else(|| panic!("no id in {}", self.text))
+        self.body["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no id in {}", self.text))
     }
 
     /// The stable error code of an error response.
@@ -347,16 +414,35 @@ impl Resp {
     /// Asserts the status and returns self for chaining.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 
     /// Asserts an error response with this status and code.
     #[track_caller]
     pub fn expect_error(self, status: u16, code: &str) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
-        assert_eq!(self.code(), code, "unexpected error code; body: {}", self.text);
-        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without message: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected error code; body: {}",
+            self.text
+        );
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error without message: {}",
+            self.text
+        );
         self
     }
 }

@@ -35,15 +35,23 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let h = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in first: send `Authorization: Bearer <token>`"))?;
-    let s = h
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("invalid_token", "the Authorization header is not valid"))?;
-    let (scheme, token) = s
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "unauthenticated",
+                "sign in first: send `Authorization: Bearer <token>`",
+            )
+        })?;
+    let s = h.to_str().map_err(|_| {
+        ApiError::unauthorized("invalid_token", "the Authorization header is not valid")
+    })?;
+    let (scheme, token) = s.split_once(' ').ok_or_else(|| {
+        ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`")
+    })?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`"));
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "expected `Authorization: Bearer <token>`",
+        ));
     }
     Ok(token.trim().to_string())
 }
@@ -60,9 +68,14 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<User,
     let mut c = state.store.conn().await?;
     let user = users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), user_id)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's user no longer exists"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("invalid_token", "the token's user no longer exists")
+        })?;
     if !user.is_active {
-        return Err(ApiError::unauthorized("user_inactive", "this account is deactivated"));
+        return Err(ApiError::unauthorized(
+            "user_inactive",
+            "this account is deactivated",
+        ));
     }
     Ok(user)
 }
@@ -115,7 +128,10 @@ impl FromRequest for Auditor {
             if u.is_auditor || u.is_admin {
                 Ok(Auditor(u))
             } else {
-                Err(ApiError::forbidden("forbidden", "this needs the auditor or admin role"))
+                Err(ApiError::forbidden(
+                    "forbidden",
+                    "this needs the auditor or admin role",
+                ))
             }
         })
     }
@@ -131,7 +147,10 @@ impl FromRequest for Admin {
             if u.is_admin {
                 Ok(Admin(u))
             } else {
-                Err(ApiError::forbidden("forbidden", "this needs the admin role"))
+                Err(ApiError::forbidden(
+                    "forbidden",
+                    "this needs the admin role",
+                ))
             }
         })
     }

@@ -10,10 +10,14 @@ pub const MAX_PASSWORD_LEN: usize = 1024;
 pub fn validate_new_password(p: &str) -> Result<(), String> {
     let n = p.chars().count();
     if n < MIN_PASSWORD_LEN {
-        return Err(format!("password must be at least {MIN_PASSWORD_LEN} characters"));
+        return Err(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters"
+        ));
     }
     if n > MAX_PASSWORD_LEN {
-        return Err(format!("password must be at most {MAX_PASSWORD_LEN} characters"));
+        return Err(format!(
+            "password must be at most {MAX_PASSWORD_LEN} characters"
+        ));
     }
     Ok(())
 }
@@ -30,7 +34,9 @@ pub fn hash(password: &str) -> String {
 /// Verifies `password` against a stored PHC string. An unparsable hash never verifies.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -96,8 +96,14 @@ mod tests {
         let (t, _) = keys().issue(7, "alice", Utc::now());
         let parts: Vec<&str> = t.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        assert_eq!(keys().verify(&format!("{none_header}.{}.", parts[1])), Err("invalid_token"));
+        assert_eq!(
+            keys().verify(&format!("{none_header}.{}.", parts[1])),
+            Err("invalid_token")
+        );
         let hs512 = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS512","typ":"JWT"}"#);
-        assert_eq!(keys().verify(&format!("{hs512}.{}.{}", parts[1], parts[2])), Err("invalid_token"));
+        assert_eq!(
+            keys().verify(&format!("{hs512}.{}.{}", parts[1], parts[2])),
+            Err("invalid_token")
+        );
     }
 }

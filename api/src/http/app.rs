@@ -78,17 +78,29 @@ fn api_routes(cfg: &mut ServiceConfig) {
 }
 
 fn ops_routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz).service(ops::readyz).service(ops::metrics);
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics);
 }
 
 fn documented_app() -> utoipa_actix_web::UtoipaApp<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
 > {
     App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(ops_routes)
-        .service(scope::scope("/api/v1").configure(api_routes).default_service(web::to(not_found)))
+        .service(
+            scope::scope("/api/v1")
+                .configure(api_routes)
+                .default_service(web::to(not_found)),
+        )
 }
 
 /// The OpenAPI document, exactly as served (used by `jitea openapi` and the drift check).
@@ -99,14 +111,30 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// The whole application for `HttpServer::new`.
 pub fn build_app(
     state: AppState,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let (app, api) = documented_app().split_for_parts();
     app.app_data(web::Data::new(state))
-        .app_data(web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(json_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BYTES)
+                .error_handler(json_error),
+        )
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", api))
-        .service(web::resource("/").to(|| async { HttpResponse::TemporaryRedirect().insert_header(("Location", "/swagger-ui/")).finish() }))
+        .service(web::resource("/").to(|| async {
+            HttpResponse::TemporaryRedirect()
+                .insert_header(("Location", "/swagger-ui/"))
+                .finish()
+        }))
         .default_service(web::to(not_found))
         .wrap(
             DefaultHeaders::new()

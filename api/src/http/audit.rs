@@ -38,7 +38,11 @@ pub struct AuditQuery {
 /// Browse the audit log (auditors and admins).
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditEntry>), CommonErrors), security(("bearer" = [])))]
 #[get("/audit")]
-pub async fn list_audit(st: web::Data<AppState>, _a: Auditor, q: web::Query<AuditQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_audit(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let f = AuditFilter {
         event_type: q.event_type.clone(),
@@ -51,5 +55,7 @@ pub async fn list_audit(st: web::Data<AppState>, _a: Auditor, q: web::Query<Audi
         to_utc: q.to_utc,
     };
     let mut c = st.store.conn().await?;
-    Ok(ok(&list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?))
+    Ok(ok(
+        &list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?
+    ))
 }

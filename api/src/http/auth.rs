@@ -20,11 +20,18 @@ use super::errors::CommonErrors;
     responses((status = 200, description = "Signed in", body = LoginResponse), CommonErrors)
 )]
 #[post("/auth/login")]
-pub async fn login(st: web::Data<AppState>, body: web::Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    st: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let now = st.now();
     let login = body.login_name.trim();
-    if login.is_empty() || login.len() > 255 || body.password.len() > password::MAX_PASSWORD_LEN * 4 {
-        return Err(ApiError::unauthorized("invalid_credentials", "wrong login name or password"));
+    if login.is_empty() || login.len() > 255 || body.password.len() > password::MAX_PASSWORD_LEN * 4
+    {
+        return Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "wrong login name or password",
+        ));
     }
     let (user, hash) = {
         let mut c = st.store.conn().await?;
@@ -38,7 +45,9 @@ pub async fn login(st: web::Data<AppState>, body: web::Json<LoginRequest>) -> Ap
     };
     let pw = body.password.clone();
     let verified = match hash.clone() {
-        Some(h) => web::block(move || password::verify(&pw, &h)).await.unwrap_or(false),
+        Some(h) => web::block(move || password::verify(&pw, &h))
+            .await
+            .unwrap_or(false),
         None => {
             let _ = web::block(move || password::verify_dummy(&pw)).await;
             false
@@ -52,7 +61,12 @@ pub async fn login(st: web::Data<AppState>, body: web::Json<LoginRequest>) -> Ap
     let mut db = tx.db();
     match ok_user {
         Some(u) => {
-            audit::write(&mut db, Event::new("login_succeeded", &Actor::user(u.id, &u.login_name)).user(u.id), now).await?;
+            audit::write(
+                &mut db,
+                Event::new("login_succeeded", &Actor::user(u.id, &u.login_name)).user(u.id),
+                now,
+            )
+            .await?;
             tx.commit().await?;
             let (token, expires_utc) = st.keys.issue(u.id, &u.login_name, now);
             Ok(HttpResponse::Ok().json(LoginResponse {
@@ -67,9 +81,17 @@ pub async fn login(st: web::Data<AppState>, body: web::Json<LoginRequest>) -> Ap
                 user_id: None,
                 login_name: login.chars().take(255).collect(),
             };
-            audit::write(&mut db, Event::new("login_failed", &actor).details(json!({"login_name": actor.login_name})), now).await?;
+            audit::write(
+                &mut db,
+                Event::new("login_failed", &actor).details(json!({"login_name": actor.login_name})),
+                now,
+            )
+            .await?;
             tx.commit().await?;
-            Err(ApiError::unauthorized("invalid_credentials", "wrong login name or password"))
+            Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "wrong login name or password",
+            ))
         }
     }
 }

@@ -26,18 +26,33 @@ pub struct DbRoleListQuery {
 /// List db roles (auditors and admins).
 #[utoipa::path(tag = "db-roles", params(DbRoleListQuery), responses((status = 200, body = Page<DbRole>), CommonErrors), security(("bearer" = [])))]
 #[get("/db-roles")]
-pub async fn list_db_roles(st: web::Data<AppState>, _a: Auditor, q: web::Query<DbRoleListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_db_roles(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<DbRoleListQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    Ok(ok(&catalog::list_db_roles(&mut Db::new(&mut c, st.store.dialect()), q.target_id, p).await?))
+    Ok(ok(&catalog::list_db_roles(
+        &mut Db::new(&mut c, st.store.dialect()),
+        q.target_id,
+        p,
+    )
+    .await?))
 }
 
 /// Get a db role (auditors and admins).
 #[utoipa::path(tag = "db-roles", params(("id" = i64, Path)), responses((status = 200, body = DbRole), CommonErrors), security(("bearer" = [])))]
 #[get("/db-roles/{id}")]
-pub async fn get_db_role(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_db_role(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let mut c = st.store.conn().await?;
-    let d = catalog::get_db_role(&mut Db::new(&mut c, st.store.dialect()), id.into_inner()).await?.ok_or_else(|| ApiError::not_found("db role"))?;
+    let d = catalog::get_db_role(&mut Db::new(&mut c, st.store.dialect()), id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("db role"))?;
     Ok(ok(&d))
 }
 
@@ -45,7 +60,11 @@ pub async fn get_db_role(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64
 /// exactly; it is quoted by the target's connector, never interpolated.
 #[utoipa::path(tag = "db-roles", request_body = DbRoleCreate, responses((status = 201, body = DbRole), CommonErrors), security(("bearer" = [])))]
 #[post("/db-roles")]
-pub async fn create_db_role(st: web::Data<AppState>, admin: Admin, body: web::Json<DbRoleCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_db_role(
+    st: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<DbRoleCreate>,
+) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     b.db_role_name = name("db_role_name", &b.db_role_name, 128)?;
     b.role_type = opt_text("role_type", b.role_type.as_deref(), 50, false)?;
@@ -53,10 +72,28 @@ pub async fn create_db_role(st: web::Data<AppState>, admin: Admin, body: web::Js
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    catalog::get_target(&mut db, b.target_id).await?.ok_or_else(|| ApiError::not_found("target"))?;
-    let id = catalog::insert_db_role(&mut db, &b, &admin.0.login_name, now).await.map_err(unique("db_role_exists", "this db role is already registered on the target"))?;
-    let d = catalog::get_db_role(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("db_role_created", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"db_role": d})), now).await?;
+    catalog::get_target(&mut db, b.target_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("target"))?;
+    let id = catalog::insert_db_role(&mut db, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "db_role_exists",
+            "this db role is already registered on the target",
+        ))?;
+    let d = catalog::get_db_role(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "db_role_created",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"db_role": d})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(created(&d))
 }
@@ -65,7 +102,12 @@ pub async fn create_db_role(st: web::Data<AppState>, admin: Admin, body: web::Js
 /// new grants; live grants still end normally.
 #[utoipa::path(tag = "db-roles", params(("id" = i64, Path)), request_body = DbRoleUpdate, responses((status = 200, body = DbRole), CommonErrors), security(("bearer" = [])))]
 #[patch("/db-roles/{id}")]
-pub async fn update_db_role(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<DbRoleUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update_db_role(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<DbRoleUpdate>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut b = body.into_inner();
     b.role_type = patch_text("role_type", &b.role_type, 50, false)?;
@@ -73,10 +115,23 @@ pub async fn update_db_role(st: web::Data<AppState>, admin: Admin, id: web::Path
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let before = catalog::get_db_role(&mut db, id).await?.ok_or_else(|| ApiError::not_found("db role"))?;
+    let before = catalog::get_db_role(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("db role"))?;
     catalog::update_db_role(&mut db, id, &b, &admin.0.login_name, now).await?;
-    let after = catalog::get_db_role(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("db_role_updated", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"before": before, "after": after})), now).await?;
+    let after = catalog::get_db_role(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "db_role_updated",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"before": before, "after": after})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ok(&after))
 }

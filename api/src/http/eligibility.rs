@@ -27,7 +27,9 @@ pub fn check_window(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> A
 }
 
 fn scope_error(m: &str) -> ApiError {
-    ApiError::bad_request("validation_failed", m.to_string()).with_details(json!({"fields": [{"field": "scope_value", "code": "invalid_scope_value", "message": m}]}))
+    ApiError::bad_request("validation_failed", m.to_string()).with_details(
+        json!({"fields": [{"field": "scope_value", "code": "invalid_scope_value", "message": m}]}),
+    )
 }
 
 /// Normalises and checks a rule's scope value against its type (ids must exist).
@@ -41,16 +43,28 @@ async fn check_scope(db: &mut Db<'_>, t: ScopeType, v: Option<&str>) -> ApiResul
             Ok(None)
         }
         ScopeType::User => {
-            let id: i64 = v.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| scope_error("scope_value must be a user id for scope `user`"))?;
-            users::get_by_id(db, id).await?.ok_or_else(|| scope_error("no user with that id"))?;
+            let id: i64 = v
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| scope_error("scope_value must be a user id for scope `user`"))?;
+            users::get_by_id(db, id)
+                .await?
+                .ok_or_else(|| scope_error("no user with that id"))?;
             Ok(Some(id.to_string()))
         }
         ScopeType::Team => {
-            let id: i64 = v.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| scope_error("scope_value must be a team id for scope `team`"))?;
-            teams::get_by_id(db, id).await?.ok_or_else(|| scope_error("no team with that id"))?;
+            let id: i64 = v
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| scope_error("scope_value must be a team id for scope `team`"))?;
+            teams::get_by_id(db, id)
+                .await?
+                .ok_or_else(|| scope_error("no team with that id"))?;
             Ok(Some(id.to_string()))
         }
-        ScopeType::Department | ScopeType::Division => v.map(Some).ok_or_else(|| scope_error("scope_value must name the department or division")),
+        ScopeType::Department | ScopeType::Division => v
+            .map(Some)
+            .ok_or_else(|| scope_error("scope_value must name the department or division")),
     }
 }
 
@@ -65,35 +79,67 @@ pub struct RuleListQuery {
 /// List eligibility rules (auditors and admins).
 #[utoipa::path(tag = "eligibility", params(RuleListQuery), responses((status = 200, body = Page<EligibilityRule>), CommonErrors), security(("bearer" = [])))]
 #[get("/eligibility-rules")]
-pub async fn list_rules(st: web::Data<AppState>, _a: Auditor, q: web::Query<RuleListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_rules(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<RuleListQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    Ok(ok(&eligibility::list_rules(&mut Db::new(&mut c, st.store.dialect()), q.role_id, p).await?))
+    Ok(ok(&eligibility::list_rules(
+        &mut Db::new(&mut c, st.store.dialect()),
+        q.role_id,
+        p,
+    )
+    .await?))
 }
 
 /// Get an eligibility rule (auditors and admins).
 #[utoipa::path(tag = "eligibility", params(("id" = i64, Path)), responses((status = 200, body = EligibilityRule), CommonErrors), security(("bearer" = [])))]
 #[get("/eligibility-rules/{id}")]
-pub async fn get_rule(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_rule(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let mut c = st.store.conn().await?;
-    let r = eligibility::get_rule(&mut Db::new(&mut c, st.store.dialect()), id.into_inner()).await?.ok_or_else(|| ApiError::not_found("eligibility rule"))?;
+    let r = eligibility::get_rule(&mut Db::new(&mut c, st.store.dialect()), id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("eligibility rule"))?;
     Ok(ok(&r))
 }
 
 /// Create an eligibility rule (admins).
 #[utoipa::path(tag = "eligibility", request_body = EligibilityRuleCreate, responses((status = 201, body = EligibilityRule), CommonErrors), security(("bearer" = [])))]
 #[post("/eligibility-rules")]
-pub async fn create_rule(st: web::Data<AppState>, admin: Admin, body: web::Json<EligibilityRuleCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_rule(
+    st: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<EligibilityRuleCreate>,
+) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     check_window(b.valid_from_utc, b.valid_to_utc)?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    catalog::get_role(&mut db, b.role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    catalog::get_role(&mut db, b.role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     b.scope_value = check_scope(&mut db, b.scope_type, b.scope_value.as_deref()).await?;
     let id = eligibility::insert_rule(&mut db, &b, &admin.0.login_name, now).await?;
-    let r = eligibility::get_rule(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("eligibility_rule_created", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"rule": r})), now).await?;
+    let r = eligibility::get_rule(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "eligibility_rule_created",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"rule": r})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(created(&r))
 }
@@ -101,12 +147,19 @@ pub async fn create_rule(st: web::Data<AppState>, admin: Admin, body: web::Json<
 /// Update an eligibility rule (admins).
 #[utoipa::path(tag = "eligibility", params(("id" = i64, Path)), request_body = EligibilityRuleUpdate, responses((status = 200, body = EligibilityRule), CommonErrors), security(("bearer" = [])))]
 #[patch("/eligibility-rules/{id}")]
-pub async fn update_rule(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<EligibilityRuleUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update_rule(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<EligibilityRuleUpdate>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let before = eligibility::get_rule(&mut db, id).await?.ok_or_else(|| ApiError::not_found("eligibility rule"))?;
+    let before = eligibility::get_rule(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("eligibility rule"))?;
     let mut r = before.clone();
     if let Some(t) = body.scope_type {
         r.scope_type = t;
@@ -129,8 +182,19 @@ pub async fn update_rule(st: web::Data<AppState>, admin: Admin, id: web::Path<i6
     check_window(r.valid_from_utc, r.valid_to_utc)?;
     r.scope_value = check_scope(&mut db, r.scope_type, r.scope_value.as_deref()).await?;
     eligibility::replace_rule(&mut db, &r, &admin.0.login_name, now).await?;
-    let after = eligibility::get_rule(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("eligibility_rule_updated", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"before": before, "after": after})), now).await?;
+    let after = eligibility::get_rule(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "eligibility_rule_updated",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"before": before, "after": after})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ok(&after))
 }
@@ -138,14 +202,29 @@ pub async fn update_rule(st: web::Data<AppState>, admin: Admin, id: web::Path<i6
 /// Delete an eligibility rule (admins).
 #[utoipa::path(tag = "eligibility", params(("id" = i64, Path)), responses((status = 204, description = "Deleted"), CommonErrors), security(("bearer" = [])))]
 #[delete("/eligibility-rules/{id}")]
-pub async fn delete_rule(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn delete_rule(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let before = eligibility::get_rule(&mut db, id).await?.ok_or_else(|| ApiError::not_found("eligibility rule"))?;
+    let before = eligibility::get_rule(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("eligibility rule"))?;
     eligibility::delete_rule(&mut db, id).await?;
-    audit::write(&mut db, Event::new("eligibility_rule_deleted", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"rule": before})), now).await?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "eligibility_rule_deleted",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"rule": before})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -161,15 +240,26 @@ pub struct CheckQuery {
 /// would be auto-approved. Users may check themselves; auditors and admins anyone.
 #[utoipa::path(tag = "eligibility", params(CheckQuery), responses((status = 200, body = EligibilityCheck), CommonErrors), security(("bearer" = [])))]
 #[get("/eligibility/check")]
-pub async fn check(st: web::Data<AppState>, me: AuthUser, q: web::Query<CheckQuery>) -> ApiResult<HttpResponse> {
+pub async fn check(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<CheckQuery>,
+) -> ApiResult<HttpResponse> {
     if q.user_id != me.0.id && !me.0.is_admin && !me.0.is_auditor {
-        return Err(ApiError::forbidden("forbidden", "you can only check your own eligibility"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "you can only check your own eligibility",
+        ));
     }
     let now = st.now();
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    let user = users::get_by_id(&mut db, q.user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let role = catalog::get_role(&mut db, q.role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    let user = users::get_by_id(&mut db, q.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let role = catalog::get_role(&mut db, q.role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     let c = access::check(&mut db, &user, &role, now).await?;
     Ok(ok(&EligibilityCheck {
         user_id: user.id,
@@ -177,6 +267,10 @@ pub async fn check(st: web::Data<AppState>, me: AuthUser, q: web::Query<CheckQue
         eligible: c.eligibility.eligible,
         reason: serde_json::to_value(&c.eligibility.reason).unwrap_or_default(),
         explanation: c.eligibility.reason.explain(),
-        auto_approval_reason: if c.eligibility.eligible { c.auto_approval } else { None },
+        auto_approval_reason: if c.eligibility.eligible {
+            c.auto_approval
+        } else {
+            None
+        },
     }))
 }

@@ -31,15 +31,31 @@ impl ResponseError for ApiError {
 
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
-            413,
-            "payload_too_large",
-            format!("the request body is larger than {} KiB", MAX_JSON_BYTES / 1024),
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                413,
+                "payload_too_large",
+                format!(
+                    "the request body is larger than {} KiB",
+                    MAX_JSON_BYTES / 1024
+                ),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            415,
+            "unsupported_media_type",
+            "send the body as application/json",
         ),
-        JsonPayloadError::ContentType => ApiError::new(415, "unsupported_media_type", "send the body as application/json"),
         JsonPayloadError::Deserialize(de) => {
-            let what = if de.is_data() { "invalid_body" } else { "invalid_json" };
-            ApiError::bad_request(what, format!("the request body is not valid: {}", clean(&de.to_string())))
+            let what = if de.is_data() {
+                "invalid_body"
+            } else {
+                "invalid_json"
+            };
+            ApiError::bad_request(
+                what,
+                format!("the request body is not valid: {}", clean(&de.to_string())),
+            )
         }
         _ => ApiError::bad_request("invalid_json", "the request body could not be read as JSON"),
     };
@@ -55,7 +71,11 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
 }
 
 pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_path", "a path parameter is not valid (ids are positive integers)").into()
+    ApiError::bad_request(
+        "invalid_path",
+        "a path parameter is not valid (ids are positive integers)",
+    )
+    .into()
 }
 
 /// Serde messages are safe (they name fields and types) but can echo long input; keep them short.

@@ -29,11 +29,20 @@ pub struct GrantListQuery {
 /// List grants, newest first: your own, or anyone's for auditors and admins.
 #[utoipa::path(tag = "grants", params(GrantListQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
 #[get("/grants")]
-pub async fn list_grants(st: web::Data<AppState>, me: AuthUser, q: web::Query<GrantListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_grants(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<GrantListQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let sees_all = me.0.is_admin || me.0.is_auditor;
     let user_id = match q.user_id {
-        Some(u) if u != me.0.id && !sees_all => return Err(ApiError::forbidden("forbidden", "you can only list your own grants")),
+        Some(u) if u != me.0.id && !sees_all => {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "you can only list your own grants",
+            ))
+        }
         Some(u) => Some(u),
         None if sees_all => None,
         None => Some(me.0.id),
@@ -44,13 +53,22 @@ pub async fn list_grants(st: web::Data<AppState>, me: AuthUser, q: web::Query<Gr
         status: q.status,
     };
     let mut c = st.store.conn().await?;
-    Ok(ok(&grant_store::list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?))
+    Ok(ok(&grant_store::list(
+        &mut Db::new(&mut c, st.store.dialect()),
+        &f,
+        p,
+    )
+    .await?))
 }
 
 /// Get a grant (yours, or any for auditors and admins).
 #[utoipa::path(tag = "grants", params(("id" = i64, Path)), responses((status = 200, body = Grant), CommonErrors), security(("bearer" = [])))]
 #[get("/grants/{id}")]
-pub async fn get_grant(st: web::Data<AppState>, me: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_grant(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let g = flow::get(&st, id.into_inner()).await?;
     if g.user_id != me.0.id && !me.0.is_admin && !me.0.is_auditor {
         return Err(ApiError::not_found("grant"));
@@ -62,6 +80,17 @@ pub async fn get_grant(st: web::Data<AppState>, me: AuthUser, id: web::Path<i64>
 /// ended before the grant is marked revoked.
 #[utoipa::path(tag = "grants", params(("id" = i64, Path)), request_body = RevokeBody, responses((status = 200, body = Grant), CommonErrors), security(("bearer" = [])))]
 #[post("/grants/{id}/revoke")]
-pub async fn revoke_grant(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<RevokeBody>) -> ApiResult<HttpResponse> {
-    Ok(ok(&flow::revoke(&st, &admin.0, id.into_inner(), &body.reason).await?))
+pub async fn revoke_grant(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<RevokeBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&flow::revoke(
+        &st,
+        &admin.0,
+        id.into_inner(),
+        &body.reason,
+    )
+    .await?))
 }

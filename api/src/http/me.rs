@@ -57,7 +57,11 @@ pub struct MyGrantsQuery {
 /// The caller's grants, newest first (filter `status=active` for the dashboard).
 #[utoipa::path(tag = "me", params(MyGrantsQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
 #[get("/me/grants")]
-pub async fn my_grants(st: web::Data<AppState>, me: AuthUser, q: web::Query<MyGrantsQuery>) -> ApiResult<HttpResponse> {
+pub async fn my_grants(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<MyGrantsQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let f = GrantFilter {
         user_id: Some(me.0.id),
@@ -65,5 +69,10 @@ pub async fn my_grants(st: web::Data<AppState>, me: AuthUser, q: web::Query<MyGr
         status: q.status,
     };
     let mut c = st.store.conn().await?;
-    Ok(ok(&grants::list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?))
+    Ok(ok(&grants::list(
+        &mut Db::new(&mut c, st.store.dialect()),
+        &f,
+        p,
+    )
+    .await?))
 }

@@ -11,7 +11,9 @@ use crate::store::Db;
 #[utoipa::path(tag = "ops", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok".into() })
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the database answers.
@@ -19,7 +21,9 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(st: web::Data<AppState>) -> HttpResponse {
     match st.store.ping().await {
-        Ok(()) => HttpResponse::Ok().json(Health { status: "ready".into() }),
+        Ok(()) => HttpResponse::Ok().json(Health {
+            status: "ready".into(),
+        }),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable().json(ErrorBody {
@@ -58,5 +62,7 @@ pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
         let n = grants.get(s.as_str()).copied().unwrap_or(0);
         out.push_str(&format!("jitea_grants{{status=\"{s}\"}} {n}\n"));
     }
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }

@@ -19,7 +19,11 @@ use super::support::{created, ok, page};
 /// `auto_approved` with the grant already issued; otherwise the request is `pending`.
 #[utoipa::path(tag = "requests", request_body = RequestCreate, responses((status = 201, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[post("/requests")]
-pub async fn create_request(st: web::Data<AppState>, me: Requester, body: web::Json<RequestCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_request(
+    st: web::Data<AppState>,
+    me: Requester,
+    body: web::Json<RequestCreate>,
+) -> ApiResult<HttpResponse> {
     let r = flow::create(&st, &me.0, &body).await?;
     Ok(created(&r))
 }
@@ -38,11 +42,20 @@ pub struct RequestListQuery {
 /// List requests, newest first: your own, or anyone's for auditors and admins.
 #[utoipa::path(tag = "requests", params(RequestListQuery), responses((status = 200, body = Page<AccessRequest>), CommonErrors), security(("bearer" = [])))]
 #[get("/requests")]
-pub async fn list_requests(st: web::Data<AppState>, me: AuthUser, q: web::Query<RequestListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_requests(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    q: web::Query<RequestListQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let sees_all = me.0.is_admin || me.0.is_auditor;
     let user_id = match q.user_id {
-        Some(u) if u != me.0.id && !sees_all => return Err(ApiError::forbidden("forbidden", "you can only list your own requests")),
+        Some(u) if u != me.0.id && !sees_all => {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "you can only list your own requests",
+            ))
+        }
         Some(u) => Some(u),
         None if sees_all => None,
         None => Some(me.0.id),
@@ -64,14 +77,22 @@ pub async fn list_requests(st: web::Data<AppState>, me: AuthUser, q: web::Query<
 /// Get a request (yours, one you may decide, or any for auditors and admins).
 #[utoipa::path(tag = "requests", params(("id" = i64, Path)), responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[get("/requests/{id}")]
-pub async fn get_request(st: web::Data<AppState>, me: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_request(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(&flow::get_visible(&st, &me.0, id.into_inner()).await?))
 }
 
 /// Cancel your pending request. Cancelling a cancelled request succeeds without change.
 #[utoipa::path(tag = "requests", params(("id" = i64, Path)), responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[post("/requests/{id}/cancel")]
-pub async fn cancel_request(st: web::Data<AppState>, me: Requester, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn cancel_request(
+    st: web::Data<AppState>,
+    me: Requester,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     Ok(ok(&flow::cancel(&st, &me.0, id.into_inner()).await?))
 }
 
@@ -79,13 +100,37 @@ pub async fn cancel_request(st: web::Data<AppState>, me: Requester, id: web::Pat
 /// at once. Repeating your own approval succeeds without change.
 #[utoipa::path(tag = "requests", params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[post("/requests/{id}/approve")]
-pub async fn approve_request(st: web::Data<AppState>, me: Approver, id: web::Path<i64>, body: web::Json<DecisionBody>) -> ApiResult<HttpResponse> {
-    Ok(ok(&flow::decide(&st, &me.0, id.into_inner(), Decision::Approved, body.into_inner().comment).await?))
+pub async fn approve_request(
+    st: web::Data<AppState>,
+    me: Approver,
+    id: web::Path<i64>,
+    body: web::Json<DecisionBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&flow::decide(
+        &st,
+        &me.0,
+        id.into_inner(),
+        Decision::Approved,
+        body.into_inner().comment,
+    )
+    .await?))
 }
 
 /// Deny a pending request you are an approver for (never your own).
 #[utoipa::path(tag = "requests", params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[post("/requests/{id}/deny")]
-pub async fn deny_request(st: web::Data<AppState>, me: Approver, id: web::Path<i64>, body: web::Json<DecisionBody>) -> ApiResult<HttpResponse> {
-    Ok(ok(&flow::decide(&st, &me.0, id.into_inner(), Decision::Denied, body.into_inner().comment).await?))
+pub async fn deny_request(
+    st: web::Data<AppState>,
+    me: Approver,
+    id: web::Path<i64>,
+    body: web::Json<DecisionBody>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&flow::decide(
+        &st,
+        &me.0,
+        id.into_inner(),
+        Decision::Denied,
+        body.into_inner().comment,
+    )
+    .await?))
 }

@@ -25,43 +25,84 @@ pub struct RoleListQuery {
 }
 
 fn settings_error(errors: Vec<crate::domain::validation::FieldError>) -> ApiError {
-    ApiError::bad_request("validation_failed", "the role settings are not valid").with_details(json!({"fields": errors}))
+    ApiError::bad_request("validation_failed", "the role settings are not valid")
+        .with_details(json!({"fields": errors}))
 }
 
 /// List roles.
 #[utoipa::path(tag = "roles", params(RoleListQuery), responses((status = 200, body = Page<Role>), CommonErrors), security(("bearer" = [])))]
 #[get("/roles")]
-pub async fn list_roles(st: web::Data<AppState>, _u: AuthUser, q: web::Query<RoleListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_roles(
+    st: web::Data<AppState>,
+    _u: AuthUser,
+    q: web::Query<RoleListQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    Ok(ok(&catalog::list_roles(&mut Db::new(&mut c, st.store.dialect()), q.is_enabled, p).await?))
+    Ok(ok(&catalog::list_roles(
+        &mut Db::new(&mut c, st.store.dialect()),
+        q.is_enabled,
+        p,
+    )
+    .await?))
 }
 
 /// Get a role.
 #[utoipa::path(tag = "roles", params(("id" = i64, Path)), responses((status = 200, body = Role), CommonErrors), security(("bearer" = [])))]
 #[get("/roles/{id}")]
-pub async fn get_role(st: web::Data<AppState>, _u: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_role(
+    st: web::Data<AppState>,
+    _u: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let mut c = st.store.conn().await?;
-    let r = catalog::get_role(&mut Db::new(&mut c, st.store.dialect()), id.into_inner()).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    let r = catalog::get_role(&mut Db::new(&mut c, st.store.dialect()), id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     Ok(ok(&r))
 }
 
 /// Create a role (admins).
 #[utoipa::path(tag = "roles", request_body = RoleCreate, responses((status = 201, body = Role), CommonErrors), security(("bearer" = [])))]
 #[post("/roles")]
-pub async fn create_role(st: web::Data<AppState>, admin: Admin, body: web::Json<RoleCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_role(
+    st: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<RoleCreate>,
+) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     b.role_name = name("role_name", &b.role_name, 255)?;
     b.description = opt_text("description", b.description.as_deref(), 4000, true)?;
     b.ticket_regex = b.ticket_regex.filter(|r| !r.trim().is_empty());
-    validate_role_settings(b.max_duration_minutes, b.requires_ticket.unwrap_or(false), b.ticket_regex.as_deref(), b.auto_approve_min_seniority)
-        .map_err(settings_error)?;
+    validate_role_settings(
+        b.max_duration_minutes,
+        b.requires_ticket.unwrap_or(false),
+        b.ticket_regex.as_deref(),
+        b.auto_approve_min_seniority,
+    )
+    .map_err(settings_error)?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let id = catalog::insert_role(&mut db, &b, &admin.0.login_name, now).await.map_err(unique("role_name_taken", "a role with this name already exists"))?;
-    let r = catalog::get_role(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("role_created", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": id, "role": r})), now).await?;
+    let id = catalog::insert_role(&mut db, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "role_name_taken",
+            "a role with this name already exists",
+        ))?;
+    let r = catalog::get_role(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "role_created",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"role_id": id, "role": r})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(created(&r))
 }
@@ -69,18 +110,31 @@ pub async fn create_role(st: web::Data<AppState>, admin: Admin, body: web::Json<
 /// Update a role (admins).
 #[utoipa::path(tag = "roles", params(("id" = i64, Path)), request_body = RoleUpdate, responses((status = 200, body = Role), CommonErrors), security(("bearer" = [])))]
 #[patch("/roles/{id}")]
-pub async fn update_role(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<RoleUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update_role(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<RoleUpdate>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut b = body.into_inner();
-    b.role_name = b.role_name.as_deref().map(|n| name("role_name", n, 255)).transpose()?;
+    b.role_name = b
+        .role_name
+        .as_deref()
+        .map(|n| name("role_name", n, 255))
+        .transpose()?;
     b.description = patch_text("description", &b.description, 4000, true)?;
     b.ticket_regex = b.ticket_regex.map(|r| r.filter(|s| !s.trim().is_empty()));
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let before = catalog::get_role(&mut db, id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    let before = catalog::get_role(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     // Validate the merged result, not just the fields sent.
-    let max = b.max_duration_minutes.unwrap_or(before.max_duration_minutes);
+    let max = b
+        .max_duration_minutes
+        .unwrap_or(before.max_duration_minutes);
     let ticket = b.requires_ticket.unwrap_or(before.requires_ticket);
     let regex = match &b.ticket_regex {
         Some(v) => v.clone(),
@@ -91,9 +145,25 @@ pub async fn update_role(st: web::Data<AppState>, admin: Admin, id: web::Path<i6
         None => before.auto_approve_min_seniority,
     };
     validate_role_settings(max, ticket, regex.as_deref(), sen).map_err(settings_error)?;
-    catalog::update_role(&mut db, id, &b, &admin.0.login_name, now).await.map_err(unique("role_name_taken", "a role with this name already exists"))?;
-    let after = catalog::get_role(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("role_updated", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": id, "before": before, "after": after})), now).await?;
+    catalog::update_role(&mut db, id, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "role_name_taken",
+            "a role with this name already exists",
+        ))?;
+    let after = catalog::get_role(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "role_updated",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"role_id": id, "before": before, "after": after})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ok(&after))
 }
@@ -101,11 +171,17 @@ pub async fn update_role(st: web::Data<AppState>, admin: Admin, id: web::Path<i6
 /// The db roles a role grants.
 #[utoipa::path(tag = "roles", params(("id" = i64, Path)), responses((status = 200, body = Vec<RoleDbRole>), CommonErrors), security(("bearer" = [])))]
 #[get("/roles/{id}/db-roles")]
-pub async fn list_role_db_roles(st: web::Data<AppState>, _u: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn list_role_db_roles(
+    st: web::Data<AppState>,
+    _u: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    catalog::get_role(&mut db, id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    catalog::get_role(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     Ok(ok(&catalog::role_db_roles(&mut db, id).await?))
 }
 
@@ -123,10 +199,20 @@ pub async fn set_role_db_role(
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    catalog::get_role(&mut db, role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
-    let d = catalog::get_db_role(&mut db, db_role_id).await?.ok_or_else(|| ApiError::not_found("db role"))?;
+    catalog::get_role(&mut db, role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
+    let d = catalog::get_db_role(&mut db, db_role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("db role"))?;
     if !d.is_jit_managed {
-        return Err(ApiError::conflict("db_role_not_jit_managed", format!("db role `{}` is not JIT-managed; only whitelisted db roles can be granted", d.db_role_name)));
+        return Err(ApiError::conflict(
+            "db_role_not_jit_managed",
+            format!(
+                "db role `{}` is not JIT-managed; only whitelisted db roles can be granted",
+                d.db_role_name
+            ),
+        ));
     }
     catalog::set_role_db_role(&mut db, role_id, db_role_id, is_required).await?;
     audit::write(
@@ -143,7 +229,11 @@ pub async fn set_role_db_role(
 /// Unmap a db role from a role (admins). Existing grants keep what they were issued with.
 #[utoipa::path(tag = "roles", params(("id" = i64, Path), ("db_role_id" = i64, Path)), responses((status = 204, description = "Removed"), CommonErrors), security(("bearer" = [])))]
 #[delete("/roles/{id}/db-roles/{db_role_id}")]
-pub async fn remove_role_db_role(st: web::Data<AppState>, admin: Admin, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn remove_role_db_role(
+    st: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     let (role_id, db_role_id) = path.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
@@ -151,7 +241,16 @@ pub async fn remove_role_db_role(st: web::Data<AppState>, admin: Admin, path: we
     if !catalog::remove_role_db_role(&mut db, role_id, db_role_id).await? {
         return Err(ApiError::not_found("mapping"));
     }
-    audit::write(&mut db, Event::new("role_db_role_removed", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": role_id, "db_role_id": db_role_id})), now).await?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "role_db_role_removed",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"role_id": role_id, "db_role_id": db_role_id})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -159,45 +258,83 @@ pub async fn remove_role_db_role(st: web::Data<AppState>, admin: Admin, path: we
 /// Approvers of a role (auditors and admins).
 #[utoipa::path(tag = "roles", params(("id" = i64, Path)), responses((status = 200, body = Vec<RoleApprover>), CommonErrors), security(("bearer" = [])))]
 #[get("/roles/{id}/approvers")]
-pub async fn list_approvers(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn list_approvers(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    catalog::get_role(&mut db, id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    catalog::get_role(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     Ok(ok(&catalog::approvers(&mut db, id).await?))
 }
 
 /// Add an approver entry: a user, the requester's manager, a team, or a department (admins).
 #[utoipa::path(tag = "roles", params(("id" = i64, Path)), request_body = RoleApproverCreate, responses((status = 201, body = RoleApprover), CommonErrors), security(("bearer" = [])))]
 #[post("/roles/{id}/approvers")]
-pub async fn add_approver(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<RoleApproverCreate>) -> ApiResult<HttpResponse> {
+pub async fn add_approver(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<RoleApproverCreate>,
+) -> ApiResult<HttpResponse> {
     let role_id = id.into_inner();
     let mut b = body.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    catalog::get_role(&mut db, role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    catalog::get_role(&mut db, role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     let field_err = |f: &str, m: &str| {
-        ApiError::bad_request("validation_failed", m.to_string()).with_details(json!({"fields": [{"field": f, "code": "required", "message": m}]}))
+        ApiError::bad_request("validation_failed", m.to_string())
+            .with_details(json!({"fields": [{"field": f, "code": "required", "message": m}]}))
     };
     let mut login = None;
     match b.approver_type {
         ApproverType::User => {
-            let uid = b.approver_user_id.ok_or_else(|| field_err("approver_user_id", "approver_user_id is required for type user"))?;
-            let u = users::get_by_id(&mut db, uid).await?.ok_or_else(|| ApiError::not_found("user"))?;
+            let uid = b.approver_user_id.ok_or_else(|| {
+                field_err(
+                    "approver_user_id",
+                    "approver_user_id is required for type user",
+                )
+            })?;
+            let u = users::get_by_id(&mut db, uid)
+                .await?
+                .ok_or_else(|| ApiError::not_found("user"))?;
             login = Some(u.login_name);
             b.approver_team_id = None;
             b.approver_department = None;
         }
         ApproverType::Team => {
-            let tid = b.approver_team_id.ok_or_else(|| field_err("approver_team_id", "approver_team_id is required for type team"))?;
-            teams::get_by_id(&mut db, tid).await?.ok_or_else(|| ApiError::not_found("team"))?;
+            let tid = b.approver_team_id.ok_or_else(|| {
+                field_err(
+                    "approver_team_id",
+                    "approver_team_id is required for type team",
+                )
+            })?;
+            teams::get_by_id(&mut db, tid)
+                .await?
+                .ok_or_else(|| ApiError::not_found("team"))?;
             b.approver_user_id = None;
             b.approver_department = None;
         }
         ApproverType::Department => {
-            let d = opt_text("approver_department", b.approver_department.as_deref(), 255, false)?
-                .ok_or_else(|| field_err("approver_department", "approver_department is required for type department"))?;
+            let d = opt_text(
+                "approver_department",
+                b.approver_department.as_deref(),
+                255,
+                false,
+            )?
+            .ok_or_else(|| {
+                field_err(
+                    "approver_department",
+                    "approver_department is required for type department",
+                )
+            })?;
             b.approver_department = Some(d);
             b.approver_user_id = None;
             b.approver_team_id = None;
@@ -213,13 +350,30 @@ pub async fn add_approver(st: web::Data<AppState>, admin: Admin, id: web::Path<i
         a.approver_type == b.approver_type
             && a.approver_user_id == b.approver_user_id
             && a.approver_team_id == b.approver_team_id
-            && a.approver_department.as_deref().map(str::to_lowercase) == b.approver_department.as_deref().map(str::to_lowercase)
+            && a.approver_department.as_deref().map(str::to_lowercase)
+                == b.approver_department.as_deref().map(str::to_lowercase)
     }) {
-        return Err(ApiError::conflict("approver_exists", "this approver is already configured for the role").with_details(json!({"approver_id": dup.id})));
+        return Err(ApiError::conflict(
+            "approver_exists",
+            "this approver is already configured for the role",
+        )
+        .with_details(json!({"approver_id": dup.id})));
     }
-    let aid = catalog::insert_approver(&mut db, role_id, &b, login, &admin.0.login_name, now).await?;
-    let a = catalog::get_approver(&mut db, aid).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("approver_added", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": role_id, "approver": a})), now).await?;
+    let aid =
+        catalog::insert_approver(&mut db, role_id, &b, login, &admin.0.login_name, now).await?;
+    let a = catalog::get_approver(&mut db, aid)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "approver_added",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"role_id": role_id, "approver": a})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(created(&a))
 }
@@ -227,7 +381,11 @@ pub async fn add_approver(st: web::Data<AppState>, admin: Admin, id: web::Path<i
 /// Remove an approver entry (admins).
 #[utoipa::path(tag = "roles", params(("id" = i64, Path), ("approver_id" = i64, Path)), responses((status = 204, description = "Removed"), CommonErrors), security(("bearer" = [])))]
 #[delete("/roles/{id}/approvers/{approver_id}")]
-pub async fn remove_approver(st: web::Data<AppState>, admin: Admin, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn remove_approver(
+    st: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     let (role_id, approver_id) = path.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
@@ -235,7 +393,16 @@ pub async fn remove_approver(st: web::Data<AppState>, admin: Admin, path: web::P
     if !catalog::delete_approver(&mut db, role_id, approver_id).await? {
         return Err(ApiError::not_found("approver"));
     }
-    audit::write(&mut db, Event::new("approver_removed", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": role_id, "approver_id": approver_id})), now).await?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "approver_removed",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"role_id": role_id, "approver_id": approver_id})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

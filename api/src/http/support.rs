@@ -11,11 +11,16 @@ use crate::store::StoreError;
 pub fn page(limit: Option<i64>, cursor: Option<&str>) -> ApiResult<PageReq> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let after = match cursor {
         None | Some("") => None,
-        Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned"))?),
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned")
+        })?),
     };
     Ok(PageReq { limit, after })
 }
@@ -28,26 +33,47 @@ fn field_error(field: &str, code: &str, message: String) -> ApiError {
 
 /// An optional free-text field: trimmed, blank becomes None, bounded, no control characters
 /// (newlines and tabs allowed when `multiline`).
-pub fn opt_text(field: &str, v: Option<&str>, max: usize, multiline: bool) -> ApiResult<Option<String>> {
+pub fn opt_text(
+    field: &str,
+    v: Option<&str>,
+    max: usize,
+    multiline: bool,
+) -> ApiResult<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     if v.chars().count() > max {
-        return Err(field_error(field, "too_long", format!("{field} must be at most {max} characters")));
+        return Err(field_error(
+            field,
+            "too_long",
+            format!("{field} must be at most {max} characters"),
+        ));
     }
-    if v.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) {
-        return Err(field_error(field, "invalid_characters", format!("{field} contains control characters")));
+    if v.chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')))
+    {
+        return Err(field_error(
+            field,
+            "invalid_characters",
+            format!("{field} contains control characters"),
+        ));
     }
     Ok(Some(v.to_string()))
 }
 
 /// A required name: like `opt_text` but must be present.
 pub fn name(field: &str, v: &str, max: usize) -> ApiResult<String> {
-    opt_text(field, Some(v), max, false)?.ok_or_else(|| field_error(field, "required", format!("{field} is required")))
+    opt_text(field, Some(v), max, false)?
+        .ok_or_else(|| field_error(field, "required", format!("{field} is required")))
 }
 
 /// Patch of a nullable text field: keeps the tri-state, cleans the value.
-pub fn patch_text(field: &str, v: &Option<Option<String>>, max: usize, multiline: bool) -> ApiResult<Option<Option<String>>> {
+pub fn patch_text(
+    field: &str,
+    v: &Option<Option<String>>,
+    max: usize,
+    multiline: bool,
+) -> ApiResult<Option<Option<String>>> {
     match v {
         None => Ok(None),
         Some(None) => Ok(Some(None)),
@@ -60,7 +86,8 @@ pub fn login_name(v: &str) -> ApiResult<String> {
     let v = v.trim();
     let ok = !v.is_empty()
         && v.len() <= 128
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '\\'));
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '\\'));
     if !ok {
         return Err(field_error(
             "login_name",
@@ -74,7 +101,11 @@ pub fn login_name(v: &str) -> ApiResult<String> {
 pub fn validate_seniority(v: Option<i64>) -> ApiResult<()> {
     if let Some(s) = v {
         if !(0..=1000).contains(&s) {
-            return Err(field_error("seniority_level", "out_of_range", "seniority_level must be between 0 and 1000".into()));
+            return Err(field_error(
+                "seniority_level",
+                "out_of_range",
+                "seniority_level must be between 0 and 1000".into(),
+            ));
         }
     }
     Ok(())

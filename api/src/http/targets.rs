@@ -28,46 +28,86 @@ fn drift_policy(v: Option<&str>) -> ApiResult<Option<String>> {
     match v {
         None => Ok(None),
         Some(p @ ("report" | "repair")) => Ok(Some(p.to_string())),
-        Some(_) => Err(ApiError::bad_request("validation_failed", "drift_policy must be `report` or `repair`")),
+        Some(_) => Err(ApiError::bad_request(
+            "validation_failed",
+            "drift_policy must be `report` or `repair`",
+        )),
     }
 }
 
 /// List targets (auditors and admins).
 #[utoipa::path(tag = "targets", params(PageQuery), responses((status = 200, body = Page<Target>), CommonErrors), security(("bearer" = [])))]
 #[get("/targets")]
-pub async fn list_targets(st: web::Data<AppState>, _a: Auditor, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_targets(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    Ok(ok(&catalog::list_targets(&mut Db::new(&mut c, st.store.dialect()), p).await?))
+    Ok(ok(&catalog::list_targets(
+        &mut Db::new(&mut c, st.store.dialect()),
+        p,
+    )
+    .await?))
 }
 
 /// Get a target (auditors and admins).
 #[utoipa::path(tag = "targets", params(("id" = i64, Path)), responses((status = 200, body = Target), CommonErrors), security(("bearer" = [])))]
 #[get("/targets/{id}")]
-pub async fn get_target(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_target(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let mut c = st.store.conn().await?;
-    let t = catalog::get_target(&mut Db::new(&mut c, st.store.dialect()), id.into_inner()).await?.ok_or_else(|| ApiError::not_found("target"))?;
+    let t = catalog::get_target(&mut Db::new(&mut c, st.store.dialect()), id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("target"))?;
     Ok(ok(&t))
 }
 
 /// Create a target (admins).
 #[utoipa::path(tag = "targets", request_body = TargetCreate, responses((status = 201, body = Target), CommonErrors), security(("bearer" = [])))]
 #[post("/targets")]
-pub async fn create_target(st: web::Data<AppState>, admin: Admin, body: web::Json<TargetCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_target(
+    st: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<TargetCreate>,
+) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     b.name = name("name", &b.name, 255)?;
     b.description = opt_text("description", b.description.as_deref(), 4000, true)?;
     b.connection_url_env = env_name(b.connection_url_env.as_deref())?;
     b.drift_policy = drift_policy(b.drift_policy.as_deref())?;
     if b.kind != TargetKind::Noop && b.connection_url_env.is_none() {
-        return Err(ApiError::bad_request("validation_failed", "connection_url_env is required for this target kind"));
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "connection_url_env is required for this target kind",
+        ));
     }
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let id = catalog::insert_target(&mut db, &b, &admin.0.login_name, now).await.map_err(unique("target_name_taken", "a target with this name already exists"))?;
-    let t = catalog::get_target(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("target_created", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"target": t})), now).await?;
+    let id = catalog::insert_target(&mut db, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "target_name_taken",
+            "a target with this name already exists",
+        ))?;
+    let t = catalog::get_target(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "target_created",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"target": t})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(created(&t))
 }
@@ -75,10 +115,19 @@ pub async fn create_target(st: web::Data<AppState>, admin: Admin, body: web::Jso
 /// Update, enable or disable a target (admins).
 #[utoipa::path(tag = "targets", params(("id" = i64, Path)), request_body = TargetUpdate, responses((status = 200, body = Target), CommonErrors), security(("bearer" = [])))]
 #[patch("/targets/{id}")]
-pub async fn update_target(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<TargetUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update_target(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<TargetUpdate>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut b = body.into_inner();
-    b.name = b.name.as_deref().map(|n| name("name", n, 255)).transpose()?;
+    b.name = b
+        .name
+        .as_deref()
+        .map(|n| name("name", n, 255))
+        .transpose()?;
     b.description = patch_text("description", &b.description, 4000, true)?;
     b.connection_url_env = match &b.connection_url_env {
         None => None,
@@ -88,10 +137,28 @@ pub async fn update_target(st: web::Data<AppState>, admin: Admin, id: web::Path<
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let before = catalog::get_target(&mut db, id).await?.ok_or_else(|| ApiError::not_found("target"))?;
-    catalog::update_target(&mut db, id, &b, &admin.0.login_name, now).await.map_err(unique("target_name_taken", "a target with this name already exists"))?;
-    let after = catalog::get_target(&mut db, id).await?.ok_or_else(ApiError::internal)?;
-    audit::write(&mut db, Event::new("target_updated", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"before": before, "after": after})), now).await?;
+    let before = catalog::get_target(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("target"))?;
+    catalog::update_target(&mut db, id, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "target_name_taken",
+            "a target with this name already exists",
+        ))?;
+    let after = catalog::get_target(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "target_updated",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"before": before, "after": after})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ok(&after))
 }

@@ -25,25 +25,43 @@ pub struct PageQuery {
 /// List teams.
 #[utoipa::path(tag = "teams", params(PageQuery), responses((status = 200, body = Page<Team>), CommonErrors), security(("bearer" = [])))]
 #[get("/teams")]
-pub async fn list_teams(st: web::Data<AppState>, _u: AuthUser, q: web::Query<PageQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_teams(
+    st: web::Data<AppState>,
+    _u: AuthUser,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    Ok(ok(&teams::list(&mut Db::new(&mut c, st.store.dialect()), p).await?))
+    Ok(ok(&teams::list(
+        &mut Db::new(&mut c, st.store.dialect()),
+        p,
+    )
+    .await?))
 }
 
 /// Get a team.
 #[utoipa::path(tag = "teams", params(("id" = i64, Path)), responses((status = 200, body = Team), CommonErrors), security(("bearer" = [])))]
 #[get("/teams/{id}")]
-pub async fn get_team(st: web::Data<AppState>, _u: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_team(
+    st: web::Data<AppState>,
+    _u: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let mut c = st.store.conn().await?;
-    let t = teams::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id.into_inner()).await?.ok_or_else(|| ApiError::not_found("team"))?;
+    let t = teams::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("team"))?;
     Ok(ok(&t))
 }
 
 /// Create a team (admins).
 #[utoipa::path(tag = "teams", request_body = TeamCreate, responses((status = 201, body = Team), CommonErrors), security(("bearer" = [])))]
 #[post("/teams")]
-pub async fn create_team(st: web::Data<AppState>, admin: Admin, body: web::Json<TeamCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_team(
+    st: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<TeamCreate>,
+) -> ApiResult<HttpResponse> {
     let b = TeamCreate {
         team_name: name("team_name", &body.team_name, 255)?,
         description: opt_text("description", body.description.as_deref(), 4000, true)?,
@@ -53,9 +71,25 @@ pub async fn create_team(st: web::Data<AppState>, admin: Admin, body: web::Json<
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let id = teams::insert(&mut db, &b, &admin.0.login_name, now).await.map_err(unique("team_name_taken", "a team with this name already exists"))?;
-    audit::write(&mut db, Event::new("team_created", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"team_id": id, "team_name": b.team_name})), now).await?;
-    let t = teams::get_by_id(&mut db, id).await?.ok_or_else(ApiError::internal)?;
+    let id = teams::insert(&mut db, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "team_name_taken",
+            "a team with this name already exists",
+        ))?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "team_created",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"team_id": id, "team_name": b.team_name})),
+        now,
+    )
+    .await?;
+    let t = teams::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(created(&t))
 }
@@ -63,10 +97,19 @@ pub async fn create_team(st: web::Data<AppState>, admin: Admin, body: web::Json<
 /// Update or (de)activate a team (admins).
 #[utoipa::path(tag = "teams", params(("id" = i64, Path)), request_body = TeamUpdate, responses((status = 200, body = Team), CommonErrors), security(("bearer" = [])))]
 #[patch("/teams/{id}")]
-pub async fn update_team(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<TeamUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update_team(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<TeamUpdate>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let b = TeamUpdate {
-        team_name: body.team_name.as_deref().map(|n| name("team_name", n, 255)).transpose()?,
+        team_name: body
+            .team_name
+            .as_deref()
+            .map(|n| name("team_name", n, 255))
+            .transpose()?,
         description: patch_text("description", &body.description, 4000, true)?,
         division: patch_text("division", &body.division, 255, false)?,
         department: patch_text("department", &body.department, 255, false)?,
@@ -75,11 +118,28 @@ pub async fn update_team(st: web::Data<AppState>, admin: Admin, id: web::Path<i6
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    if !teams::update(&mut db, id, &b, &admin.0.login_name, now).await.map_err(unique("team_name_taken", "a team with this name already exists"))? {
+    if !teams::update(&mut db, id, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "team_name_taken",
+            "a team with this name already exists",
+        ))?
+    {
         return Err(ApiError::not_found("team"));
     }
-    audit::write(&mut db, Event::new("team_updated", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"team_id": id, "changes": &*body})), now).await?;
-    let t = teams::get_by_id(&mut db, id).await?.ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "team_updated",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .details(json!({"team_id": id, "changes": &*body})),
+        now,
+    )
+    .await?;
+    let t = teams::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(ok(&t))
 }
@@ -94,28 +154,61 @@ pub struct MembersQuery {
 /// Members of a team.
 #[utoipa::path(tag = "teams", params(("id" = i64, Path), MembersQuery), responses((status = 200, body = Vec<TeamMember>), CommonErrors), security(("bearer" = [])))]
 #[get("/teams/{id}/members")]
-pub async fn list_members(st: web::Data<AppState>, _u: AuthUser, id: web::Path<i64>, q: web::Query<MembersQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_members(
+    st: web::Data<AppState>,
+    _u: AuthUser,
+    id: web::Path<i64>,
+    q: web::Query<MembersQuery>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    teams::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("team"))?;
-    Ok(ok(&teams::members(&mut db, id, q.include_removed.unwrap_or(false)).await?))
+    teams::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("team"))?;
+    Ok(ok(&teams::members(
+        &mut db,
+        id,
+        q.include_removed.unwrap_or(false),
+    )
+    .await?))
 }
 
 /// Add a member (or re-activate a removed one) (admins). Idempotent.
 #[utoipa::path(tag = "teams", params(("id" = i64, Path)), request_body = TeamMemberAdd, responses((status = 200, body = TeamMember), CommonErrors), security(("bearer" = [])))]
 #[post("/teams/{id}/members")]
-pub async fn add_member(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<TeamMemberAdd>) -> ApiResult<HttpResponse> {
+pub async fn add_member(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<TeamMemberAdd>,
+) -> ApiResult<HttpResponse> {
     let team_id = id.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    teams::get_by_id(&mut db, team_id).await?.ok_or_else(|| ApiError::not_found("team"))?;
-    users::get_by_id(&mut db, body.user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    teams::get_by_id(&mut db, team_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("team"))?;
+    users::get_by_id(&mut db, body.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     if teams::add_member(&mut db, team_id, body.user_id, now).await? {
-        audit::write(&mut db, Event::new("team_member_added", &Actor::user(admin.0.id, &admin.0.login_name)).user(body.user_id).details(json!({"team_id": team_id})), now).await?;
+        audit::write(
+            &mut db,
+            Event::new(
+                "team_member_added",
+                &Actor::user(admin.0.id, &admin.0.login_name),
+            )
+            .user(body.user_id)
+            .details(json!({"team_id": team_id})),
+            now,
+        )
+        .await?;
     }
-    let m = teams::member(&mut db, team_id, body.user_id).await?.ok_or_else(ApiError::internal)?;
+    let m = teams::member(&mut db, team_id, body.user_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(ok(&m))
 }
@@ -123,14 +216,30 @@ pub async fn add_member(st: web::Data<AppState>, admin: Admin, id: web::Path<i64
 /// Remove a member (soft: the row keeps `removed_utc`) (admins).
 #[utoipa::path(tag = "teams", params(("id" = i64, Path), ("user_id" = i64, Path)), responses((status = 200, body = TeamMember), CommonErrors), security(("bearer" = [])))]
 #[delete("/teams/{id}/members/{user_id}")]
-pub async fn remove_member(st: web::Data<AppState>, admin: Admin, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn remove_member(
+    st: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     let (team_id, user_id) = path.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let m = teams::member(&mut db, team_id, user_id).await?.ok_or_else(|| ApiError::not_found("team member"))?;
+    let m = teams::member(&mut db, team_id, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("team member"))?;
     if teams::remove_member(&mut db, team_id, user_id, now).await? {
-        audit::write(&mut db, Event::new("team_member_removed", &Actor::user(admin.0.id, &admin.0.login_name)).user(user_id).details(json!({"team_id": team_id})), now).await?;
+        audit::write(
+            &mut db,
+            Event::new(
+                "team_member_removed",
+                &Actor::user(admin.0.id, &admin.0.login_name),
+            )
+            .user(user_id)
+            .details(json!({"team_id": team_id})),
+            now,
+        )
+        .await?;
     }
     let after = teams::member(&mut db, team_id, user_id).await?.unwrap_or(m);
     tx.commit().await?;

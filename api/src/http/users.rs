@@ -16,7 +16,9 @@ use crate::store::{catalog, credentials, eligibility, users, Db};
 use crate::workflow::grants::{end, Ending};
 
 use super::errors::CommonErrors;
-use super::support::{created, login_name, ok, opt_text, page, patch_text, unique, validate_seniority};
+use super::support::{
+    created, login_name, ok, opt_text, page, patch_text, unique, validate_seniority,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,7 +36,11 @@ pub struct UserListQuery {
 /// List users (auditors and admins).
 #[utoipa::path(tag = "users", params(UserListQuery), responses((status = 200, body = Page<User>), CommonErrors), security(("bearer" = [])))]
 #[get("/users")]
-pub async fn list_users(st: web::Data<AppState>, _a: Auditor, q: web::Query<UserListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_users(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<UserListQuery>,
+) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let f = UserFilter {
         is_active: q.is_active,
@@ -42,19 +48,30 @@ pub async fn list_users(st: web::Data<AppState>, _a: Auditor, q: web::Query<User
         search: q.q.clone().filter(|s| !s.trim().is_empty()),
     };
     let mut c = st.store.conn().await?;
-    Ok(ok(&users::list(&mut Db::new(&mut c, st.store.dialect()), &f, p).await?))
+    Ok(ok(&users::list(
+        &mut Db::new(&mut c, st.store.dialect()),
+        &f,
+        p,
+    )
+    .await?))
 }
 
 /// Get a user (yourself, or anyone as auditor/admin).
 #[utoipa::path(tag = "users", params(("id" = i64, Path, description = "User id")), responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
 #[get("/users/{id}")]
-pub async fn get_user(st: web::Data<AppState>, me: AuthUser, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn get_user(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     if me.0.id != id && !me.0.is_admin && !me.0.is_auditor {
         return Err(ApiError::not_found("user"));
     }
     let mut c = st.store.conn().await?;
-    let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     Ok(ok(&u))
 }
 
@@ -86,17 +103,30 @@ fn clean_create(b: &UserCreate) -> ApiResult<UserCreate> {
 /// Create a user, optionally with an initial built-in password (admins).
 #[utoipa::path(tag = "users", request_body = UserCreate, responses((status = 201, body = User), CommonErrors), security(("bearer" = [])))]
 #[post("/users")]
-pub async fn create_user(st: web::Data<AppState>, admin: Admin, body: web::Json<UserCreate>) -> ApiResult<HttpResponse> {
+pub async fn create_user(
+    st: web::Data<AppState>,
+    admin: Admin,
+    body: web::Json<UserCreate>,
+) -> ApiResult<HttpResponse> {
     let b = clean_create(&body)?;
     let hash = match b.password.clone() {
-        Some(p) => Some(web::block(move || password::hash(&p)).await.map_err(|_| ApiError::internal())?),
+        Some(p) => Some(
+            web::block(move || password::hash(&p))
+                .await
+                .map_err(|_| ApiError::internal())?,
+        ),
         None => None,
     };
     let now = st.now();
     let actor = Actor::user(admin.0.id, &admin.0.login_name);
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let id = users::insert(&mut db, &b, &admin.0.login_name, now).await.map_err(unique("login_name_taken", "a user with this login_name already exists"))?;
+    let id = users::insert(&mut db, &b, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "login_name_taken",
+            "a user with this login_name already exists",
+        ))?;
     if let Some(h) = &hash {
         credentials::set_password_hash(&mut db, id, h, now).await?;
     }
@@ -110,7 +140,9 @@ pub async fn create_user(st: web::Data<AppState>, admin: Admin, body: web::Json<
         now,
     )
     .await?;
-    let u = users::get_by_id(&mut db, id).await?.ok_or_else(ApiError::internal)?;
+    let u = users::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(created(&u))
 }
@@ -118,7 +150,12 @@ pub async fn create_user(st: web::Data<AppState>, admin: Admin, body: web::Json<
 /// Change a user's details, seniority, manager or app roles (admins).
 #[utoipa::path(tag = "users", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
 #[patch("/users/{id}")]
-pub async fn update_user(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<UserUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update_user(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<UserUpdate>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     if let Some(s) = body.seniority_level {
         validate_seniority(s)?;
@@ -141,18 +178,27 @@ pub async fn update_user(st: web::Data<AppState>, admin: Admin, id: web::Path<i6
         is_auditor: body.is_auditor,
     };
     if id == admin.0.id && clean.is_admin == Some(false) {
-        return Err(ApiError::conflict("cannot_demote_self", "you cannot remove your own admin role; ask another admin"));
+        return Err(ApiError::conflict(
+            "cannot_demote_self",
+            "you cannot remove your own admin role; ask another admin",
+        ));
     }
     let now = st.now();
     let actor = Actor::user(admin.0.id, &admin.0.login_name);
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    let before = users::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let before = users::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     users::update(&mut db, id, &clean, &admin.0.login_name, now).await?;
-    let after = users::get_by_id(&mut db, id).await?.ok_or_else(ApiError::internal)?;
+    let after = users::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     audit::write(
         &mut db,
-        Event::new("user_updated", &actor).user(id).details(json!({"before": summary(&before), "after": summary(&after)})),
+        Event::new("user_updated", &actor)
+            .user(id)
+            .details(json!({"before": summary(&before), "after": summary(&after)})),
         now,
     )
     .await?;
@@ -171,7 +217,11 @@ fn summary(u: &User) -> serde_json::Value {
 /// Re-activate a user (admins).
 #[utoipa::path(tag = "users", params(("id" = i64, Path)), responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
 #[post("/users/{id}/activate")]
-pub async fn activate_user(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn activate_user(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     set_active(&st, &admin.0, id.into_inner(), true).await
 }
 
@@ -179,27 +229,39 @@ pub async fn activate_user(st: web::Data<AppState>, admin: Admin, id: web::Path<
 /// cancelled and every live grant is revoked at once (admins).
 #[utoipa::path(tag = "users", params(("id" = i64, Path)), responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
 #[post("/users/{id}/deactivate")]
-pub async fn deactivate_user(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn deactivate_user(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     set_active(&st, &admin.0, id.into_inner(), false).await
 }
 
 async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiResult<HttpResponse> {
     if id == admin.id && !active {
-        return Err(ApiError::conflict("cannot_deactivate_self", "you cannot deactivate your own account"));
+        return Err(ApiError::conflict(
+            "cannot_deactivate_self",
+            "you cannot deactivate your own account",
+        ));
     }
     let now = st.now();
     let actor = Actor::user(admin.id, &admin.login_name);
     let live = {
         let mut tx = st.store.begin_write().await?;
         let mut db = tx.db();
-        let before = users::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+        let before = users::get_by_id(&mut db, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         if before.is_active == active {
-            drop(db);
             drop(tx);
             return Ok(ok(&before));
         }
         users::set_active(&mut db, id, active, &admin.login_name, now).await?;
-        let event = if active { "user_activated" } else { "user_deactivated" };
+        let event = if active {
+            "user_activated"
+        } else {
+            "user_deactivated"
+        };
         audit::write(&mut db, Event::new(event, &actor).user(id), now).await?;
         let mut live = Vec::new();
         if !active {
@@ -221,10 +283,16 @@ async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiRe
         }
     }
     let mut c = st.store.conn().await?;
-    let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id).await?.ok_or_else(ApiError::internal)?;
+    let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     if !failed.is_empty() {
-        return Err(ApiError::new(502, "target_error", "the user is deactivated but some access could not be removed yet; it will be retried")
-            .with_details(json!({"grant_ids": failed})));
+        return Err(ApiError::new(
+            502,
+            "target_error",
+            "the user is deactivated but some access could not be removed yet; it will be retried",
+        )
+        .with_details(json!({"grant_ids": failed})));
     }
     Ok(ok(&u))
 }
@@ -232,17 +300,36 @@ async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiRe
 /// Set a user's built-in password (admins).
 #[utoipa::path(tag = "users", params(("id" = i64, Path)), request_body = PasswordSet, responses((status = 204, description = "Password set"), CommonErrors), security(("bearer" = [])))]
 #[put("/users/{id}/password")]
-pub async fn set_password(st: web::Data<AppState>, admin: Admin, id: web::Path<i64>, body: web::Json<PasswordSet>) -> ApiResult<HttpResponse> {
+pub async fn set_password(
+    st: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Json<PasswordSet>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    password::validate_new_password(&body.password).map_err(|m| ApiError::bad_request("validation_failed", m))?;
+    password::validate_new_password(&body.password)
+        .map_err(|m| ApiError::bad_request("validation_failed", m))?;
     let p = body.password.clone();
-    let hash = web::block(move || password::hash(&p)).await.map_err(|_| ApiError::internal())?;
+    let hash = web::block(move || password::hash(&p))
+        .await
+        .map_err(|_| ApiError::internal())?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    users::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    users::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     credentials::set_password_hash(&mut db, id, &hash, now).await?;
-    audit::write(&mut db, Event::new("password_set", &Actor::user(admin.0.id, &admin.0.login_name)).user(id), now).await?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "password_set",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .user(id),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -250,11 +337,17 @@ pub async fn set_password(st: web::Data<AppState>, admin: Admin, id: web::Path<i
 /// A user's eligibility overrides (auditors and admins).
 #[utoipa::path(tag = "eligibility", params(("id" = i64, Path)), responses((status = 200, body = Vec<EligibilityOverride>), CommonErrors), security(("bearer" = [])))]
 #[get("/users/{id}/eligibility-overrides")]
-pub async fn list_overrides(st: web::Data<AppState>, _a: Auditor, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn list_overrides(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    users::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    users::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     Ok(ok(&eligibility::overrides_for_user(&mut db, id).await?))
 }
 
@@ -273,8 +366,12 @@ pub async fn set_override(
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    users::get_by_id(&mut db, user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    catalog::get_role(&mut db, role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    users::get_by_id(&mut db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    catalog::get_role(&mut db, role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     eligibility::set_override(&mut db, user_id, role_id, &body, &admin.0.login_name, now).await?;
     audit::write(
         &mut db,
@@ -285,7 +382,9 @@ pub async fn set_override(
         now,
     )
     .await?;
-    let o = eligibility::get_override(&mut db, user_id, role_id).await?.ok_or_else(ApiError::internal)?;
+    let o = eligibility::get_override(&mut db, user_id, role_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(ok(&o))
 }
@@ -293,7 +392,11 @@ pub async fn set_override(
 /// Remove an override (admins).
 #[utoipa::path(tag = "eligibility", params(("id" = i64, Path), ("role_id" = i64, Path)), responses((status = 204, description = "Removed"), CommonErrors), security(("bearer" = [])))]
 #[delete("/users/{id}/eligibility-overrides/{role_id}")]
-pub async fn delete_override(st: web::Data<AppState>, admin: Admin, path: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+pub async fn delete_override(
+    st: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
     let (user_id, role_id) = path.into_inner();
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
@@ -303,7 +406,12 @@ pub async fn delete_override(st: web::Data<AppState>, admin: Admin, path: web::P
     }
     audit::write(
         &mut db,
-        Event::new("eligibility_override_deleted", &Actor::user(admin.0.id, &admin.0.login_name)).user(user_id).details(json!({"role_id": role_id})),
+        Event::new(
+            "eligibility_override_deleted",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .user(user_id)
+        .details(json!({"role_id": role_id})),
         now,
     )
     .await?;

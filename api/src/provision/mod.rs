@@ -31,9 +31,19 @@ pub enum ConnectorError {
 pub trait Connector: Send + Sync {
     fn kind(&self) -> TargetKind;
     /// Makes `login` a member of `db_role`.
-    async fn add_member(&self, target_id: i64, db_role: &str, login: &str) -> Result<(), ConnectorError>;
+    async fn add_member(
+        &self,
+        target_id: i64,
+        db_role: &str,
+        login: &str,
+    ) -> Result<(), ConnectorError>;
     /// Removes `login` from `db_role`.
-    async fn drop_member(&self, target_id: i64, db_role: &str, login: &str) -> Result<(), ConnectorError>;
+    async fn drop_member(
+        &self,
+        target_id: i64,
+        db_role: &str,
+        login: &str,
+    ) -> Result<(), ConnectorError>;
     /// Ends the login's open sessions so removed privileges cannot linger in them.
     async fn end_sessions(&self, target_id: i64, login: &str) -> Result<(), ConnectorError>;
     /// Current members of `db_role` (for reconciliation).

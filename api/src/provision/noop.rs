@@ -22,19 +22,31 @@ impl Connector for NoopConnector {
         TargetKind::Noop
     }
 
-    async fn add_member(&self, target_id: i64, db_role: &str, login: &str) -> Result<(), ConnectorError> {
-        self.members
-            .lock()
-            .expect("noop membership lock")
-            .insert((target_id, db_role.to_string(), login.to_string()));
+    async fn add_member(
+        &self,
+        target_id: i64,
+        db_role: &str,
+        login: &str,
+    ) -> Result<(), ConnectorError> {
+        self.members.lock().expect("noop membership lock").insert((
+            target_id,
+            db_role.to_string(),
+            login.to_string(),
+        ));
         Ok(())
     }
 
-    async fn drop_member(&self, target_id: i64, db_role: &str, login: &str) -> Result<(), ConnectorError> {
-        self.members
-            .lock()
-            .expect("noop membership lock")
-            .remove(&(target_id, db_role.to_string(), login.to_string()));
+    async fn drop_member(
+        &self,
+        target_id: i64,
+        db_role: &str,
+        login: &str,
+    ) -> Result<(), ConnectorError> {
+        self.members.lock().expect("noop membership lock").remove(&(
+            target_id,
+            db_role.to_string(),
+            login.to_string(),
+        ));
         Ok(())
     }
 

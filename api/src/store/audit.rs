@@ -8,7 +8,7 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_i64, opt_str, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 /// Who did it: a user, or a system job (`actor_user_id` = None, e.g. `system:expiry`).
 #[derive(Debug, Clone)]
@@ -78,7 +78,11 @@ impl<'a> Event<'a> {
 }
 
 pub async fn write(db: &mut Db<'_>, e: Event<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let details = if e.details.is_null() { None } else { Some(e.details.to_string()) };
+    let details = if e.details.is_null() {
+        None
+    } else {
+        Some(e.details.to_string())
+    };
     db.insert(
         "audit_log",
         &[
@@ -124,7 +128,11 @@ fn map(r: &AnyRow) -> Result<AuditEntry, StoreError> {
     })
 }
 
-pub async fn list(db: &mut Db<'_>, f: &AuditFilter, page: PageReq) -> Result<Page<AuditEntry>, StoreError> {
+pub async fn list(
+    db: &mut Db<'_>,
+    f: &AuditFilter,
+    page: PageReq,
+) -> Result<Page<AuditEntry>, StoreError> {
     let mut q = Q::new(
         "SELECT id, event_utc, event_type, actor_user_id, actor_login_name, target_user_id, request_id, \
          grant_id, details_json FROM audit_log WHERE 1 = 1",

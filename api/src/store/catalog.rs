@@ -7,7 +7,7 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_i64, opt_str, parsed, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 // ------------------------------------------------------------------ targets
 
@@ -32,7 +32,11 @@ fn map_target(r: &AnyRow) -> Result<Target, StoreError> {
 
 pub async fn get_target(db: &mut Db<'_>, id: i64) -> Result<Option<Target>, StoreError> {
     let q = Q::new(format!("SELECT {TARGET_COLS} FROM targets WHERE id = ?")).bind(id);
-    db.fetch_optional(&q).await?.as_ref().map(map_target).transpose()
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_target)
+        .transpose()
 }
 
 pub async fn list_targets(db: &mut Db<'_>, page: PageReq) -> Result<Page<Target>, StoreError> {
@@ -40,7 +44,12 @@ pub async fn list_targets(db: &mut Db<'_>, page: PageReq) -> Result<Page<Target>
     fetch_page(db, q, "id", Order::OldestFirst, page, map_target, |t| t.id).await
 }
 
-pub async fn insert_target(db: &mut Db<'_>, t: &TargetCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert_target(
+    db: &mut Db<'_>,
+    t: &TargetCreate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "targets",
         &[
@@ -48,7 +57,13 @@ pub async fn insert_target(db: &mut Db<'_>, t: &TargetCreate, actor: &str, now: 
             ("kind", t.kind.as_str().into()),
             ("description", t.description.clone().into()),
             ("connection_url_env", t.connection_url_env.clone().into()),
-            ("drift_policy", t.drift_policy.clone().unwrap_or_else(|| "report".into()).into()),
+            (
+                "drift_policy",
+                t.drift_policy
+                    .clone()
+                    .unwrap_or_else(|| "report".into())
+                    .into(),
+            ),
             ("is_enabled", true.into()),
             ("created_utc", now.into()),
             ("updated_utc", now.into()),
@@ -59,8 +74,16 @@ pub async fn insert_target(db: &mut Db<'_>, t: &TargetCreate, actor: &str, now: 
     .await
 }
 
-pub async fn update_target(db: &mut Db<'_>, id: i64, t: &TargetUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let mut q = Q::new("UPDATE targets SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+pub async fn update_target(
+    db: &mut Db<'_>,
+    id: i64,
+    t: &TargetUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE targets SET updated_utc = ?, updated_by = ?")
+        .bind(now)
+        .bind(actor);
     if let Some(v) = &t.name {
         q.push_bind(", name = ?", v.clone());
     }
@@ -104,19 +127,38 @@ fn map_db_role(r: &AnyRow) -> Result<DbRole, StoreError> {
 }
 
 pub async fn get_db_role(db: &mut Db<'_>, id: i64) -> Result<Option<DbRole>, StoreError> {
-    let q = Q::new(format!("SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE d.id = ?")).bind(id);
-    db.fetch_optional(&q).await?.as_ref().map(map_db_role).transpose()
+    let q = Q::new(format!(
+        "SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE d.id = ?"
+    ))
+    .bind(id);
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_db_role)
+        .transpose()
 }
 
-pub async fn list_db_roles(db: &mut Db<'_>, target_id: Option<i64>, page: PageReq) -> Result<Page<DbRole>, StoreError> {
+pub async fn list_db_roles(
+    db: &mut Db<'_>,
+    target_id: Option<i64>,
+    page: PageReq,
+) -> Result<Page<DbRole>, StoreError> {
     let mut q = Q::new(format!("SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE 1 = 1"));
     if let Some(t) = target_id {
         q.push_bind(" AND d.target_id = ?", t);
     }
-    fetch_page(db, q, "d.id", Order::OldestFirst, page, map_db_role, |d| d.id).await
+    fetch_page(db, q, "d.id", Order::OldestFirst, page, map_db_role, |d| {
+        d.id
+    })
+    .await
 }
 
-pub async fn insert_db_role(db: &mut Db<'_>, d: &DbRoleCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert_db_role(
+    db: &mut Db<'_>,
+    d: &DbRoleCreate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "db_roles",
         &[
@@ -135,8 +177,16 @@ pub async fn insert_db_role(db: &mut Db<'_>, d: &DbRoleCreate, actor: &str, now:
     .await
 }
 
-pub async fn update_db_role(db: &mut Db<'_>, id: i64, d: &DbRoleUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let mut q = Q::new("UPDATE db_roles SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+pub async fn update_db_role(
+    db: &mut Db<'_>,
+    id: i64,
+    d: &DbRoleUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE db_roles SET updated_utc = ?, updated_by = ?")
+        .bind(now)
+        .bind(actor);
     if let Some(v) = &d.role_type {
         q.push_bind(", role_type = ?", v.clone());
     }
@@ -180,10 +230,18 @@ fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
 
 pub async fn get_role(db: &mut Db<'_>, id: i64) -> Result<Option<Role>, StoreError> {
     let q = Q::new(format!("SELECT {ROLE_COLS} FROM roles WHERE id = ?")).bind(id);
-    db.fetch_optional(&q).await?.as_ref().map(map_role).transpose()
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_role)
+        .transpose()
 }
 
-pub async fn list_roles(db: &mut Db<'_>, enabled: Option<bool>, page: PageReq) -> Result<Page<Role>, StoreError> {
+pub async fn list_roles(
+    db: &mut Db<'_>,
+    enabled: Option<bool>,
+    page: PageReq,
+) -> Result<Page<Role>, StoreError> {
     let mut q = Q::new(format!("SELECT {ROLE_COLS} FROM roles WHERE 1 = 1"));
     if let Some(e) = enabled {
         q.push_bind(" AND is_enabled = ?", e);
@@ -193,11 +251,19 @@ pub async fn list_roles(db: &mut Db<'_>, enabled: Option<bool>, page: PageReq) -
 
 /// Every enabled role (for the requestable-roles view; the catalogue is small).
 pub async fn all_enabled_roles(db: &mut Db<'_>) -> Result<Vec<Role>, StoreError> {
-    let q = Q::new(format!("SELECT {ROLE_COLS} FROM roles WHERE is_enabled = ? ORDER BY role_name")).bind(true);
+    let q = Q::new(format!(
+        "SELECT {ROLE_COLS} FROM roles WHERE is_enabled = ? ORDER BY role_name"
+    ))
+    .bind(true);
     db.fetch_all(&q).await?.iter().map(map_role).collect()
 }
 
-pub async fn insert_role(db: &mut Db<'_>, r: &RoleCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert_role(
+    db: &mut Db<'_>,
+    r: &RoleCreate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "roles",
         &[
@@ -206,9 +272,18 @@ pub async fn insert_role(db: &mut Db<'_>, r: &RoleCreate, actor: &str, now: Date
             ("max_duration_minutes", r.max_duration_minutes.into()),
             ("requires_ticket", r.requires_ticket.unwrap_or(false).into()),
             ("ticket_regex", r.ticket_regex.clone().into()),
-            ("requires_justification", r.requires_justification.unwrap_or(true).into()),
-            ("requires_approval", r.requires_approval.unwrap_or(true).into()),
-            ("auto_approve_min_seniority", r.auto_approve_min_seniority.into()),
+            (
+                "requires_justification",
+                r.requires_justification.unwrap_or(true).into(),
+            ),
+            (
+                "requires_approval",
+                r.requires_approval.unwrap_or(true).into(),
+            ),
+            (
+                "auto_approve_min_seniority",
+                r.auto_approve_min_seniority.into(),
+            ),
             ("is_enabled", r.is_enabled.unwrap_or(true).into()),
             ("created_utc", now.into()),
             ("updated_utc", now.into()),
@@ -219,8 +294,16 @@ pub async fn insert_role(db: &mut Db<'_>, r: &RoleCreate, actor: &str, now: Date
     .await
 }
 
-pub async fn update_role(db: &mut Db<'_>, id: i64, r: &RoleUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let mut q = Q::new("UPDATE roles SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+pub async fn update_role(
+    db: &mut Db<'_>,
+    id: i64,
+    r: &RoleUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE roles SET updated_utc = ?, updated_by = ?")
+        .bind(now)
+        .bind(actor);
     if let Some(v) = &r.role_name {
         q.push_bind(", role_name = ?", v.clone());
     }
@@ -272,24 +355,55 @@ pub async fn role_db_roles(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleDbRo
          WHERE m.role_id = ? ORDER BY d.db_role_name",
     )
     .bind(role_id);
-    db.fetch_all(&q).await?.iter().map(map_role_db_role).collect()
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(map_role_db_role)
+        .collect()
 }
 
 /// Inserts or updates the mapping.
-pub async fn set_role_db_role(db: &mut Db<'_>, role_id: i64, db_role_id: i64, is_required: bool) -> Result<(), StoreError> {
+pub async fn set_role_db_role(
+    db: &mut Db<'_>,
+    role_id: i64,
+    db_role_id: i64,
+    is_required: bool,
+) -> Result<(), StoreError> {
     let n = db
-        .execute(&Q::new("UPDATE role_db_roles SET is_required = ? WHERE role_id = ? AND db_role_id = ?").bind(is_required).bind(role_id).bind(db_role_id))
+        .execute(
+            &Q::new(
+                "UPDATE role_db_roles SET is_required = ? WHERE role_id = ? AND db_role_id = ?",
+            )
+            .bind(is_required)
+            .bind(role_id)
+            .bind(db_role_id),
+        )
         .await?;
     if n == 0 {
-        db.execute(&Q::new("INSERT INTO role_db_roles (role_id, db_role_id, is_required) VALUES (?, ?, ?)").bind(role_id).bind(db_role_id).bind(is_required))
-            .await?;
+        db.execute(
+            &Q::new(
+                "INSERT INTO role_db_roles (role_id, db_role_id, is_required) VALUES (?, ?, ?)",
+            )
+            .bind(role_id)
+            .bind(db_role_id)
+            .bind(is_required),
+        )
+        .await?;
     }
     Ok(())
 }
 
-pub async fn remove_role_db_role(db: &mut Db<'_>, role_id: i64, db_role_id: i64) -> Result<bool, StoreError> {
+pub async fn remove_role_db_role(
+    db: &mut Db<'_>,
+    role_id: i64,
+    db_role_id: i64,
+) -> Result<bool, StoreError> {
     let n = db
-        .execute(&Q::new("DELETE FROM role_db_roles WHERE role_id = ? AND db_role_id = ?").bind(role_id).bind(db_role_id))
+        .execute(
+            &Q::new("DELETE FROM role_db_roles WHERE role_id = ? AND db_role_id = ?")
+                .bind(role_id)
+                .bind(db_role_id),
+        )
         .await?;
     Ok(n == 1)
 }
@@ -315,13 +429,23 @@ fn map_approver(r: &AnyRow) -> Result<RoleApprover, StoreError> {
 }
 
 pub async fn approvers(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleApprover>, StoreError> {
-    let q = Q::new(format!("SELECT {APPROVER_COLS} FROM role_approvers WHERE role_id = ? ORDER BY priority, id")).bind(role_id);
+    let q = Q::new(format!(
+        "SELECT {APPROVER_COLS} FROM role_approvers WHERE role_id = ? ORDER BY priority, id"
+    ))
+    .bind(role_id);
     db.fetch_all(&q).await?.iter().map(map_approver).collect()
 }
 
 pub async fn get_approver(db: &mut Db<'_>, id: i64) -> Result<Option<RoleApprover>, StoreError> {
-    let q = Q::new(format!("SELECT {APPROVER_COLS} FROM role_approvers WHERE id = ?")).bind(id);
-    db.fetch_optional(&q).await?.as_ref().map(map_approver).transpose()
+    let q = Q::new(format!(
+        "SELECT {APPROVER_COLS} FROM role_approvers WHERE id = ?"
+    ))
+    .bind(id);
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_approver)
+        .transpose()
 }
 
 pub async fn insert_approver(
@@ -351,7 +475,11 @@ pub async fn insert_approver(
 
 pub async fn delete_approver(db: &mut Db<'_>, role_id: i64, id: i64) -> Result<bool, StoreError> {
     let n = db
-        .execute(&Q::new("DELETE FROM role_approvers WHERE id = ? AND role_id = ?").bind(id).bind(role_id))
+        .execute(
+            &Q::new("DELETE FROM role_approvers WHERE id = ? AND role_id = ?")
+                .bind(id)
+                .bind(role_id),
+        )
         .await?;
     Ok(n == 1)
 }

@@ -68,7 +68,9 @@ impl Dialect {
         let cols = columns.join(", ");
         let marks = vec!["?"; columns.len()].join(", ");
         match self {
-            Self::Mssql => format!("INSERT INTO {table} ({cols}) OUTPUT INSERTED.id VALUES ({marks})"),
+            Self::Mssql => {
+                format!("INSERT INTO {table} ({cols}) OUTPUT INSERTED.id VALUES ({marks})")
+            }
             _ => format!("INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING id"),
         }
     }

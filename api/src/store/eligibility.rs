@@ -6,7 +6,7 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_str, opt_time, parsed, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 const RULE_COLS: &str = "id, role_id, scope_type, scope_value, can_request, valid_from_utc, \
     valid_to_utc, priority, created_utc, updated_utc, created_by, updated_by";
@@ -29,12 +29,25 @@ fn map_rule(r: &AnyRow) -> Result<EligibilityRule, StoreError> {
 }
 
 pub async fn get_rule(db: &mut Db<'_>, id: i64) -> Result<Option<EligibilityRule>, StoreError> {
-    let q = Q::new(format!("SELECT {RULE_COLS} FROM role_eligibility_rules WHERE id = ?")).bind(id);
-    db.fetch_optional(&q).await?.as_ref().map(map_rule).transpose()
+    let q = Q::new(format!(
+        "SELECT {RULE_COLS} FROM role_eligibility_rules WHERE id = ?"
+    ))
+    .bind(id);
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_rule)
+        .transpose()
 }
 
-pub async fn list_rules(db: &mut Db<'_>, role_id: Option<i64>, page: PageReq) -> Result<Page<EligibilityRule>, StoreError> {
-    let mut q = Q::new(format!("SELECT {RULE_COLS} FROM role_eligibility_rules WHERE 1 = 1"));
+pub async fn list_rules(
+    db: &mut Db<'_>,
+    role_id: Option<i64>,
+    page: PageReq,
+) -> Result<Page<EligibilityRule>, StoreError> {
+    let mut q = Q::new(format!(
+        "SELECT {RULE_COLS} FROM role_eligibility_rules WHERE 1 = 1"
+    ));
     if let Some(r) = role_id {
         q.push_bind(" AND role_id = ?", r);
     }
@@ -42,12 +55,23 @@ pub async fn list_rules(db: &mut Db<'_>, role_id: Option<i64>, page: PageReq) ->
 }
 
 /// All rules of a role, for resolution (the domain filters by window and scope).
-pub async fn rules_for_role(db: &mut Db<'_>, role_id: i64) -> Result<Vec<EligibilityRule>, StoreError> {
-    let q = Q::new(format!("SELECT {RULE_COLS} FROM role_eligibility_rules WHERE role_id = ? ORDER BY id")).bind(role_id);
+pub async fn rules_for_role(
+    db: &mut Db<'_>,
+    role_id: i64,
+) -> Result<Vec<EligibilityRule>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {RULE_COLS} FROM role_eligibility_rules WHERE role_id = ? ORDER BY id"
+    ))
+    .bind(role_id);
     db.fetch_all(&q).await?.iter().map(map_rule).collect()
 }
 
-pub async fn insert_rule(db: &mut Db<'_>, r: &EligibilityRuleCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert_rule(
+    db: &mut Db<'_>,
+    r: &EligibilityRuleCreate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "role_eligibility_rules",
         &[
@@ -68,7 +92,12 @@ pub async fn insert_rule(db: &mut Db<'_>, r: &EligibilityRuleCreate, actor: &str
 }
 
 /// Writes a full rule (the caller merged the PATCH and validated the result).
-pub async fn replace_rule(db: &mut Db<'_>, r: &EligibilityRule, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn replace_rule(
+    db: &mut Db<'_>,
+    r: &EligibilityRule,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let q = Q::new(
         "UPDATE role_eligibility_rules SET scope_type = ?, scope_value = ?, can_request = ?, \
          valid_from_utc = ?, valid_to_utc = ?, priority = ?, updated_utc = ?, updated_by = ? WHERE id = ?",
@@ -86,7 +115,10 @@ pub async fn replace_rule(db: &mut Db<'_>, r: &EligibilityRule, actor: &str, now
 }
 
 pub async fn delete_rule(db: &mut Db<'_>, id: i64) -> Result<bool, StoreError> {
-    Ok(db.execute(&Q::new("DELETE FROM role_eligibility_rules WHERE id = ?").bind(id)).await? == 1)
+    Ok(db
+        .execute(&Q::new("DELETE FROM role_eligibility_rules WHERE id = ?").bind(id))
+        .await?
+        == 1)
 }
 
 // ------------------------------------------------------------------ overrides
@@ -110,7 +142,10 @@ fn map_override(r: &AnyRow) -> Result<EligibilityOverride, StoreError> {
     })
 }
 
-pub async fn overrides_for_user(db: &mut Db<'_>, user_id: i64) -> Result<Vec<EligibilityOverride>, StoreError> {
+pub async fn overrides_for_user(
+    db: &mut Db<'_>,
+    user_id: i64,
+) -> Result<Vec<EligibilityOverride>, StoreError> {
     let q = Q::new(format!(
         "SELECT {OVR_COLS} FROM user_role_eligibility o JOIN roles r ON r.id = o.role_id WHERE o.user_id = ? ORDER BY r.role_name"
     ))
@@ -118,13 +153,21 @@ pub async fn overrides_for_user(db: &mut Db<'_>, user_id: i64) -> Result<Vec<Eli
     db.fetch_all(&q).await?.iter().map(map_override).collect()
 }
 
-pub async fn get_override(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<Option<EligibilityOverride>, StoreError> {
+pub async fn get_override(
+    db: &mut Db<'_>,
+    user_id: i64,
+    role_id: i64,
+) -> Result<Option<EligibilityOverride>, StoreError> {
     let q = Q::new(format!(
         "SELECT {OVR_COLS} FROM user_role_eligibility o JOIN roles r ON r.id = o.role_id WHERE o.user_id = ? AND o.role_id = ?"
     ))
     .bind(user_id)
     .bind(role_id);
-    db.fetch_optional(&q).await?.as_ref().map(map_override).transpose()
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_override)
+        .transpose()
 }
 
 /// Creates or replaces the override. Returns true when it was created.
@@ -175,7 +218,13 @@ pub async fn set_override(
     Ok(true)
 }
 
-pub async fn delete_override(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<bool, StoreError> {
-    let q = Q::new("DELETE FROM user_role_eligibility WHERE user_id = ? AND role_id = ?").bind(user_id).bind(role_id);
+pub async fn delete_override(
+    db: &mut Db<'_>,
+    user_id: i64,
+    role_id: i64,
+) -> Result<bool, StoreError> {
+    let q = Q::new("DELETE FROM user_role_eligibility WHERE user_id = ? AND role_id = ?")
+        .bind(user_id)
+        .bind(role_id);
     Ok(db.execute(&q).await? == 1)
 }

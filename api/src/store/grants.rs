@@ -6,12 +6,13 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_i64, opt_str, opt_time, parsed, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 const COLS: &str = "g.id, g.request_id, g.user_id, u.login_name AS user_login_name, g.role_id, \
     ro.role_name, g.valid_from_utc, g.valid_to_utc, g.revoked_utc, g.revoke_reason, g.revoked_by_user_id, \
     g.issued_by_user_id, g.status, g.status_detail, g.created_utc, g.updated_utc";
-const FROM: &str = "FROM grants g JOIN users u ON u.id = g.user_id JOIN roles ro ON ro.id = g.role_id";
+const FROM: &str =
+    "FROM grants g JOIN users u ON u.id = g.user_id JOIN roles ro ON ro.id = g.role_id";
 
 fn map(r: &AnyRow) -> Result<Grant, StoreError> {
     Ok(Grant {
@@ -51,7 +52,11 @@ pub struct GrantFilter {
     pub status: Option<GrantStatus>,
 }
 
-pub async fn list(db: &mut Db<'_>, f: &GrantFilter, page: PageReq) -> Result<Page<Grant>, StoreError> {
+pub async fn list(
+    db: &mut Db<'_>,
+    f: &GrantFilter,
+    page: PageReq,
+) -> Result<Page<Grant>, StoreError> {
     let mut q = Q::new(format!("SELECT {COLS} {FROM} WHERE 1 = 1"));
     if let Some(v) = f.user_id {
         q.push_bind(" AND g.user_id = ?", v);
@@ -79,7 +84,12 @@ pub struct NewGrant {
 }
 
 /// Inserts a grant in `provisioning` with one pending assignment per mapped db role.
-pub async fn insert(db: &mut Db<'_>, g: &NewGrant, db_role_ids: &[i64], now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert(
+    db: &mut Db<'_>,
+    g: &NewGrant,
+    db_role_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     let id = db
         .insert(
             "grants",
@@ -97,8 +107,12 @@ pub async fn insert(db: &mut Db<'_>, g: &NewGrant, db_role_ids: &[i64], now: Dat
         )
         .await?;
     for d in db_role_ids {
-        db.execute(&Q::new("INSERT INTO grant_db_role_assignments (grant_id, db_role_id) VALUES (?, ?)").bind(id).bind(*d))
-            .await?;
+        db.execute(
+            &Q::new("INSERT INTO grant_db_role_assignments (grant_id, db_role_id) VALUES (?, ?)")
+                .bind(id)
+                .bind(*d),
+        )
+        .await?;
     }
     Ok(id)
 }
@@ -113,7 +127,10 @@ fn assignment_state(add: Option<bool>, drop: Option<bool>) -> &'static str {
     }
 }
 
-pub async fn assignments(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<GrantAssignment>, StoreError> {
+pub async fn assignments(
+    db: &mut Db<'_>,
+    grant_id: i64,
+) -> Result<Vec<GrantAssignment>, StoreError> {
     let q = Q::new(
         "SELECT a.db_role_id, d.db_role_name, d.target_id, t.name AS target_name, a.add_attempt_utc, \
          a.add_succeeded, a.add_error, a.drop_attempt_utc, a.drop_succeeded, a.drop_error \
@@ -144,7 +161,13 @@ pub async fn assignments(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<GrantAssi
         .collect()
 }
 
-pub async fn record_add(db: &mut Db<'_>, grant_id: i64, db_role_id: i64, result: Result<(), String>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_add(
+    db: &mut Db<'_>,
+    grant_id: i64,
+    db_role_id: i64,
+    result: Result<(), String>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let q = Q::new("UPDATE grant_db_role_assignments SET add_attempt_utc = ?, add_succeeded = ?, add_error = ? WHERE grant_id = ? AND db_role_id = ?")
         .bind(now)
         .bind(result.is_ok())
@@ -155,7 +178,13 @@ pub async fn record_add(db: &mut Db<'_>, grant_id: i64, db_role_id: i64, result:
     Ok(())
 }
 
-pub async fn record_drop(db: &mut Db<'_>, grant_id: i64, db_role_id: i64, result: Result<(), String>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_drop(
+    db: &mut Db<'_>,
+    grant_id: i64,
+    db_role_id: i64,
+    result: Result<(), String>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let q = Q::new("UPDATE grant_db_role_assignments SET drop_attempt_utc = ?, drop_succeeded = ?, drop_error = ? WHERE grant_id = ? AND db_role_id = ?")
         .bind(now)
         .bind(result.is_ok())
@@ -187,7 +216,13 @@ pub async fn transition(
     Ok(db.execute(&q).await? == 1)
 }
 
-pub async fn mark_revoked(db: &mut Db<'_>, id: i64, by: Option<i64>, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn mark_revoked(
+    db: &mut Db<'_>,
+    id: i64,
+    by: Option<i64>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let q = Q::new(
         "UPDATE grants SET status = ?, revoked_utc = ?, revoke_reason = ?, revoked_by_user_id = ?, updated_utc = ? \
          WHERE id = ? AND status IN (?, ?)",
@@ -204,14 +239,23 @@ pub async fn mark_revoked(db: &mut Db<'_>, id: i64, by: Option<i64>, reason: &st
 }
 
 /// Ids of grants in `status`, optionally only those with `valid_to_utc <= due_by`.
-pub async fn ids_in_status(db: &mut Db<'_>, status: GrantStatus, due_by: Option<DateTime<Utc>>, limit: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn ids_in_status(
+    db: &mut Db<'_>,
+    status: GrantStatus,
+    due_by: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
     let mut q = Q::new("SELECT id FROM grants WHERE status = ?").bind(status.as_str());
     if let Some(t) = due_by {
         q.push_bind(" AND valid_to_utc <= ?", t);
     }
     q.push(" ORDER BY valid_to_utc, id");
     q.sql = db.dialect.limit(&q.sql, limit);
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
 }
 
 /// Live (provisioning or active) grants of a user, e.g. to revoke on deactivation.
@@ -220,17 +264,28 @@ pub async fn live_ids_for_user(db: &mut Db<'_>, user_id: i64) -> Result<Vec<i64>
         .bind(user_id)
         .bind(GrantStatus::Provisioning.as_str())
         .bind(GrantStatus::Active.as_str());
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
 }
 
 /// The live grant of a user for a role, if any.
-pub async fn live_for(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<Option<i64>, StoreError> {
+pub async fn live_for(
+    db: &mut Db<'_>,
+    user_id: i64,
+    role_id: i64,
+) -> Result<Option<i64>, StoreError> {
     let q = Q::new("SELECT id FROM grants WHERE user_id = ? AND role_id = ? AND status IN (?, ?)")
         .bind(user_id)
         .bind(role_id)
         .bind(GrantStatus::Provisioning.as_str())
         .bind(GrantStatus::Active.as_str());
-    db.fetch_optional(&q).await?.map(|r| get(&r, "id")).transpose()
+    db.fetch_optional(&q)
+        .await?
+        .map(|r| get(&r, "id"))
+        .transpose()
 }
 
 /// Targets and db-role names a grant provisions, with the target kind, for connectors.
@@ -242,7 +297,10 @@ pub struct AssignmentTarget {
     pub connection_url_env: Option<String>,
 }
 
-pub async fn assignment_targets(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<AssignmentTarget>, StoreError> {
+pub async fn assignment_targets(
+    db: &mut Db<'_>,
+    grant_id: i64,
+) -> Result<Vec<AssignmentTarget>, StoreError> {
     let q = Q::new(
         "SELECT a.db_role_id, d.db_role_name, t.id AS target_id, t.kind, t.connection_url_env \
          FROM grant_db_role_assignments a JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \

@@ -10,7 +10,7 @@
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::{Db, Dialect, Q, Store, StoreError};
+use super::{Db, Dialect, Store, StoreError, Q};
 
 /// One migration file.
 #[derive(Debug, Clone)]
@@ -190,7 +190,9 @@ pub async fn run(store: &Store) -> Result<Vec<i64>, MigrateError> {
     // Refuse to run against a database that is ahead of this binary.
     let mut c = store.conn().await?;
     let rows = Db::new(&mut c, d)
-        .fetch_all(&Q::new("SELECT version FROM jitea_migrations ORDER BY version"))
+        .fetch_all(&Q::new(
+            "SELECT version FROM jitea_migrations ORDER BY version",
+        ))
         .await?;
     for r in rows {
         let v: i64 = super::rows::get(&r, "version")?;
@@ -208,7 +210,10 @@ mod tests {
     #[test]
     fn statements_split_at_line_final_semicolons() {
         let s = split_statements("-- c\nCREATE TABLE a (\n x INT\n);\nINSERT INTO a VALUES (1);\n");
-        assert_eq!(s, vec!["CREATE TABLE a (\n x INT\n)", "INSERT INTO a VALUES (1)"]);
+        assert_eq!(
+            s,
+            vec!["CREATE TABLE a (\n x INT\n)", "INSERT INTO a VALUES (1)"]
+        );
     }
 
     #[test]

@@ -75,9 +75,11 @@ impl Store {
     /// created if missing and run in WAL mode with a busy timeout so that the CLI and the
     /// server can share a file.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let mut opts: AnyConnectOptions = url
-            .parse()
-            .map_err(|_| anyhow::anyhow!("JITEA_DATABASE_URL is not a valid sqlite://, postgres:// or mssql:// URL"))?;
+        let mut opts: AnyConnectOptions = url.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "JITEA_DATABASE_URL is not a valid sqlite://, postgres:// or mssql:// URL"
+            )
+        })?;
         let dialect = Dialect::from_kind(opts.kind())
             .ok_or_else(|| anyhow::anyhow!("JITEA_DATABASE_URL: unsupported database kind"))?;
         let max = match dialect {
@@ -101,7 +103,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot connect to the database ({})", redact(&e.to_string())))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot connect to the database ({})",
+                    redact(&e.to_string())
+                )
+            })?;
         Ok(Self { pool, dialect })
     }
 

@@ -7,7 +7,12 @@ use serde_json::Value;
 
 use super::{Db, StoreError};
 
-pub async fn enqueue(db: &mut Db<'_>, topic: &str, payload: &Value, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn enqueue(
+    db: &mut Db<'_>,
+    topic: &str,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "outbox",
         &[

@@ -6,7 +6,7 @@ use base64::Engine;
 use jitea_shared::Page;
 use sqlx_oldapi::any::AnyRow;
 
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -35,7 +35,10 @@ pub fn encode_cursor(id: i64) -> String {
 pub fn decode_cursor(cursor: &str) -> Option<i64> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let s = String::from_utf8(bytes).ok()?;
-    s.strip_prefix("id:")?.parse().ok().filter(|id: &i64| *id > 0)
+    s.strip_prefix("id:")?
+        .parse()
+        .ok()
+        .filter(|id: &i64| *id > 0)
 }
 
 /// Newest first (logs, requests, grants) or oldest first (catalogs).

@@ -6,14 +6,15 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_i64, opt_str, parsed, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 const COLS: &str = "r.id, r.user_id, u.login_name AS user_login_name, r.role_id, ro.role_name, \
     r.requested_duration_minutes, r.justification, r.ticket_ref, r.status, r.auto_approval_reason, \
     r.user_dept_snapshot, r.user_title_snapshot, r.user_division_snapshot, r.user_seniority_snapshot, \
     r.created_utc, r.updated_utc, r.created_by, r.updated_by, \
     (SELECT g.id FROM grants g WHERE g.request_id = r.id) AS grant_id";
-const FROM: &str = "FROM requests r JOIN users u ON u.id = r.user_id JOIN roles ro ON ro.id = r.role_id";
+const FROM: &str =
+    "FROM requests r JOIN users u ON u.id = r.user_id JOIN roles ro ON ro.id = r.role_id";
 
 fn map(r: &AnyRow) -> Result<AccessRequest, StoreError> {
     let reason: Option<String> = opt_str(r, "auto_approval_reason")?;
@@ -57,7 +58,11 @@ pub struct RequestFilter {
     pub status: Option<RequestStatus>,
 }
 
-pub async fn list(db: &mut Db<'_>, f: &RequestFilter, page: PageReq) -> Result<Page<AccessRequest>, StoreError> {
+pub async fn list(
+    db: &mut Db<'_>,
+    f: &RequestFilter,
+    page: PageReq,
+) -> Result<Page<AccessRequest>, StoreError> {
     let mut q = Q::new(format!("SELECT {COLS} {FROM} WHERE 1 = 1"));
     if let Some(v) = f.user_id {
         q.push_bind(" AND r.user_id = ?", v);
@@ -74,19 +79,31 @@ pub async fn list(db: &mut Db<'_>, f: &RequestFilter, page: PageReq) -> Result<P
 /// Pending requests, oldest first, for the approvers' queue (filtered per approver by the
 /// domain rules afterwards).
 pub async fn pending(db: &mut Db<'_>, limit: i64) -> Result<Vec<AccessRequest>, StoreError> {
-    let q = Q::new(format!("SELECT {COLS} {FROM} WHERE r.status = ? ORDER BY r.id")).bind(RequestStatus::Pending.as_str());
-    let q = Q { sql: db.dialect.limit(&q.sql, limit), args: q.args };
+    let q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE r.status = ? ORDER BY r.id"
+    ))
+    .bind(RequestStatus::Pending.as_str());
+    let q = Q {
+        sql: db.dialect.limit(&q.sql, limit),
+        args: q.args,
+    };
     db.fetch_all(&q).await?.iter().map(map).collect()
 }
 
 /// The open request (pending or approved with live access) of a user for a role.
-pub async fn open_for(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<Option<(i64, RequestStatus)>, StoreError> {
-    let q = Q::new("SELECT id, status FROM requests WHERE user_id = ? AND role_id = ? AND status IN (?, ?, ?)")
-        .bind(user_id)
-        .bind(role_id)
-        .bind(RequestStatus::Pending.as_str())
-        .bind(RequestStatus::Approved.as_str())
-        .bind(RequestStatus::AutoApproved.as_str());
+pub async fn open_for(
+    db: &mut Db<'_>,
+    user_id: i64,
+    role_id: i64,
+) -> Result<Option<(i64, RequestStatus)>, StoreError> {
+    let q = Q::new(
+        "SELECT id, status FROM requests WHERE user_id = ? AND role_id = ? AND status IN (?, ?, ?)",
+    )
+    .bind(user_id)
+    .bind(role_id)
+    .bind(RequestStatus::Pending.as_str())
+    .bind(RequestStatus::Approved.as_str())
+    .bind(RequestStatus::AutoApproved.as_str());
     match db.fetch_optional(&q).await? {
         Some(r) => Ok(Some((get(&r, "id")?, parsed(&r, "status")?))),
         None => Ok(None),
@@ -94,7 +111,10 @@ pub async fn open_for(db: &mut Db<'_>, user_id: i64, role_id: i64) -> Result<Opt
 }
 
 /// Current status, read with a row lock where the dialect has one (callers hold a write tx).
-pub async fn status_for_update(db: &mut Db<'_>, id: i64) -> Result<Option<RequestStatus>, StoreError> {
+pub async fn status_for_update(
+    db: &mut Db<'_>,
+    id: i64,
+) -> Result<Option<RequestStatus>, StoreError> {
     let sql = format!(
         "SELECT status FROM requests{} WHERE id = ?{}",
         db.dialect.lock_hint(),
@@ -116,7 +136,11 @@ pub struct NewRequest<'a> {
     pub auto_approval_reason: Option<AutoApprovalReason>,
 }
 
-pub async fn insert(db: &mut Db<'_>, n: &NewRequest<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert(
+    db: &mut Db<'_>,
+    n: &NewRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "requests",
         &[
@@ -126,7 +150,10 @@ pub async fn insert(db: &mut Db<'_>, n: &NewRequest<'_>, now: DateTime<Utc>) -> 
             ("justification", n.justification.clone().into()),
             ("ticket_ref", n.ticket_ref.clone().into()),
             ("status", n.status.as_str().into()),
-            ("auto_approval_reason", n.auto_approval_reason.map(|r| r.as_str()).into()),
+            (
+                "auto_approval_reason",
+                n.auto_approval_reason.map(|r| r.as_str()).into(),
+            ),
             ("user_dept_snapshot", n.user.department.clone().into()),
             ("user_title_snapshot", n.user.job_title.clone().into()),
             ("user_division_snapshot", n.user.division.clone().into()),

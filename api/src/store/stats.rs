@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::rows::{get, int};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 /// Which table to count by `status`.
 #[derive(Debug, Clone, Copy)]
@@ -13,12 +13,17 @@ pub enum Counted {
 }
 
 /// Rows per status value.
-pub async fn status_counts(db: &mut Db<'_>, what: Counted) -> Result<HashMap<String, i64>, StoreError> {
+pub async fn status_counts(
+    db: &mut Db<'_>,
+    what: Counted,
+) -> Result<HashMap<String, i64>, StoreError> {
     let table = match what {
         Counted::Requests => "requests",
         Counted::Grants => "grants",
     };
-    let q = Q::new(format!("SELECT status, COUNT(*) AS n FROM {table} GROUP BY status"));
+    let q = Q::new(format!(
+        "SELECT status, COUNT(*) AS n FROM {table} GROUP BY status"
+    ));
     let mut out = HashMap::new();
     for r in db.fetch_all(&q).await? {
         out.insert(get::<String>(&r, "status")?, int(&r, "n")?);

@@ -6,7 +6,7 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_str, opt_time, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 const COLS: &str = "id, team_name, description, division, department, is_active, created_utc, \
     updated_utc, created_by, updated_by";
@@ -36,7 +36,12 @@ pub async fn list(db: &mut Db<'_>, page: PageReq) -> Result<Page<Team>, StoreErr
     fetch_page(db, q, "id", Order::OldestFirst, page, map, |t| t.id).await
 }
 
-pub async fn insert(db: &mut Db<'_>, t: &TeamCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert(
+    db: &mut Db<'_>,
+    t: &TeamCreate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "teams",
         &[
@@ -54,8 +59,16 @@ pub async fn insert(db: &mut Db<'_>, t: &TeamCreate, actor: &str, now: DateTime<
     .await
 }
 
-pub async fn update(db: &mut Db<'_>, id: i64, t: &TeamUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let mut q = Q::new("UPDATE teams SET updated_utc = ?, updated_by = ?").bind(now).bind(actor);
+pub async fn update(
+    db: &mut Db<'_>,
+    id: i64,
+    t: &TeamUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut q = Q::new("UPDATE teams SET updated_utc = ?, updated_by = ?")
+        .bind(now)
+        .bind(actor);
     if let Some(v) = &t.team_name {
         q.push_bind(", team_name = ?", v.clone());
     }
@@ -91,7 +104,11 @@ fn map_member(r: &AnyRow) -> Result<TeamMember, StoreError> {
 }
 
 /// Members of a team; with `include_removed` also the history of removed members.
-pub async fn members(db: &mut Db<'_>, team_id: i64, include_removed: bool) -> Result<Vec<TeamMember>, StoreError> {
+pub async fn members(
+    db: &mut Db<'_>,
+    team_id: i64,
+    include_removed: bool,
+) -> Result<Vec<TeamMember>, StoreError> {
     let mut q = Q::new(format!(
         "SELECT {MEMBER_COLS} FROM user_teams ut JOIN users u ON u.id = ut.user_id WHERE ut.team_id = ?"
     ))
@@ -103,17 +120,30 @@ pub async fn members(db: &mut Db<'_>, team_id: i64, include_removed: bool) -> Re
     db.fetch_all(&q).await?.iter().map(map_member).collect()
 }
 
-pub async fn member(db: &mut Db<'_>, team_id: i64, user_id: i64) -> Result<Option<TeamMember>, StoreError> {
+pub async fn member(
+    db: &mut Db<'_>,
+    team_id: i64,
+    user_id: i64,
+) -> Result<Option<TeamMember>, StoreError> {
     let q = Q::new(format!(
         "SELECT {MEMBER_COLS} FROM user_teams ut JOIN users u ON u.id = ut.user_id WHERE ut.team_id = ? AND ut.user_id = ?"
     ))
     .bind(team_id)
     .bind(user_id);
-    db.fetch_optional(&q).await?.as_ref().map(map_member).transpose()
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_member)
+        .transpose()
 }
 
 /// Adds (or re-activates) a membership. Returns false when it was already active.
-pub async fn add_member(db: &mut Db<'_>, team_id: i64, user_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn add_member(
+    db: &mut Db<'_>,
+    team_id: i64,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     match member(db, team_id, user_id).await? {
         Some(m) if m.is_active => Ok(false),
         Some(_) => {
@@ -138,7 +168,12 @@ pub async fn add_member(db: &mut Db<'_>, team_id: i64, user_id: i64, now: DateTi
 }
 
 /// Soft removal: keeps the row with `removed_utc` for history. Returns false if not an active member.
-pub async fn remove_member(db: &mut Db<'_>, team_id: i64, user_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn remove_member(
+    db: &mut Db<'_>,
+    team_id: i64,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let q = Q::new("UPDATE user_teams SET is_active = ?, removed_utc = ? WHERE team_id = ? AND user_id = ? AND is_active = ?")
         .bind(false)
         .bind(now)

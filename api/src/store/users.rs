@@ -7,7 +7,7 @@ use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, int, opt_i64, opt_str, opt_time, time};
-use super::{Db, Q, StoreError};
+use super::{Db, StoreError, Q};
 
 const COLS: &str = "u.id, u.login_name, u.given_name, u.surname, u.display_name, u.email, \
     u.division, u.department, u.job_title, u.seniority_level, u.manager_login_name, u.is_active, \
@@ -58,7 +58,11 @@ pub struct UserFilter {
     pub search: Option<String>,
 }
 
-pub async fn list(db: &mut Db<'_>, f: &UserFilter, page: PageReq) -> Result<Page<User>, StoreError> {
+pub async fn list(
+    db: &mut Db<'_>,
+    f: &UserFilter,
+    page: PageReq,
+) -> Result<Page<User>, StoreError> {
     let mut q = Q::new(format!("SELECT {COLS} {FROM} WHERE 1 = 1"));
     if let Some(a) = f.is_active {
         q.push_bind(" AND u.is_active = ?", a);
@@ -76,7 +80,11 @@ pub async fn list(db: &mut Db<'_>, f: &UserFilter, page: PageReq) -> Result<Page
 
 pub async fn count_admins(db: &mut Db<'_>) -> Result<i64, StoreError> {
     let row = db
-        .fetch_optional(&Q::new("SELECT COUNT(*) AS n FROM users WHERE is_admin = ? AND is_active = ?").bind(true).bind(true))
+        .fetch_optional(
+            &Q::new("SELECT COUNT(*) AS n FROM users WHERE is_admin = ? AND is_active = ?")
+                .bind(true)
+                .bind(true),
+        )
         .await?;
     match row {
         Some(r) => int(&r, "n"),
@@ -84,7 +92,12 @@ pub async fn count_admins(db: &mut Db<'_>) -> Result<i64, StoreError> {
     }
 }
 
-pub async fn insert(db: &mut Db<'_>, u: &UserCreate, actor: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert(
+    db: &mut Db<'_>,
+    u: &UserCreate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "users",
         &[
@@ -111,7 +124,13 @@ pub async fn insert(db: &mut Db<'_>, u: &UserCreate, actor: &str, now: DateTime<
 }
 
 /// Applies a PATCH; returns false when the user does not exist.
-pub async fn update(db: &mut Db<'_>, id: i64, u: &UserUpdate, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn update(
+    db: &mut Db<'_>,
+    id: i64,
+    u: &UserUpdate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let mut q = Q::new("UPDATE users SET updated_utc = ?").bind(now);
     q = q.bind(actor);
     q.push(", updated_by = ?");
@@ -137,7 +156,13 @@ pub async fn update(db: &mut Db<'_>, id: i64, u: &UserUpdate, actor: &str, now: 
     Ok(db.execute(&q).await? == 1)
 }
 
-pub async fn set_active(db: &mut Db<'_>, id: i64, active: bool, actor: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn set_active(
+    db: &mut Db<'_>,
+    id: i64,
+    active: bool,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let q = Q::new("UPDATE users SET is_active = ?, updated_utc = ?, updated_by = ? WHERE id = ?")
         .bind(active)
         .bind(now)
@@ -155,5 +180,9 @@ pub async fn active_team_ids(db: &mut Db<'_>, user_id: i64) -> Result<Vec<i64>, 
     .bind(user_id)
     .bind(true)
     .bind(true);
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "team_id")).collect()
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "team_id"))
+        .collect()
 }

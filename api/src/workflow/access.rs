@@ -40,7 +40,12 @@ pub struct AccessCheck {
     pub auto_approval: Option<AutoApprovalReason>,
 }
 
-pub async fn check(db: &mut Db<'_>, user: &User, role: &Role, now: DateTime<Utc>) -> Result<AccessCheck, StoreError> {
+pub async fn check(
+    db: &mut Db<'_>,
+    user: &User,
+    role: &Role,
+    now: DateTime<Utc>,
+) -> Result<AccessCheck, StoreError> {
     let subj = subject(db, user).await?;
     check_with_subject(db, &subj, user, role, now).await
 }
@@ -53,14 +58,16 @@ pub async fn check_with_subject(
     role: &Role,
     now: DateTime<Utc>,
 ) -> Result<AccessCheck, StoreError> {
-    let ovr = eligibility::get_override(db, user.id, role.id).await?.map(|o| EligibilityOverride {
-        can_request: o.can_request,
-        window: Window {
-            valid_from: o.valid_from_utc,
-            valid_to: o.valid_to_utc,
-        },
-        priority: o.priority,
-    });
+    let ovr = eligibility::get_override(db, user.id, role.id)
+        .await?
+        .map(|o| EligibilityOverride {
+            can_request: o.can_request,
+            window: Window {
+                valid_from: o.valid_from_utc,
+                valid_to: o.valid_to_utc,
+            },
+            priority: o.priority,
+        });
     let rules: Vec<EligibilityRule> = eligibility::rules_for_role(db, role.id)
         .await?
         .into_iter()

@@ -7,7 +7,11 @@ use crate::domain::approvers::{may_approve, ApproverEntry, Candidate, Requester}
 use crate::store::{catalog, users, Db, StoreError};
 
 /// Why `approver` may decide `req`, or None.
-pub async fn approval_right(db: &mut Db<'_>, approver: &User, req: &AccessRequest) -> Result<Option<String>, StoreError> {
+pub async fn approval_right(
+    db: &mut Db<'_>,
+    approver: &User,
+    req: &AccessRequest,
+) -> Result<Option<String>, StoreError> {
     if approver.id == req.user_id || !approver.is_active {
         return Ok(None);
     }
@@ -22,7 +26,9 @@ pub async fn approval_right(db: &mut Db<'_>, approver: &User, req: &AccessReques
         })
         .collect();
     let requester = users::get_by_id(db, req.user_id).await?;
-    let manager = requester.as_ref().and_then(|u| u.manager_login_name.clone());
+    let manager = requester
+        .as_ref()
+        .and_then(|u| u.manager_login_name.clone());
     let teams = users::active_team_ids(db, approver.id).await?;
     let candidate = Candidate {
         user_id: approver.id,

@@ -24,7 +24,11 @@ pub async fn create_in_tx(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let (from, to) = super::requests::window(now, duration_minutes);
-    let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id).await?.into_iter().map(|m| m.db_role_id).collect();
+    let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id)
+        .await?
+        .into_iter()
+        .map(|m| m.db_role_id)
+        .collect();
     let id = grant_store::insert(
         db,
         &NewGrant {
@@ -85,12 +89,19 @@ async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError
     let system = Actor::system("provisioning");
     let mut failures = Vec::new();
     for t in &ctx.targets {
-        let already = ctx.grant.assignments.iter().any(|a| a.db_role_id == t.db_role_id && a.add_succeeded == Some(true));
+        let already = ctx
+            .grant
+            .assignments
+            .iter()
+            .any(|a| a.db_role_id == t.db_role_id && a.add_succeeded == Some(true));
         if already {
             continue;
         }
         let result = match state.connectors.for_kind(t.target_kind) {
-            Ok(c) => c.add_member(t.target_id, &t.db_role_name, &ctx.grant.user_login_name).await,
+            Ok(c) => {
+                c.add_member(t.target_id, &t.db_role_name, &ctx.grant.user_login_name)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let now = state.now();
@@ -98,7 +109,11 @@ async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError
         let mut db = tx.db();
         let r = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
         grant_store::record_add(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
-        let event = if r.is_ok() { "role_added" } else { "role_add_failed" };
+        let event = if r.is_ok() {
+            "role_added"
+        } else {
+            "role_add_failed"
+        };
         audit::write(
             &mut db,
             Event::new(event, &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
@@ -116,20 +131,47 @@ async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
     if failures.is_empty() {
-        if grant_store::transition(&mut db, grant_id, &[GrantStatus::Provisioning], GrantStatus::Active, None, now).await? {
+        if grant_store::transition(
+            &mut db,
+            grant_id,
+            &[GrantStatus::Provisioning],
+            GrantStatus::Active,
+            None,
+            now,
+        )
+        .await?
+        {
             audit::write(
                 &mut db,
-                Event::new("grant_issued", &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
-                    "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
-                })),
+                Event::new("grant_issued", &system)
+                    .user(ctx.grant.user_id)
+                    .grant(grant_id)
+                    .request_opt(ctx.grant.request_id)
+                    .details(json!({
+                        "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
+                    })),
                 now,
             )
             .await?;
-            outbox::enqueue(&mut db, "grant.active", &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}), now).await?;
+            outbox::enqueue(
+                &mut db,
+                "grant.active",
+                &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
+                now,
+            )
+            .await?;
         }
     } else {
         let detail = format!("provisioning failed, will retry: {}", failures.join("; "));
-        grant_store::transition(&mut db, grant_id, &[GrantStatus::Provisioning], GrantStatus::Provisioning, Some(&detail), now).await?;
+        grant_store::transition(
+            &mut db,
+            grant_id,
+            &[GrantStatus::Provisioning],
+            GrantStatus::Provisioning,
+            Some(&detail),
+            now,
+        )
+        .await?;
     }
     tx.commit().await
 }
@@ -157,15 +199,24 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
     };
     let mut failures = Vec::new();
     for t in &ctx.targets {
-        let a = ctx.grant.assignments.iter().find(|a| a.db_role_id == t.db_role_id);
+        let a = ctx
+            .grant
+            .assignments
+            .iter()
+            .find(|a| a.db_role_id == t.db_role_id);
         if a.is_some_and(|a| a.drop_succeeded == Some(true)) {
             continue;
         }
         let result = match state.connectors.for_kind(t.target_kind) {
             Ok(c) => {
-                let r = c.drop_member(t.target_id, &t.db_role_name, &ctx.grant.user_login_name).await;
+                let r = c
+                    .drop_member(t.target_id, &t.db_role_name, &ctx.grant.user_login_name)
+                    .await;
                 if r.is_ok() {
-                    if let Err(e) = c.end_sessions(t.target_id, &ctx.grant.user_login_name).await {
+                    if let Err(e) = c
+                        .end_sessions(t.target_id, &ctx.grant.user_login_name)
+                        .await
+                    {
                         tracing::warn!(grant_id, error = %e, "ending sessions failed");
                     }
                 }
@@ -178,7 +229,11 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         let mut tx = state.store.begin_write().await?;
         let mut db = tx.db();
         grant_store::record_drop(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
-        let event = if r.is_ok() { "role_dropped" } else { "role_drop_failed" };
+        let event = if r.is_ok() {
+            "role_dropped"
+        } else {
+            "role_drop_failed"
+        };
         audit::write(
             &mut db,
             Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
@@ -193,7 +248,14 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         }
     }
     if !failures.is_empty() {
-        return Err(ApiError::new(502, "target_error", format!("access could not be removed on every target yet; it will be retried: {}", failures.join("; "))));
+        return Err(ApiError::new(
+            502,
+            "target_error",
+            format!(
+                "access could not be removed on every target yet; it will be retried: {}",
+                failures.join("; ")
+            ),
+        ));
     }
 
     let now = state.now();
@@ -201,7 +263,15 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
     let mut db = tx.db();
     let (moved, req_status, event, details) = match &ending {
         Ending::Expired => (
-            grant_store::transition(&mut db, grant_id, &[GrantStatus::Active, GrantStatus::Provisioning], GrantStatus::Expired, None, now).await?,
+            grant_store::transition(
+                &mut db,
+                grant_id,
+                &[GrantStatus::Active, GrantStatus::Provisioning],
+                GrantStatus::Expired,
+                None,
+                now,
+            )
+            .await?,
             RequestStatus::Expired,
             "grant_expired",
             json!({"valid_to_utc": ctx.grant.valid_to_utc}),
@@ -217,15 +287,40 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         return Ok(false); // someone else ended it first
     }
     if let Some(rid) = ctx.grant.request_id {
-        req_store::transition(&mut db, rid, &[RequestStatus::Approved, RequestStatus::AutoApproved], req_status, &actor.login_name, now).await?;
+        req_store::transition(
+            &mut db,
+            rid,
+            &[RequestStatus::Approved, RequestStatus::AutoApproved],
+            req_status,
+            &actor.login_name,
+            now,
+        )
+        .await?;
     }
     audit::write(
         &mut db,
-        Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(details),
+        Event::new(event, &actor)
+            .user(ctx.grant.user_id)
+            .grant(grant_id)
+            .request_opt(ctx.grant.request_id)
+            .details(details),
         now,
     )
     .await?;
-    outbox::enqueue(&mut db, &format!("grant.{}", if req_status == RequestStatus::Expired { "expired" } else { "revoked" }), &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}), now).await?;
+    outbox::enqueue(
+        &mut db,
+        &format!(
+            "grant.{}",
+            if req_status == RequestStatus::Expired {
+                "expired"
+            } else {
+                "revoked"
+            }
+        ),
+        &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.expiry_wake.notify_one();
     Ok(true)
@@ -236,7 +331,13 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
 pub async fn expire_due(state: &AppState, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
     let ids = {
         let mut c = state.store.conn().await?;
-        grant_store::ids_in_status(&mut Db::new(&mut c, state.store.dialect()), GrantStatus::Active, Some(now), 1000).await?
+        grant_store::ids_in_status(
+            &mut Db::new(&mut c, state.store.dialect()),
+            GrantStatus::Active,
+            Some(now),
+            1000,
+        )
+        .await?
     };
     let (mut ok, mut failed) = (0, 0);
     for id in ids {
@@ -257,13 +358,21 @@ pub async fn expire_due(state: &AppState, now: DateTime<Utc>) -> Result<(i64, i6
 pub async fn retry_provisioning(state: &AppState, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let ids = {
         let mut c = state.store.conn().await?;
-        grant_store::ids_in_status(&mut Db::new(&mut c, state.store.dialect()), GrantStatus::Provisioning, None, 1000).await?
+        grant_store::ids_in_status(
+            &mut Db::new(&mut c, state.store.dialect()),
+            GrantStatus::Provisioning,
+            None,
+            1000,
+        )
+        .await?
     };
     let mut n = 0;
     for id in ids {
         let due = {
             let mut c = state.store.conn().await?;
-            grant_store::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id).await?.map(|g| g.valid_to_utc <= now)
+            grant_store::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id)
+                .await?
+                .map(|g| g.valid_to_utc <= now)
         };
         match due {
             Some(true) => {
@@ -279,24 +388,43 @@ pub async fn retry_provisioning(state: &AppState, now: DateTime<Utc>) -> Result<
 
 /// Admin revoke with a reason — `sp_Grant_Revoke`. Revoking an already ended grant is an
 /// idempotent success that changes nothing.
-pub async fn revoke(state: &AppState, admin: &User, grant_id: i64, reason: &str) -> ApiResult<Grant> {
+pub async fn revoke(
+    state: &AppState,
+    admin: &User,
+    grant_id: i64,
+    reason: &str,
+) -> ApiResult<Grant> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ApiError::bad_request("validation_failed", "a reason is required to revoke access")
             .with_details(json!({"fields": [{"field": "reason", "code": "reason_required", "message": "give a reason"}]})));
     }
     if reason.chars().count() > 4000 {
-        return Err(ApiError::bad_request("validation_failed", "reason must be at most 4000 characters"));
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "reason must be at most 4000 characters",
+        ));
     }
     let current = get(state, grant_id).await?;
     if current.status == GrantStatus::Revoked {
         return Ok(current);
     }
     if !current.status.is_live() {
-        return Err(ApiError::conflict("grant_not_active", format!("the grant is already {}", current.status))
-            .with_details(json!({"grant_id": grant_id, "status": current.status})));
+        return Err(ApiError::conflict(
+            "grant_not_active",
+            format!("the grant is already {}", current.status),
+        )
+        .with_details(json!({"grant_id": grant_id, "status": current.status})));
     }
-    end(state, grant_id, Ending::Revoked { by: Actor::user(admin.id, &admin.login_name), reason: reason.to_string() }).await?;
+    end(
+        state,
+        grant_id,
+        Ending::Revoked {
+            by: Actor::user(admin.id, &admin.login_name),
+            reason: reason.to_string(),
+        },
+    )
+    .await?;
     get(state, grant_id).await
 }
 

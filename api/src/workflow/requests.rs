@@ -8,16 +8,21 @@ use crate::domain::validation::{validate_request, RequestInput};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
-use crate::store::{catalog, grants as grant_store, outbox, requests as req_store, users, StoreError};
+use crate::store::{
+    catalog, grants as grant_store, outbox, requests as req_store, users, StoreError,
+};
 
 use super::{access, approvers, grants};
 
 /// Loads a request or 404.
 async fn load(state: &AppState, id: i64) -> ApiResult<AccessRequest> {
     let mut c = state.store.conn().await?;
-    req_store::get_by_id(&mut crate::store::Db::new(&mut c, state.store.dialect()), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("request"))
+    req_store::get_by_id(
+        &mut crate::store::Db::new(&mut c, state.store.dialect()),
+        id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("request"))
 }
 
 /// Who may see a request: its requester, auditors/admins, and anyone who may decide it.
@@ -28,27 +33,53 @@ pub async fn get_visible(state: &AppState, viewer: &User, id: i64) -> ApiResult<
     }
     let mut c = state.store.conn().await?;
     let mut db = crate::store::Db::new(&mut c, state.store.dialect());
-    if approvers::approval_right(&mut db, viewer, &req).await?.is_some() {
+    if approvers::approval_right(&mut db, viewer, &req)
+        .await?
+        .is_some()
+    {
         return Ok(req);
     }
     Err(ApiError::not_found("request"))
 }
 
-fn topic_payload(req_id: i64, user_id: i64, role_id: i64, status: RequestStatus) -> serde_json::Value {
+fn topic_payload(
+    req_id: i64,
+    user_id: i64,
+    role_id: i64,
+    status: RequestStatus,
+) -> serde_json::Value {
     json!({"request_id": req_id, "user_id": user_id, "role_id": role_id, "status": status})
 }
 
 /// Creates a request for `user` (the caller) — the seed's `sp_Request_Create`.
-pub async fn create(state: &AppState, user: &User, body: &RequestCreate) -> ApiResult<AccessRequest> {
+pub async fn create(
+    state: &AppState,
+    user: &User,
+    body: &RequestCreate,
+) -> ApiResult<AccessRequest> {
     let now = state.now();
     let actor = Actor::user(user.id, &user.login_name);
-    let justification = body.justification.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-    let ticket = body.ticket_ref.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let justification = body
+        .justification
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
+    let ticket = body
+        .ticket_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
 
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    let role = catalog::get_role(&mut db, body.role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
-    let user = users::get_by_id(&mut db, user.id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let role = catalog::get_role(&mut db, body.role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
+    let user = users::get_by_id(&mut db, user.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
 
     // Eligibility first: an ineligible user learns nothing about the role's other rules.
     let check = access::check(&mut db, &user, &role, now).await?;
@@ -64,9 +95,19 @@ pub async fn create(state: &AppState, user: &User, body: &RequestCreate) -> ApiR
         .await?;
         tx.commit().await?;
         let (code, msg) = if !role.is_enabled {
-            ("role_disabled", format!("role `{}` is disabled", role.role_name))
+            (
+                "role_disabled",
+                format!("role `{}` is disabled", role.role_name),
+            )
         } else {
-            ("not_eligible", format!("you are not eligible to request `{}`: {}", role.role_name, check.eligibility.reason.explain()))
+            (
+                "not_eligible",
+                format!(
+                    "you are not eligible to request `{}`: {}",
+                    role.role_name,
+                    check.eligibility.reason.explain()
+                ),
+            )
         };
         return Err(ApiError::forbidden(code, msg).with_details(json!({"reason": reason})));
     }
@@ -77,19 +118,29 @@ pub async fn create(state: &AppState, user: &User, body: &RequestCreate) -> ApiR
         ticket_ref: ticket.as_deref(),
     };
     if let Err(errors) = validate_request(&access::role_facts(&role), &input) {
-        return Err(ApiError::bad_request("validation_failed", "the request is not valid for this role")
-            .with_details(json!({"fields": errors})));
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "the request is not valid for this role",
+        )
+        .with_details(json!({"fields": errors})));
     }
 
     if let Some((existing, status)) = req_store::open_for(&mut db, user.id, role.id).await? {
         return Err(duplicate(existing, status));
     }
     if let Some(g) = grant_store::live_for(&mut db, user.id, role.id).await? {
-        return Err(ApiError::conflict("active_grant_exists", "you already have live access to this role; ask for an extension instead")
-            .with_details(json!({"grant_id": g})));
+        return Err(ApiError::conflict(
+            "active_grant_exists",
+            "you already have live access to this role; ask for an extension instead",
+        )
+        .with_details(json!({"grant_id": g})));
     }
 
-    let status = if check.auto_approval.is_some() { RequestStatus::AutoApproved } else { RequestStatus::Pending };
+    let status = if check.auto_approval.is_some() {
+        RequestStatus::AutoApproved
+    } else {
+        RequestStatus::Pending
+    };
     let new = req_store::NewRequest {
         user: &user,
         role_id: role.id,
@@ -103,41 +154,68 @@ pub async fn create(state: &AppState, user: &User, body: &RequestCreate) -> ApiR
         Ok(id) => id,
         Err(StoreError::Conflict) => {
             // Lost a race with an identical request: point at the winner.
-            drop(db);
             drop(tx);
             let mut c = state.store.conn().await?;
             let mut db = crate::store::Db::new(&mut c, state.store.dialect());
             let (existing, st) = req_store::open_for(&mut db, user.id, role.id)
                 .await?
-                .ok_or_else(|| ApiError::conflict("duplicate_request", "an open request for this role already exists"))?;
+                .ok_or_else(|| {
+                    ApiError::conflict(
+                        "duplicate_request",
+                        "an open request for this role already exists",
+                    )
+                })?;
             return Err(duplicate(existing, st));
         }
         Err(e) => return Err(e.into()),
     };
     audit::write(
         &mut db,
-        Event::new("request_created", &actor).user(user.id).request(id).details(json!({
-            "role_id": role.id, "role_name": role.role_name,
-            "requested_duration_minutes": body.requested_duration_minutes,
-            "ticket_ref": new.ticket_ref, "eligibility": check.eligibility.reason,
-        })),
+        Event::new("request_created", &actor)
+            .user(user.id)
+            .request(id)
+            .details(json!({
+                "role_id": role.id, "role_name": role.role_name,
+                "requested_duration_minutes": body.requested_duration_minutes,
+                "ticket_ref": new.ticket_ref, "eligibility": check.eligibility.reason,
+            })),
         now,
     )
     .await?;
-    outbox::enqueue(&mut db, "request.created", &topic_payload(id, user.id, role.id, status), now).await?;
+    outbox::enqueue(
+        &mut db,
+        "request.created",
+        &topic_payload(id, user.id, role.id, status),
+        now,
+    )
+    .await?;
 
     let mut grant_id = None;
     if let Some(reason) = check.auto_approval {
         audit::write(
             &mut db,
-            Event::new("request_auto_approved", &actor).user(user.id).request(id).details(json!({
-                "reason": reason, "seniority_level": user.seniority_level,
-                "auto_approve_min_seniority": role.auto_approve_min_seniority,
-            })),
+            Event::new("request_auto_approved", &actor)
+                .user(user.id)
+                .request(id)
+                .details(json!({
+                    "reason": reason, "seniority_level": user.seniority_level,
+                    "auto_approve_min_seniority": role.auto_approve_min_seniority,
+                })),
             now,
         )
         .await?;
-        grant_id = Some(grants::create_in_tx(&mut db, &actor, id, &user, &role, body.requested_duration_minutes, now).await?);
+        grant_id = Some(
+            grants::create_in_tx(
+                &mut db,
+                &actor,
+                id,
+                &user,
+                &role,
+                body.requested_duration_minutes,
+                now,
+            )
+            .await?,
+        );
     }
     tx.commit().await?;
 
@@ -156,43 +234,70 @@ fn duplicate(existing: i64, status: RequestStatus) -> ApiError {
 }
 
 /// Approves or denies a pending request — `sp_Request_Approve` / `sp_Request_Deny`.
-pub async fn decide(state: &AppState, approver: &User, id: i64, decision: Decision, comment: Option<String>) -> ApiResult<AccessRequest> {
+pub async fn decide(
+    state: &AppState,
+    approver: &User,
+    id: i64,
+    decision: Decision,
+    comment: Option<String>,
+) -> ApiResult<AccessRequest> {
     let now = state.now();
     let actor = Actor::user(approver.id, &approver.login_name);
-    let comment = comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let comment = comment
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
     if comment.as_ref().is_some_and(|c| c.chars().count() > 4000) {
-        return Err(ApiError::bad_request("validation_failed", "comment must be at most 4000 characters"));
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "comment must be at most 4000 characters",
+        ));
     }
 
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    let req = req_store::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("request"))?;
+    let req = req_store::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("request"))?;
 
     if req.user_id == approver.id {
         audit::write(
             &mut db,
-            Event::new("self_approval_refused", &actor).user(req.user_id).request(id).details(json!({"decision": decision})),
+            Event::new("self_approval_refused", &actor)
+                .user(req.user_id)
+                .request(id)
+                .details(json!({"decision": decision})),
             now,
         )
         .await?;
         tx.commit().await?;
-        return Err(ApiError::forbidden("self_approval", "you cannot approve or deny your own request"));
+        return Err(ApiError::forbidden(
+            "self_approval",
+            "you cannot approve or deny your own request",
+        ));
     }
     let Some(right) = approvers::approval_right(&mut db, approver, &req).await? else {
         audit::write(
             &mut db,
-            Event::new("approval_refused", &actor).user(req.user_id).request(id).details(json!({"decision": decision, "why": "not_an_approver"})),
+            Event::new("approval_refused", &actor)
+                .user(req.user_id)
+                .request(id)
+                .details(json!({"decision": decision, "why": "not_an_approver"})),
             now,
         )
         .await?;
         tx.commit().await?;
         if approver.is_auditor {
-            return Err(ApiError::forbidden("not_an_approver", "you are not an approver for this request"));
+            return Err(ApiError::forbidden(
+                "not_an_approver",
+                "you are not an approver for this request",
+            ));
         }
         return Err(ApiError::not_found("request"));
     };
 
-    let current = req_store::status_for_update(&mut db, id).await?.ok_or_else(|| ApiError::not_found("request"))?;
+    let current = req_store::status_for_update(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("request"))?;
     if current != RequestStatus::Pending {
         return already_decided(req, approver, decision, current);
     }
@@ -201,8 +306,12 @@ pub async fn decide(state: &AppState, approver: &User, id: i64, decision: Decisi
         Decision::Approved => RequestStatus::Approved,
         Decision::Denied => RequestStatus::Denied,
     };
-    let user = users::get_by_id(&mut db, req.user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let role = catalog::get_role(&mut db, req.role_id).await?.ok_or_else(|| ApiError::not_found("role"))?;
+    let user = users::get_by_id(&mut db, req.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let role = catalog::get_role(&mut db, req.role_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))?;
     if decision == Decision::Approved {
         // Eligibility may have changed since the request was made.
         let check = access::check(&mut db, &user, &role, now).await?;
@@ -210,7 +319,10 @@ pub async fn decide(state: &AppState, approver: &User, id: i64, decision: Decisi
             let reason = serde_json::to_value(&check.eligibility.reason).unwrap_or_default();
             audit::write(
                 &mut db,
-                Event::new("approval_refused", &actor).user(user.id).request(id).details(json!({"why": "requester_not_eligible", "reason": reason})),
+                Event::new("approval_refused", &actor)
+                    .user(user.id)
+                    .request(id)
+                    .details(json!({"why": "requester_not_eligible", "reason": reason})),
                 now,
             )
             .await?;
@@ -223,25 +335,57 @@ pub async fn decide(state: &AppState, approver: &User, id: i64, decision: Decisi
         }
     }
 
-    if !req_store::transition(&mut db, id, &[RequestStatus::Pending], to, &approver.login_name, now).await? {
+    if !req_store::transition(
+        &mut db,
+        id,
+        &[RequestStatus::Pending],
+        to,
+        &approver.login_name,
+        now,
+    )
+    .await?
+    {
         // Another decision or a cancel won the race.
-        drop(db);
         drop(tx);
         let fresh = load(state, id).await?;
         let st = fresh.status;
         return already_decided(fresh, approver, decision, st);
     }
     req_store::insert_approval(&mut db, id, approver, decision, comment.clone(), now).await?;
-    let event = if decision == Decision::Approved { "request_approved" } else { "request_denied" };
+    let event = if decision == Decision::Approved {
+        "request_approved"
+    } else {
+        "request_denied"
+    };
     audit::write(
         &mut db,
-        Event::new(event, &actor).user(user.id).request(id).details(json!({"comment": comment, "approver_right": right})),
+        Event::new(event, &actor)
+            .user(user.id)
+            .request(id)
+            .details(json!({"comment": comment, "approver_right": right})),
         now,
     )
     .await?;
-    outbox::enqueue(&mut db, &format!("request.{}", to.as_str()), &topic_payload(id, user.id, role.id, to), now).await?;
+    outbox::enqueue(
+        &mut db,
+        &format!("request.{}", to.as_str()),
+        &topic_payload(id, user.id, role.id, to),
+        now,
+    )
+    .await?;
     let grant_id = if decision == Decision::Approved {
-        Some(grants::create_in_tx(&mut db, &actor, id, &user, &role, req.requested_duration_minutes, now).await?)
+        Some(
+            grants::create_in_tx(
+                &mut db,
+                &actor,
+                id,
+                &user,
+                &role,
+                req.requested_duration_minutes,
+                now,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -254,13 +398,24 @@ pub async fn decide(state: &AppState, approver: &User, id: i64, decision: Decisi
 
 /// A decision on a request that is no longer pending: a retry of the same decision by the
 /// same approver is answered with success (idempotent); anything else is a conflict.
-fn already_decided(req: AccessRequest, approver: &User, decision: Decision, current: RequestStatus) -> ApiResult<AccessRequest> {
-    let same = req.approvals.iter().any(|a| a.approver_user_id == Some(approver.id) && a.decision == decision);
+fn already_decided(
+    req: AccessRequest,
+    approver: &User,
+    decision: Decision,
+    current: RequestStatus,
+) -> ApiResult<AccessRequest> {
+    let same = req
+        .approvals
+        .iter()
+        .any(|a| a.approver_user_id == Some(approver.id) && a.decision == decision);
     if same {
         return Ok(req);
     }
-    Err(ApiError::conflict("request_not_pending", format!("the request is already {current}"))
-        .with_details(json!({"request_id": req.id, "status": current})))
+    Err(ApiError::conflict(
+        "request_not_pending",
+        format!("the request is already {current}"),
+    )
+    .with_details(json!({"request_id": req.id, "status": current})))
 }
 
 /// The requester withdraws a pending request — `sp_Request_Cancel`.
@@ -269,34 +424,68 @@ pub async fn cancel(state: &AppState, caller: &User, id: i64) -> ApiResult<Acces
     let actor = Actor::user(caller.id, &caller.login_name);
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    let req = req_store::get_by_id(&mut db, id).await?.ok_or_else(|| ApiError::not_found("request"))?;
+    let req = req_store::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("request"))?;
     if req.user_id != caller.id && !caller.is_admin {
         if caller.is_auditor {
-            return Err(ApiError::forbidden("forbidden", "only the requester or an admin can cancel a request"));
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "only the requester or an admin can cancel a request",
+            ));
         }
         return Err(ApiError::not_found("request"));
     }
-    let current = req_store::status_for_update(&mut db, id).await?.ok_or_else(|| ApiError::not_found("request"))?;
+    let current = req_store::status_for_update(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("request"))?;
     match current {
         RequestStatus::Cancelled => return Ok(req),
         RequestStatus::Pending => {}
         other => {
-            return Err(ApiError::conflict("request_not_pending", format!("only a pending request can be cancelled; this one is {other}"))
-                .with_details(json!({"request_id": id, "status": other})))
+            return Err(ApiError::conflict(
+                "request_not_pending",
+                format!("only a pending request can be cancelled; this one is {other}"),
+            )
+            .with_details(json!({"request_id": id, "status": other})))
         }
     }
-    if !req_store::transition(&mut db, id, &[RequestStatus::Pending], RequestStatus::Cancelled, &caller.login_name, now).await? {
-        drop(db);
+    if !req_store::transition(
+        &mut db,
+        id,
+        &[RequestStatus::Pending],
+        RequestStatus::Cancelled,
+        &caller.login_name,
+        now,
+    )
+    .await?
+    {
         drop(tx);
         let fresh = load(state, id).await?;
         if fresh.status == RequestStatus::Cancelled {
             return Ok(fresh);
         }
-        return Err(ApiError::conflict("request_not_pending", format!("the request is already {}", fresh.status))
-            .with_details(json!({"request_id": id, "status": fresh.status})));
+        return Err(ApiError::conflict(
+            "request_not_pending",
+            format!("the request is already {}", fresh.status),
+        )
+        .with_details(json!({"request_id": id, "status": fresh.status})));
     }
-    audit::write(&mut db, Event::new("request_cancelled", &actor).user(req.user_id).request(id), now).await?;
-    outbox::enqueue(&mut db, "request.cancelled", &topic_payload(id, req.user_id, req.role_id, RequestStatus::Cancelled), now).await?;
+    audit::write(
+        &mut db,
+        Event::new("request_cancelled", &actor)
+            .user(req.user_id)
+            .request(id),
+        now,
+    )
+    .await?;
+    outbox::enqueue(
+        &mut db,
+        "request.cancelled",
+        &topic_payload(id, req.user_id, req.role_id, RequestStatus::Cancelled),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     load(state, id).await
 }
@@ -307,24 +496,64 @@ pub async fn pending_for(state: &AppState, approver: &User) -> ApiResult<Vec<Acc
     let mut db = crate::store::Db::new(&mut c, state.store.dialect());
     let mut out = Vec::new();
     for req in req_store::pending(&mut db, 1000).await? {
-        if approvers::approval_right(&mut db, approver, &req).await?.is_some() {
+        if approvers::approval_right(&mut db, approver, &req)
+            .await?
+            .is_some()
+        {
             out.push(req);
         }
     }
     Ok(out)
 }
 
-pub(crate) fn window(now: chrono::DateTime<chrono::Utc>, minutes: i64) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+pub(crate) fn window(
+    now: chrono::DateTime<chrono::Utc>,
+    minutes: i64,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
     grant_window(now, minutes)
 }
 
 /// Cancels every pending request of a user (on deactivation), inside the caller's transaction.
-pub async fn cancel_pending_in_tx(db: &mut crate::store::Db<'_>, actor: &Actor, user_id: i64, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
-    let f = req_store::RequestFilter { user_id: Some(user_id), role_id: None, status: Some(RequestStatus::Pending) };
-    let page = req_store::list(db, &f, crate::store::paging::PageReq { limit: crate::store::paging::MAX_LIMIT, after: None }).await?;
+pub async fn cancel_pending_in_tx(
+    db: &mut crate::store::Db<'_>,
+    actor: &Actor,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let f = req_store::RequestFilter {
+        user_id: Some(user_id),
+        role_id: None,
+        status: Some(RequestStatus::Pending),
+    };
+    let page = req_store::list(
+        db,
+        &f,
+        crate::store::paging::PageReq {
+            limit: crate::store::paging::MAX_LIMIT,
+            after: None,
+        },
+    )
+    .await?;
     for r in page.items {
-        if req_store::transition(db, r.id, &[RequestStatus::Pending], RequestStatus::Cancelled, &actor.login_name, now).await? {
-            audit::write(db, Event::new("request_cancelled", actor).user(user_id).request(r.id).details(json!({"why": "user_deactivated"})), now).await?;
+        if req_store::transition(
+            db,
+            r.id,
+            &[RequestStatus::Pending],
+            RequestStatus::Cancelled,
+            &actor.login_name,
+            now,
+        )
+        .await?
+        {
+            audit::write(
+                db,
+                Event::new("request_cancelled", actor)
+                    .user(user_id)
+                    .request(r.id)
+                    .details(json!({"why": "user_deactivated"})),
+                now,
+            )
+            .await?;
         }
     }
     Ok(())
