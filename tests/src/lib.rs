@@ -130,13 +130,51 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A stand-in that owns nothing (used when moving the real one out of a `Server`).
+    fn placeholder() -> Self {
+        Self {
+            url: String::new(),
+            backend: Backend::Sqlite,
+            dir: PathBuf::new(),
+            pg_name: None,
+        }
+    }
+
+    /// Runs one SQL statement directly against this database (to simulate tampering or
+    /// crashes that the API would never allow).
+    pub fn exec(&self, sql: &str) {
+        use sqlx_oldapi::{Connection, Executor};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = self.url.clone();
+        rt.block_on(async move {
+            let mut c = sqlx_oldapi::AnyConnection::connect(&url)
+                .await
+                .expect("connect to test database");
+            c.execute(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        });
+    }
+
+    /// A `jitea` command with this database configured.
+    pub fn command(&self) -> Command {
+        base_command(self, &[])
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(n) = &self.pg_name {
             let sql = format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)");
             let _ = std::panic::catch_unwind(|| pg_exec(&sql));
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -155,7 +193,22 @@ impl Server {
     }
 
     pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
-        let db = TestDb::new(backend);
+        Self::start_on_with(TestDb::new(backend), env)
+    }
+
+    /// Starts a server on an existing database.
+    pub fn start_on(db: TestDb) -> Self {
+        Self::start_on_with(db, &[])
+    }
+
+    /// Stops this server (SIGKILL) and starts a new one on the same database, with extra env.
+    pub fn restart_with(mut self, env: &[(&str, &str)]) -> Self {
+        self.kill();
+        let db = std::mem::replace(&mut self.db, TestDb::placeholder());
+        Self::start_on_with(db, env)
+    }
+
+    pub fn start_on_with(db: TestDb, env: &[(&str, &str)]) -> Self {
         let extra_env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
