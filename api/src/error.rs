@@ -74,6 +74,9 @@ impl From<StoreError> for ApiError {
                 "conflict",
                 "an object with the same unique key already exists",
             ),
+            StoreError::InvalidText => {
+                ApiError::bad_request("invalid_characters", "text must not contain NUL characters")
+            }
             StoreError::ForeignKey => {
                 ApiError::bad_request("invalid_reference", "a referenced object does not exist")
             }

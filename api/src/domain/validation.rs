@@ -103,7 +103,7 @@ pub fn validate_request(role: &RoleFacts, input: &RequestInput) -> Result<(), Ve
 
     if !(1..=max).contains(&input.duration_minutes) {
         errors.push(FieldError::new(
-            "duration_minutes",
+            "requested_duration_minutes",
             codes::DURATION_OUT_OF_RANGE,
             format!("duration must be between 1 and {max} minutes for this role"),
         ));
@@ -472,7 +472,7 @@ mod tests {
     #[test]
     fn messages_name_the_limits() {
         let errs = validate_request(&role(), &input(999, None, Some("x"))).unwrap_err();
-        assert_eq!(errs[0].field, "duration_minutes");
+        assert_eq!(errs[0].field, "requested_duration_minutes");
         assert!(errs[0].message.contains("240"), "{}", errs[0].message);
         assert_eq!(errs[2].field, "ticket_ref");
         assert!(errs[2].message.contains(JIRA), "{}", errs[2].message);

@@ -83,7 +83,12 @@ fn ops_routes(cfg: &mut ServiceConfig) {
         .service(ops::metrics);
 }
 
-fn documented_app() -> utoipa_actix_web::UtoipaApp<
+/// The application with every documented route. Swagger UI (which serves
+/// `/api/v1/openapi.json`) must be registered before the `/api/v1` scope, whose default
+/// service would otherwise answer that path with 404.
+fn documented_app(
+    swagger: Option<SwaggerUi>,
+) -> utoipa_actix_web::UtoipaApp<
     impl ServiceFactory<
         ServiceRequest,
         Config = (),
@@ -92,8 +97,11 @@ fn documented_app() -> utoipa_actix_web::UtoipaApp<
         InitError = (),
     >,
 > {
-    App::new()
-        .into_utoipa_app()
+    let mut app = App::new();
+    if let Some(ui) = swagger {
+        app = app.service(ui);
+    }
+    app.into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(ops_routes)
         .service(
@@ -105,7 +113,7 @@ fn documented_app() -> utoipa_actix_web::UtoipaApp<
 
 /// The OpenAPI document, exactly as served (used by `jitea openapi` and the drift check).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    documented_app().split_for_parts().1
+    documented_app(None).split_for_parts().1
 }
 
 /// The whole application for `HttpServer::new`.
@@ -120,7 +128,9 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, api) = documented_app().split_for_parts();
+    let swagger =
+        SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", openapi_document());
+    let (app, _) = documented_app(Some(swagger)).split_for_parts();
     app.app_data(web::Data::new(state))
         .app_data(
             web::JsonConfig::default()
@@ -129,7 +139,6 @@ pub fn build_app(
         )
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/v1/openapi.json", api))
         .service(web::resource("/").to(|| async {
             HttpResponse::TemporaryRedirect()
                 .insert_header(("Location", "/swagger-ui/"))

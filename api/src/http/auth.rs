@@ -12,6 +12,7 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{credentials, users, Db};
 
 use super::errors::CommonErrors;
+use super::json::Json;
 
 /// Sign in with a built-in account and receive a bearer token.
 #[utoipa::path(
@@ -20,10 +21,7 @@ use super::errors::CommonErrors;
     responses((status = 200, description = "Signed in", body = LoginResponse), CommonErrors)
 )]
 #[post("/auth/login")]
-pub async fn login(
-    st: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn login(st: web::Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
     let now = st.now();
     let login = body.login_name.trim();
     if login.is_empty() || login.len() > 255 || body.password.len() > password::MAX_PASSWORD_LEN * 4

@@ -13,6 +13,7 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{catalog, Db};
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,7 +64,7 @@ pub async fn get_db_role(
 pub async fn create_db_role(
     st: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<DbRoleCreate>,
+    body: Json<DbRoleCreate>,
 ) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     b.db_role_name = name("db_role_name", &b.db_role_name, 128)?;
@@ -106,7 +107,7 @@ pub async fn update_db_role(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<DbRoleUpdate>,
+    body: Json<DbRoleUpdate>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut b = body.into_inner();

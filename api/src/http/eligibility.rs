@@ -16,6 +16,7 @@ use crate::store::{catalog, eligibility, teams, users, Db};
 use crate::workflow::access;
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{created, ok, opt_text, page};
 
 /// Rejects a validity window whose start is not before its end.
@@ -115,7 +116,7 @@ pub async fn get_rule(
 pub async fn create_rule(
     st: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<EligibilityRuleCreate>,
+    body: Json<EligibilityRuleCreate>,
 ) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     check_window(b.valid_from_utc, b.valid_to_utc)?;
@@ -151,7 +152,7 @@ pub async fn update_rule(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<EligibilityRuleUpdate>,
+    body: Json<EligibilityRuleUpdate>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let now = st.now();

@@ -13,6 +13,7 @@ use crate::store::{grants as grant_store, Db};
 use crate::workflow::grants as flow;
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{ok, page};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -84,7 +85,7 @@ pub async fn revoke_grant(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<RevokeBody>,
+    body: Json<RevokeBody>,
 ) -> ApiResult<HttpResponse> {
     Ok(ok(&flow::revoke(
         &st,

@@ -12,6 +12,7 @@ pub mod eligibility;
 pub mod errors;
 pub mod grants;
 pub mod jobs;
+pub mod json;
 pub mod me;
 pub mod openapi;
 pub mod ops;

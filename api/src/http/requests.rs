@@ -13,6 +13,7 @@ use crate::store::{requests as req_store, Db};
 use crate::workflow::requests as flow;
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{created, ok, page};
 
 /// Request access to a role for yourself. Pre-approved roles and seniority bypass answer
@@ -22,7 +23,7 @@ use super::support::{created, ok, page};
 pub async fn create_request(
     st: web::Data<AppState>,
     me: Requester,
-    body: web::Json<RequestCreate>,
+    body: Json<RequestCreate>,
 ) -> ApiResult<HttpResponse> {
     let r = flow::create(&st, &me.0, &body).await?;
     Ok(created(&r))
@@ -104,7 +105,7 @@ pub async fn approve_request(
     st: web::Data<AppState>,
     me: Approver,
     id: web::Path<i64>,
-    body: web::Json<DecisionBody>,
+    body: Json<DecisionBody>,
 ) -> ApiResult<HttpResponse> {
     Ok(ok(&flow::decide(
         &st,
@@ -123,7 +124,7 @@ pub async fn deny_request(
     st: web::Data<AppState>,
     me: Approver,
     id: web::Path<i64>,
-    body: web::Json<DecisionBody>,
+    body: Json<DecisionBody>,
 ) -> ApiResult<HttpResponse> {
     Ok(ok(&flow::decide(
         &st,

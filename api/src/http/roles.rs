@@ -14,6 +14,7 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{catalog, teams, users, Db};
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,7 +69,7 @@ pub async fn get_role(
 pub async fn create_role(
     st: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<RoleCreate>,
+    body: Json<RoleCreate>,
 ) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     b.role_name = name("role_name", &b.role_name, 255)?;
@@ -114,7 +115,7 @@ pub async fn update_role(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<RoleUpdate>,
+    body: Json<RoleUpdate>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut b = body.into_inner();
@@ -192,7 +193,7 @@ pub async fn set_role_db_role(
     st: web::Data<AppState>,
     admin: Admin,
     path: web::Path<(i64, i64)>,
-    body: web::Json<RoleDbRoleSet>,
+    body: Json<RoleDbRoleSet>,
 ) -> ApiResult<HttpResponse> {
     let (role_id, db_role_id) = path.into_inner();
     let is_required = body.is_required.unwrap_or(true);
@@ -279,7 +280,7 @@ pub async fn add_approver(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<RoleApproverCreate>,
+    body: Json<RoleApproverCreate>,
 ) -> ApiResult<HttpResponse> {
     let role_id = id.into_inner();
     let mut b = body.into_inner();

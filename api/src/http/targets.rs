@@ -12,6 +12,7 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{catalog, Db};
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 use super::teams::PageQuery;
 
@@ -73,7 +74,7 @@ pub async fn get_target(
 pub async fn create_target(
     st: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<TargetCreate>,
+    body: Json<TargetCreate>,
 ) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     b.name = name("name", &b.name, 255)?;
@@ -119,7 +120,7 @@ pub async fn update_target(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<TargetUpdate>,
+    body: Json<TargetUpdate>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let mut b = body.into_inner();

@@ -13,6 +13,7 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::{teams, users, Db};
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -60,7 +61,7 @@ pub async fn get_team(
 pub async fn create_team(
     st: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<TeamCreate>,
+    body: Json<TeamCreate>,
 ) -> ApiResult<HttpResponse> {
     let b = TeamCreate {
         team_name: name("team_name", &body.team_name, 255)?,
@@ -101,7 +102,7 @@ pub async fn update_team(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<TeamUpdate>,
+    body: Json<TeamUpdate>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let b = TeamUpdate {
@@ -181,7 +182,7 @@ pub async fn add_member(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<TeamMemberAdd>,
+    body: Json<TeamMemberAdd>,
 ) -> ApiResult<HttpResponse> {
     let team_id = id.into_inner();
     let now = st.now();

@@ -16,6 +16,7 @@ use crate::store::{catalog, credentials, eligibility, users, Db};
 use crate::workflow::grants::{end, Ending};
 
 use super::errors::CommonErrors;
+use super::json::Json;
 use super::support::{
     created, login_name, ok, opt_text, page, patch_text, unique, validate_seniority,
 };
@@ -106,7 +107,7 @@ fn clean_create(b: &UserCreate) -> ApiResult<UserCreate> {
 pub async fn create_user(
     st: web::Data<AppState>,
     admin: Admin,
-    body: web::Json<UserCreate>,
+    body: Json<UserCreate>,
 ) -> ApiResult<HttpResponse> {
     let b = clean_create(&body)?;
     let hash = match b.password.clone() {
@@ -154,7 +155,7 @@ pub async fn update_user(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<UserUpdate>,
+    body: Json<UserUpdate>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     if let Some(s) = body.seniority_level {
@@ -304,7 +305,7 @@ pub async fn set_password(
     st: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    body: web::Json<PasswordSet>,
+    body: Json<PasswordSet>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     password::validate_new_password(&body.password)
@@ -359,7 +360,7 @@ pub async fn set_override(
     st: web::Data<AppState>,
     admin: Admin,
     path: web::Path<(i64, i64)>,
-    body: web::Json<EligibilityOverrideSet>,
+    body: Json<EligibilityOverrideSet>,
 ) -> ApiResult<HttpResponse> {
     let (user_id, role_id) = path.into_inner();
     super::eligibility::check_window(body.valid_from_utc, body.valid_to_utc)?;

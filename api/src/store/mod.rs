@@ -36,6 +36,8 @@ pub enum StoreError {
     Conflict,
     #[error("referenced row does not exist")]
     ForeignKey,
+    #[error("text contains a NUL character")]
+    InvalidText,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("store error: {0}")]

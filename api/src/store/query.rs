@@ -82,6 +82,18 @@ impl Q {
     }
 }
 
+/// PostgreSQL cannot store NUL in text and would fail the statement; no database should get
+/// one. Refusing here covers every text a client can send, bodies and query strings alike.
+fn check_args(args: &[Arg]) -> Result<(), StoreError> {
+    if args
+        .iter()
+        .any(|a| matches!(a, Arg::Str(Some(s)) if s.contains('\0')))
+    {
+        return Err(StoreError::InvalidText);
+    }
+    Ok(())
+}
+
 fn build<'q>(sql: &'q str, args: &'q [Arg]) -> Query<'q, Any, AnyArguments<'q>> {
     let mut q = sqlx_oldapi::query(sql);
     for a in args {
@@ -107,6 +119,7 @@ impl<'c> Db<'c> {
     }
 
     pub async fn execute(&mut self, q: &Q) -> Result<u64, StoreError> {
+        check_args(&q.args)?;
         let sql = self.dialect.render(&q.sql);
         let r = build(&sql, &q.args)
             .execute(&mut *self.conn)
@@ -116,6 +129,7 @@ impl<'c> Db<'c> {
     }
 
     pub async fn fetch_all(&mut self, q: &Q) -> Result<Vec<AnyRow>, StoreError> {
+        check_args(&q.args)?;
         let sql = self.dialect.render(&q.sql);
         build(&sql, &q.args)
             .fetch_all(&mut *self.conn)
@@ -124,6 +138,7 @@ impl<'c> Db<'c> {
     }
 
     pub async fn fetch_optional(&mut self, q: &Q) -> Result<Option<AnyRow>, StoreError> {
+        check_args(&q.args)?;
         let sql = self.dialect.render(&q.sql);
         build(&sql, &q.args)
             .fetch_optional(&mut *self.conn)

@@ -71,9 +71,15 @@ pub async fn list(
         q.push_bind(" AND u.department = ?", d);
     }
     if let Some(s) = &f.search {
-        let like = format!("%{}%", s.to_lowercase());
-        q.push_bind(" AND (LOWER(u.login_name) LIKE ?", like.clone());
-        q.push_bind(" OR LOWER(u.display_name) LIKE ?)", like);
+        // The search text is literal: escape LIKE's wildcards.
+        let escaped = s
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let like = format!("%{escaped}%");
+        q.push_bind(" AND (LOWER(u.login_name) LIKE ? ESCAPE '\\'", like.clone());
+        q.push_bind(" OR LOWER(u.display_name) LIKE ? ESCAPE '\\')", like);
     }
     fetch_page(db, q, "u.id", Order::OldestFirst, page, map, |u| u.id).await
 }
