@@ -1,7 +1,7 @@
 //! Provisioning on target systems. Each target kind implements [`Connector`]; the workflow
 //! records every add/drop attempt in `grant_db_role_assignments` whatever the kind, so the
 //! audit trail looks the same for a demo `noop` target and a real database.
-//! Identifier quoting for real targets lives in their modules and only there.
+//! Identifier validation and quoting for a real target lives in its module and only there.
 
 pub mod noop;
 
@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jitea_shared::TargetKind;
+use serde::Serialize;
 
 /// Why a target operation failed. The message is safe to store and show: connectors never
 /// put connection strings or secrets into it.
@@ -17,6 +18,8 @@ use jitea_shared::TargetKind;
 pub enum ConnectorError {
     #[error("target kind `{0}` is not supported by this build")]
     Unsupported(String),
+    #[error("target not configured: {0}")]
+    NotConfigured(String),
     #[error("target unreachable: {0}")]
     Unreachable(String),
     #[error("target refused: {0}")]
@@ -25,29 +28,73 @@ pub enum ConnectorError {
     InvalidIdentifier(String),
 }
 
+/// Which target an operation is for. The connection URL is read at call time from the
+/// environment variable `url_env`; it is never stored in JITEA's database.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetRef {
+    pub id: i64,
+    pub kind: TargetKind,
+    pub url_env: Option<String>,
+}
+
+impl TargetRef {
+    /// The connection URL from the environment, or a `NotConfigured` error naming the variable
+    /// (never its value).
+    pub fn url(&self) -> Result<String, ConnectorError> {
+        let name = self.url_env.as_deref().ok_or_else(|| {
+            ConnectorError::NotConfigured("the target has no connection_url_env".into())
+        })?;
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                ConnectorError::NotConfigured(format!("environment variable {name} is not set"))
+            })
+    }
+}
+
+/// An object permission granted directly to a login, bypassing roles (a drift report item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectGrant {
+    pub login: String,
+    /// `schema.object`
+    pub object: String,
+    pub privilege: String,
+}
+
 /// One kind of target system. Every operation is idempotent: adding a member that is already
 /// there, or dropping one that is already gone, is success.
 #[async_trait]
 pub trait Connector: Send + Sync {
     fn kind(&self) -> TargetKind;
+    /// Checks the target answers.
+    async fn ping(&self, target: &TargetRef) -> Result<(), ConnectorError>;
+    /// Whether `db_role` exists on the target.
+    async fn role_exists(&self, target: &TargetRef, db_role: &str) -> Result<bool, ConnectorError>;
     /// Makes `login` a member of `db_role`.
     async fn add_member(
         &self,
-        target_id: i64,
+        target: &TargetRef,
         db_role: &str,
         login: &str,
     ) -> Result<(), ConnectorError>;
     /// Removes `login` from `db_role`.
     async fn drop_member(
         &self,
-        target_id: i64,
+        target: &TargetRef,
         db_role: &str,
         login: &str,
     ) -> Result<(), ConnectorError>;
     /// Ends the login's open sessions so removed privileges cannot linger in them.
-    async fn end_sessions(&self, target_id: i64, login: &str) -> Result<(), ConnectorError>;
-    /// Current members of `db_role` (for reconciliation).
-    async fn members(&self, target_id: i64, db_role: &str) -> Result<Vec<String>, ConnectorError>;
+    async fn end_sessions(&self, target: &TargetRef, login: &str) -> Result<(), ConnectorError>;
+    /// Current members (login names) of `db_role`.
+    async fn members(
+        &self,
+        target: &TargetRef,
+        db_role: &str,
+    ) -> Result<Vec<String>, ConnectorError>;
+    /// Object permissions granted directly to logins.
+    async fn direct_grants(&self, target: &TargetRef) -> Result<Vec<DirectGrant>, ConnectorError>;
 }
 
 /// The connectors available to this process, by target kind.
@@ -57,8 +104,7 @@ pub struct Connectors {
 }
 
 impl Connectors {
-    /// The connectors this build ships. Real database connectors arrive with the
-    /// provisioning issue; until then those kinds report `Unsupported`.
+    /// The connectors this build ships.
     pub fn builtin() -> Self {
         let mut c = Self::default();
         c.register(Arc::new(noop::NoopConnector::default()));

@@ -8,12 +8,18 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use jitea_shared::TargetKind;
 
-use super::{Connector, ConnectorError};
+use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 
 #[derive(Default)]
 pub struct NoopConnector {
     /// (target id, db role, login)
     members: Mutex<BTreeSet<(i64, String, String)>>,
+}
+
+impl NoopConnector {
+    fn set(&self) -> std::sync::MutexGuard<'_, BTreeSet<(i64, String, String)>> {
+        self.members.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[async_trait]
@@ -22,47 +28,59 @@ impl Connector for NoopConnector {
         TargetKind::Noop
     }
 
+    async fn ping(&self, _target: &TargetRef) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn role_exists(
+        &self,
+        _target: &TargetRef,
+        _db_role: &str,
+    ) -> Result<bool, ConnectorError> {
+        Ok(true)
+    }
+
     async fn add_member(
         &self,
-        target_id: i64,
+        target: &TargetRef,
         db_role: &str,
         login: &str,
     ) -> Result<(), ConnectorError> {
-        self.members.lock().expect("noop membership lock").insert((
-            target_id,
-            db_role.to_string(),
-            login.to_string(),
-        ));
+        self.set()
+            .insert((target.id, db_role.to_string(), login.to_string()));
         Ok(())
     }
 
     async fn drop_member(
         &self,
-        target_id: i64,
+        target: &TargetRef,
         db_role: &str,
         login: &str,
     ) -> Result<(), ConnectorError> {
-        self.members.lock().expect("noop membership lock").remove(&(
-            target_id,
-            db_role.to_string(),
-            login.to_string(),
-        ));
+        self.set()
+            .remove(&(target.id, db_role.to_string(), login.to_string()));
         Ok(())
     }
 
-    async fn end_sessions(&self, _target_id: i64, _login: &str) -> Result<(), ConnectorError> {
+    async fn end_sessions(&self, _target: &TargetRef, _login: &str) -> Result<(), ConnectorError> {
         Ok(())
     }
 
-    async fn members(&self, target_id: i64, db_role: &str) -> Result<Vec<String>, ConnectorError> {
+    async fn members(
+        &self,
+        target: &TargetRef,
+        db_role: &str,
+    ) -> Result<Vec<String>, ConnectorError> {
         Ok(self
-            .members
-            .lock()
-            .expect("noop membership lock")
+            .set()
             .iter()
-            .filter(|(t, r, _)| *t == target_id && r == db_role)
+            .filter(|(t, r, _)| *t == target.id && r == db_role)
             .map(|(_, _, l)| l.clone())
             .collect())
+    }
+
+    async fn direct_grants(&self, _target: &TargetRef) -> Result<Vec<DirectGrant>, ConnectorError> {
+        Ok(Vec::new())
     }
 }
 
@@ -73,11 +91,16 @@ mod tests {
     #[tokio::test]
     async fn add_and_drop_are_idempotent() {
         let c = NoopConnector::default();
-        c.add_member(1, "reader", "alice").await.unwrap();
-        c.add_member(1, "reader", "alice").await.unwrap();
-        assert_eq!(c.members(1, "reader").await.unwrap(), vec!["alice"]);
-        c.drop_member(1, "reader", "alice").await.unwrap();
-        c.drop_member(1, "reader", "alice").await.unwrap();
-        assert!(c.members(1, "reader").await.unwrap().is_empty());
+        let t = TargetRef {
+            id: 1,
+            kind: TargetKind::Noop,
+            url_env: None,
+        };
+        c.add_member(&t, "reader", "alice").await.unwrap();
+        c.add_member(&t, "reader", "alice").await.unwrap();
+        assert_eq!(c.members(&t, "reader").await.unwrap(), vec!["alice"]);
+        c.drop_member(&t, "reader", "alice").await.unwrap();
+        c.drop_member(&t, "reader", "alice").await.unwrap();
+        assert!(c.members(&t, "reader").await.unwrap().is_empty());
     }
 }

@@ -292,9 +292,7 @@ pub async fn live_for(
 pub struct AssignmentTarget {
     pub db_role_id: i64,
     pub db_role_name: String,
-    pub target_id: i64,
-    pub target_kind: TargetKind,
-    pub connection_url_env: Option<String>,
+    pub target: crate::provision::TargetRef,
 }
 
 pub async fn assignment_targets(
@@ -314,9 +312,11 @@ pub async fn assignment_targets(
             Ok(AssignmentTarget {
                 db_role_id: get(r, "db_role_id")?,
                 db_role_name: get(r, "db_role_name")?,
-                target_id: get(r, "target_id")?,
-                target_kind: parsed(r, "kind")?,
-                connection_url_env: opt_str(r, "connection_url_env")?,
+                target: crate::provision::TargetRef {
+                    id: get(r, "target_id")?,
+                    kind: parsed(r, "kind")?,
+                    url_env: opt_str(r, "connection_url_env")?,
+                },
             })
         })
         .collect()

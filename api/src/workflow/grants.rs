@@ -97,9 +97,9 @@ async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError
         if already {
             continue;
         }
-        let result = match state.connectors.for_kind(t.target_kind) {
+        let result = match state.connectors.for_kind(t.target.kind) {
             Ok(c) => {
-                c.add_member(t.target_id, &t.db_role_name, &ctx.grant.user_login_name)
+                c.add_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
                     .await
             }
             Err(e) => Err(e),
@@ -117,7 +117,7 @@ async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError
         audit::write(
             &mut db,
             Event::new(event, &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
-                "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target_id, "error": r.as_ref().err(),
+                "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target.id, "error": r.as_ref().err(),
             })),
             now,
         )
@@ -207,16 +207,13 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         if a.is_some_and(|a| a.drop_succeeded == Some(true)) {
             continue;
         }
-        let result = match state.connectors.for_kind(t.target_kind) {
+        let result = match state.connectors.for_kind(t.target.kind) {
             Ok(c) => {
                 let r = c
-                    .drop_member(t.target_id, &t.db_role_name, &ctx.grant.user_login_name)
+                    .drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
                     .await;
                 if r.is_ok() {
-                    if let Err(e) = c
-                        .end_sessions(t.target_id, &ctx.grant.user_login_name)
-                        .await
-                    {
+                    if let Err(e) = c.end_sessions(&t.target, &ctx.grant.user_login_name).await {
                         tracing::warn!(grant_id, error = %e, "ending sessions failed");
                     }
                 }
@@ -237,7 +234,7 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         audit::write(
             &mut db,
             Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
-                "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target_id, "error": r.as_ref().err(),
+                "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target.id, "error": r.as_ref().err(),
             })),
             now,
         )
