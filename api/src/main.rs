@@ -87,7 +87,7 @@ fn main() -> ExitCode {
             Command::Expire { at } => {
                 let state = setup::build_state(config).await?;
                 let now = at.unwrap_or_else(|| state.now());
-                let run = jobs::expiry::run_once(&state, now).await?;
+                let run = jobs::expiry::run_once(&state, &state.owner, now).await?;
                 println!("{}", serde_json::to_string(&run)?);
                 Ok(())
             }
@@ -123,8 +123,13 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             }
         }
     }
+    // Access that fell due while the service was down is removed before anything else.
+    let caught_up = jobs::expiry::run_once(&state, &state.owner, state.now()).await?;
+    if caught_up.processed > 0 || caught_up.failed > 0 {
+        tracing::info!(ended = caught_up.processed, failed = caught_up.failed, "caught up on grants that fell due while stopped");
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let expiry = tokio::spawn(jobs::expiry::run(state.clone(), stop_rx));
+    let expiry = tokio::spawn(jobs::expiry::run(state.clone(), state.owner.clone(), stop_rx));
     let app_state = state.clone();
     let server = HttpServer::new(move || http::build_app(app_state.clone()))
         .bind(bind)

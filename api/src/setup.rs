@@ -133,5 +133,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         clock,
         config: Arc::new(config),
         expiry_wake: Arc::new(Notify::new()),
+        owner: crate::jobs::expiry::owner_id(),
     })
 }

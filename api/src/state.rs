@@ -20,6 +20,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Poked when a grant is issued or revoked so the expiry job re-plans at once.
     pub expiry_wake: Arc<Notify>,
+    /// This process's name on job leases.
+    pub owner: String,
 }
 
 impl AppState {

@@ -675,6 +675,15 @@ pub struct Grant {
     pub status_detail: Option<String>,
     pub created_utc: DateTime<Utc>,
     pub updated_utc: DateTime<Utc>,
+    /// Failed provisioning or revocation attempts so far.
+    pub attempts: i64,
+    /// When the next retry is due, if one is scheduled.
+    pub next_attempt_utc: Option<DateTime<Utc>>,
+    /// Removing this access keeps failing on a target: it is still being retried and the
+    /// grant is not shown as ended until the target confirms.
+    pub revoke_failed: bool,
+    /// An early end decided but not yet confirmed by every target: `revoke` or `fail`.
+    pub pending_end: Option<String>,
     /// Per db role: what was added and dropped on the target, and any error.
     pub assignments: Vec<GrantAssignment>,
 }

@@ -25,6 +25,8 @@ pub struct GrantListQuery {
     pub role_id: Option<i64>,
     /// Only auditors and admins may list other users' grants.
     pub user_id: Option<i64>,
+    /// `true`: only grants whose removal keeps failing on a target.
+    pub revoke_failed: Option<bool>,
 }
 
 /// List grants, newest first: your own, or anyone's for auditors and admins.
@@ -52,6 +54,7 @@ pub async fn list_grants(
         user_id,
         role_id: q.role_id,
         status: q.status,
+        revoke_failed: q.revoke_failed,
     };
     let mut c = st.store.conn().await?;
     Ok(ok(&grant_store::list(

@@ -14,6 +14,6 @@ use super::support::ok;
 #[utoipa::path(tag = "jobs", responses((status = 200, body = JobRun), CommonErrors), security(("bearer" = [])))]
 #[post("/jobs/expire")]
 pub async fn run_expiry(st: web::Data<AppState>, _a: Admin) -> ApiResult<HttpResponse> {
-    let run = crate::jobs::expiry::run_once(&st, st.now()).await?;
+    let run = crate::jobs::expiry::run_once(&st, &st.owner, st.now()).await?;
     Ok(ok(&run))
 }

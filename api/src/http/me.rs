@@ -67,6 +67,7 @@ pub async fn my_grants(
         user_id: Some(me.0.id),
         role_id: None,
         status: q.status,
+        revoke_failed: None,
     };
     let mut c = st.store.conn().await?;
     Ok(ok(&grants::list(

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::UserFilter;
 use crate::store::{catalog, credentials, eligibility, users, Db};
-use crate::workflow::grants::{end, Ending};
+use crate::workflow::grants::end_user_access;
 
 use super::errors::CommonErrors;
 use super::json::Json;
@@ -264,25 +264,13 @@ async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiRe
             "user_deactivated"
         };
         audit::write(&mut db, Event::new(event, &actor).user(id), now).await?;
-        let mut live = Vec::new();
         if !active {
             crate::workflow::requests::cancel_pending_in_tx(&mut db, &actor, id, now).await?;
-            live = crate::store::grants::live_ids_for_user(&mut db, id).await?;
         }
         tx.commit().await?;
-        live
+        !active
     };
-    let mut failed = Vec::new();
-    for g in live {
-        let ending = Ending::Revoked {
-            by: actor.clone(),
-            reason: "user deactivated".into(),
-        };
-        if let Err(e) = end(st, g, ending).await {
-            tracing::warn!(grant_id = g, error = %e, "revocation on deactivation failed; the expiry job retries");
-            failed.push(g);
-        }
-    }
+    let failed = if live { end_user_access(st, &actor, id, "user deactivated").await? } else { Vec::new() };
     let mut c = st.store.conn().await?;
     let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id)
         .await?

@@ -1,50 +1,129 @@
-//! Grant expiry. This first version polls every `JITEA_EXPIRY_INTERVAL_SECS` (default 5 s)
-//! and is also woken at once when a grant is issued or ended; the provisioning issue replaces
-//! it with a scheduler that sleeps exactly until the next `valid_to_utc` and leases work
-//! across processes.
+//! The expiry engine. It knows the next instant it has work (the earliest `valid_to_utc` of a
+//! live grant, or a scheduled retry), sleeps until then, and is woken early when a grant is
+//! issued, extended or revoked in this process; it never sleeps longer than
+//! `JITEA_EXPIRY_INTERVAL_SECS` (default 1 s), so work created by another process on the same
+//! database is picked up within that bound.
+//!
+//! Work is claimed with a lease (`lease_owner`, `lease_until_utc`) through a claim that skips
+//! rows another process holds, so several `jitea serve` processes on one PostgreSQL or SQL
+//! Server database end each grant exactly once. Claimed grants are processed concurrently.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use jitea_shared::JobRun;
 use serde_json::json;
 use tokio::sync::watch;
 
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
-use crate::store::StoreError;
-use crate::workflow::grants::{expire_due, retry_provisioning};
+use crate::store::grants as grant_store;
+use crate::store::{Db, StoreError};
+use crate::workflow::grants::{end_or_retry, provisioning_failed, try_provision, Provisioned};
 
-/// One pass "as of" `now`: expire due grants, then retry provisioning left behind.
-pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
-    let (expired, failed) = expire_due(state, now).await?;
-    let retried = retry_provisioning(state, now).await?;
-    if expired > 0 || failed > 0 {
+/// How long a claim is held; a process that dies holding one delays that work by this much.
+const LEASE: Duration = Duration::from_secs(15);
+/// Grants claimed per round trip.
+const BATCH: i64 = 128;
+/// Grants processed at once by one process.
+const CONCURRENCY: usize = 16;
+
+fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(LEASE).expect("constant fits")
+}
+
+/// A name for this process's leases.
+pub fn owner_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+/// One pass "as of" `now`: ends every grant that is due or has a pending end, then retries
+/// provisioning that is due. Loops until no claimable work is left.
+pub async fn run_once(state: &AppState, owner: &str, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
+    let mut run = JobRun {
+        job: "expiry".into(),
+        ..Default::default()
+    };
+    loop {
+        let ids = {
+            let mut c = state.store.conn().await?;
+            grant_store::claim_endings(&mut Db::new(&mut c, state.store.dialect()), owner, now, lease_until(state.now()), BATCH).await?
+        };
+        if ids.is_empty() {
+            break;
+        }
+        let results: Vec<bool> = futures_util::stream::iter(ids)
+            .map(|id| async move {
+                match end_or_retry(state, id).await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(grant_id = id, error = ?e, "ending a grant failed; it will be retried");
+                        false
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        run.processed += results.iter().filter(|ok| **ok).count() as i64;
+        run.failed += results.iter().filter(|ok| !**ok).count() as i64;
+    }
+    loop {
+        let ids = {
+            let mut c = state.store.conn().await?;
+            grant_store::claim_provisioning(&mut Db::new(&mut c, state.store.dialect()), owner, now, lease_until(state.now()), BATCH).await?
+        };
+        if ids.is_empty() {
+            break;
+        }
+        for id in ids {
+            match try_provision(state, id).await {
+                Ok(Provisioned::Failed(e)) => provisioning_failed(state, id, &e).await?,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(grant_id = id, error = %e, "provisioning retry failed"),
+            }
+            let mut c = state.store.conn().await?;
+            grant_store::release(&mut Db::new(&mut c, state.store.dialect()), id, owner).await?;
+        }
+    }
+    if run.processed > 0 || run.failed > 0 {
         let mut tx = state.store.begin_write().await?;
         audit::write(
             &mut tx.db(),
-            Event::new("expiry_job_run", &Actor::system("expiry")).details(json!({"expired": expired, "failed": failed, "provisioning_retried": retried, "as_of": now})),
+            Event::new("expiry_job_run", &Actor::system("expiry")).details(json!({"ended": run.processed, "failed": run.failed, "as_of": now})),
             state.now(),
         )
         .await?;
         tx.commit().await?;
     }
-    Ok(JobRun {
-        job: "expiry".into(),
-        processed: expired,
-        failed,
-    })
+    Ok(run)
 }
 
-/// Runs until `shutdown` turns true.
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let interval = Duration::from_secs(state.config.expiry_interval_secs);
+/// Runs until `shutdown` turns true. The first pass (catch-up after downtime) is expected to
+/// have been run by the caller before serving.
+pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<bool>) {
+    let max_sleep = Duration::from_secs(state.config.expiry_interval_secs);
     loop {
-        if let Err(e) = run_once(&state, state.now()).await {
-            tracing::warn!(error = %e, "expiry pass failed; retrying next tick");
+        let now = state.now();
+        if let Err(e) = run_once(&state, &owner, now).await {
+            tracing::warn!(error = %e, "expiry pass failed; retrying");
         }
+        let next = {
+            match state.store.conn().await {
+                Ok(mut c) => grant_store::next_wakeup(&mut Db::new(&mut c, state.store.dialect())).await.ok().flatten(),
+                Err(_) => None,
+            }
+        };
+        let now = state.now();
+        let sleep = match next {
+            Some(t) if t <= now => Duration::from_millis(20),
+            Some(t) => (t - now).to_std().unwrap_or(max_sleep).min(max_sleep),
+            None => max_sleep,
+        };
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(sleep) => {}
             _ = state.expiry_wake.notified() => {}
             _ = shutdown.changed() => {
                 if *shutdown.borrow() { break; }

@@ -10,7 +10,8 @@ use super::{Db, StoreError, Q};
 
 const COLS: &str = "g.id, g.request_id, g.user_id, u.login_name AS user_login_name, g.role_id, \
     ro.role_name, g.valid_from_utc, g.valid_to_utc, g.revoked_utc, g.revoke_reason, g.revoked_by_user_id, \
-    g.issued_by_user_id, g.status, g.status_detail, g.created_utc, g.updated_utc";
+    g.issued_by_user_id, g.status, g.status_detail, g.created_utc, g.updated_utc, g.attempts, \
+    g.next_attempt_utc, g.revoke_failed, g.pending_end";
 const FROM: &str =
     "FROM grants g JOIN users u ON u.id = g.user_id JOIN roles ro ON ro.id = g.role_id";
 
@@ -32,6 +33,10 @@ fn map(r: &AnyRow) -> Result<Grant, StoreError> {
         status_detail: opt_str(r, "status_detail")?,
         created_utc: time(r, "created_utc")?,
         updated_utc: time(r, "updated_utc")?,
+        attempts: get(r, "attempts")?,
+        next_attempt_utc: opt_time(r, "next_attempt_utc")?,
+        revoke_failed: get(r, "revoke_failed")?,
+        pending_end: opt_str(r, "pending_end")?,
         assignments: Vec::new(),
     })
 }
@@ -50,6 +55,8 @@ pub struct GrantFilter {
     pub user_id: Option<i64>,
     pub role_id: Option<i64>,
     pub status: Option<GrantStatus>,
+    /// Only grants whose removal keeps failing.
+    pub revoke_failed: Option<bool>,
 }
 
 pub async fn list(
@@ -66,6 +73,9 @@ pub async fn list(
     }
     if let Some(v) = f.status {
         q.push_bind(" AND g.status = ?", v.as_str());
+    }
+    if let Some(v) = f.revoke_failed {
+        q.push_bind(" AND g.revoke_failed = ?", v);
     }
     let mut page = fetch_page(db, q, "g.id", Order::NewestFirst, page, map, |g| g.id).await?;
     for g in &mut page.items {
@@ -317,6 +327,167 @@ pub async fn assignment_targets(
                     kind: parsed(r, "kind")?,
                     url_env: opt_str(r, "connection_url_env")?,
                 },
+            })
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ engine support
+
+/// Why a live grant is to end before (or at) its time, decided but not yet carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingEnd {
+    Revoke,
+    Fail,
+}
+
+impl PendingEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Fail => "fail",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "revoke" => Some(Self::Revoke),
+            "fail" => Some(Self::Fail),
+            _ => None,
+        }
+    }
+}
+
+/// Records that a live grant must end early (admin revoke, deactivation, failed
+/// provisioning). The engine keeps retrying until the targets confirm. Returns false when the
+/// grant is not live or an end is already pending.
+pub async fn request_end(db: &mut Db<'_>, id: i64, kind: PendingEnd, by: Option<i64>, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "UPDATE grants SET pending_end = ?, revoke_reason = ?, revoked_by_user_id = ?, next_attempt_utc = NULL, updated_utc = ? \
+         WHERE id = ? AND status IN (?, ?) AND pending_end IS NULL",
+    )
+    .bind(kind.as_str())
+    .bind(reason)
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str());
+    Ok(db.execute(&q).await? == 1)
+}
+
+fn lease_set(owner: &str, lease_until: DateTime<Utc>) -> Q {
+    Q::new("lease_owner = ?, lease_until_utc = ?").bind(owner).bind(lease_until)
+}
+
+/// Claims live grants that must end now: due (`valid_to_utc <= now`) or with a pending end,
+/// not leased by another process, not waiting for a retry.
+pub async fn claim_endings(db: &mut Db<'_>, owner: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let filter = Q::new(
+        "status IN (?, ?) AND (valid_to_utc <= ? OR pending_end IS NOT NULL) \
+         AND (lease_until_utc IS NULL OR lease_until_utc < ?) AND (next_attempt_utc IS NULL OR next_attempt_utc <= ?)",
+    )
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str())
+    .bind(now)
+    .bind(now)
+    .bind(now);
+    let q = db.dialect.claim("grants", lease_set(owner, lease_until), filter, "valid_to_utc, id", limit);
+    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+}
+
+/// Claims `provisioning` grants whose next attempt is due (not yet ending).
+pub async fn claim_provisioning(db: &mut Db<'_>, owner: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let filter = Q::new(
+        "status = ? AND valid_to_utc > ? AND pending_end IS NULL \
+         AND (lease_until_utc IS NULL OR lease_until_utc < ?) AND (next_attempt_utc IS NULL OR next_attempt_utc <= ?)",
+    )
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(now)
+    .bind(now)
+    .bind(now);
+    let q = db.dialect.claim("grants", lease_set(owner, lease_until), filter, "id", limit);
+    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+}
+
+/// Records a failed attempt: count it, schedule the next one, release the lease, and keep the
+/// reason. Returns the new attempt count.
+pub async fn record_failure(db: &mut Db<'_>, id: i64, error: &str, next_attempt: DateTime<Utc>, revoke_failed: bool, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let q = Q::new(
+        "UPDATE grants SET attempts = attempts + 1, next_attempt_utc = ?, status_detail = ?, revoke_failed = ?, \
+         lease_owner = NULL, lease_until_utc = NULL, updated_utc = ? WHERE id = ?",
+    )
+    .bind(next_attempt)
+    .bind(error)
+    .bind(revoke_failed)
+    .bind(now)
+    .bind(id);
+    db.execute(&q).await?;
+    let r = db.fetch_optional(&Q::new("SELECT attempts FROM grants WHERE id = ?").bind(id)).await?;
+    r.map(|r| get(&r, "attempts")).transpose().map(|a| a.unwrap_or(0))
+}
+
+/// Releases this process's lease without other changes.
+pub async fn release(db: &mut Db<'_>, id: i64, owner: &str) -> Result<(), StoreError> {
+    db.execute(&Q::new("UPDATE grants SET lease_owner = NULL, lease_until_utc = NULL WHERE id = ? AND lease_owner = ?").bind(id).bind(owner))
+        .await?;
+    Ok(())
+}
+
+/// The earliest instant at which the engine has work: a live grant's end or a retry.
+pub async fn next_wakeup(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let q = Q::new("SELECT MIN(valid_to_utc) AS t FROM grants WHERE status IN (?, ?)")
+        .bind(GrantStatus::Provisioning.as_str())
+        .bind(GrantStatus::Active.as_str());
+    let due = match db.fetch_optional(&q).await? {
+        Some(r) => opt_time(&r, "t")?,
+        None => None,
+    };
+    let q = Q::new("SELECT MIN(next_attempt_utc) AS t FROM grants WHERE status IN (?, ?) AND next_attempt_utc IS NOT NULL")
+        .bind(GrantStatus::Provisioning.as_str())
+        .bind(GrantStatus::Active.as_str());
+    let retry = match db.fetch_optional(&q).await? {
+        Some(r) => opt_time(&r, "t")?,
+        None => None,
+    };
+    Ok(match (due, retry) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// A db role's assignments on live grants, for reconciliation.
+pub struct LiveAssignment {
+    pub grant_id: i64,
+    pub login_name: String,
+    pub status: GrantStatus,
+    pub valid_to: DateTime<Utc>,
+    pub pending_end: bool,
+    pub add_succeeded: Option<bool>,
+    pub drop_succeeded: Option<bool>,
+}
+
+pub async fn live_assignments(db: &mut Db<'_>, db_role_id: i64) -> Result<Vec<LiveAssignment>, StoreError> {
+    let q = Q::new(
+        "SELECT g.id AS grant_id, u.login_name, g.status, g.valid_to_utc, g.pending_end, a.add_succeeded, a.drop_succeeded \
+         FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
+         WHERE a.db_role_id = ? AND g.status IN (?, ?) ORDER BY g.id",
+    )
+    .bind(db_role_id)
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str());
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(LiveAssignment {
+                grant_id: get(r, "grant_id")?,
+                login_name: get(r, "login_name")?,
+                status: parsed(r, "status")?,
+                valid_to: time(r, "valid_to_utc")?,
+                pending_end: opt_str(r, "pending_end")?.is_some(),
+                add_succeeded: get(r, "add_succeeded")?,
+                drop_succeeded: get(r, "drop_succeeded")?,
             })
         })
         .collect()

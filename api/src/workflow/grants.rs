@@ -1,17 +1,41 @@
-//! Grant lifecycle on targets: create (in the approving transaction), provision, expire,
-//! revoke. Target calls happen outside database transactions; each attempt is recorded in
-//! `grant_db_role_assignments` and audited, and the grant's status only moves once every
-//! db role is in the state the status claims.
+//! Grant lifecycle on targets: create (in the approving transaction), provision, end
+//! (expire, revoke, fail). Target calls happen outside database transactions; each attempt is
+//! recorded in `grant_db_role_assignments` and audited, and a grant's status only moves once
+//! every db role is in the state the status claims. Failures are retried by the expiry engine
+//! (`jobs::expiry`) with exponential backoff; nothing is ever marked gone while a target may
+//! still have it.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jitea_shared::*;
+use rand::Rng;
 use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
-use crate::store::grants::{self as grant_store, AssignmentTarget, NewGrant};
-use crate::store::{catalog, outbox, requests as req_store, Db, StoreError};
+use crate::store::grants::{self as grant_store, AssignmentTarget, NewGrant, PendingEnd};
+use crate::store::{catalog, outbox, requests as req_store, users, Db, StoreError};
+
+/// Provisioning attempts before a grant is given up as `failed` (its partial memberships are
+/// then removed).
+pub const PROVISION_ATTEMPTS: i64 = 5;
+/// Failed removal attempts after which a grant is flagged `revoke_failed` (it keeps being
+/// retried).
+pub const REVOKE_FLAG_AFTER: i64 = 3;
+
+/// Delay before retry number `attempt` (1-based): 1 s doubling to at most 60 s, ±20 % jitter
+/// so that many failing grants do not retry in lockstep.
+pub fn backoff(attempt: i64) -> Duration {
+    let base = 1000u64.saturating_mul(1u64 << attempt.clamp(1, 7).saturating_sub(1) as u32).min(60_000);
+    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    Duration::from_millis((base as f64 * jitter) as u64)
+}
+
+fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::seconds(60))
+}
 
 /// Inserts the grant for an approved request, with one pending assignment per mapped db role.
 pub async fn create_in_tx(
@@ -24,11 +48,7 @@ pub async fn create_in_tx(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let (from, to) = super::requests::window(now, duration_minutes);
-    let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id)
-        .await?
-        .into_iter()
-        .map(|m| m.db_role_id)
-        .collect();
+    let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id).await?.into_iter().map(|m| m.db_role_id).collect();
     let id = grant_store::insert(
         db,
         &NewGrant {
@@ -69,51 +89,43 @@ async fn load_ctx(state: &AppState, id: i64) -> Result<Option<GrantCtx>, StoreEr
     Ok(Some(GrantCtx { grant, targets }))
 }
 
-/// Adds every pending membership of a `provisioning` grant and activates it when all are in
-/// place. Failures stay recorded on the assignment and the grant stays `provisioning` for the
-/// job to retry. Never returns an error to the caller: the request itself has succeeded.
-pub async fn provision(state: &AppState, grant_id: i64) {
-    if let Err(e) = try_provision(state, grant_id).await {
-        tracing::warn!(grant_id, error = %e, "provisioning did not complete; it will be retried");
-    }
-    state.expiry_wake.notify_one();
+/// What a provisioning attempt achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provisioned {
+    /// Every membership is in place and the grant is `active`.
+    Activated,
+    /// Nothing to do (not `provisioning`, or an end is pending).
+    Skipped,
+    /// A target refused or was unreachable; the grant stays `provisioning`.
+    Failed(String),
 }
 
-async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError> {
+/// Adds every membership of a `provisioning` grant not yet in place, recording and auditing
+/// each attempt, and activates the grant when all are there.
+pub async fn try_provision(state: &AppState, grant_id: i64) -> Result<Provisioned, StoreError> {
     let Some(ctx) = load_ctx(state, grant_id).await? else {
-        return Ok(());
+        return Ok(Provisioned::Skipped);
     };
-    if ctx.grant.status != GrantStatus::Provisioning {
-        return Ok(());
+    if ctx.grant.status != GrantStatus::Provisioning || ctx.grant.pending_end.is_some() {
+        return Ok(Provisioned::Skipped);
     }
     let system = Actor::system("provisioning");
     let mut failures = Vec::new();
     for t in &ctx.targets {
-        let already = ctx
-            .grant
-            .assignments
-            .iter()
-            .any(|a| a.db_role_id == t.db_role_id && a.add_succeeded == Some(true));
+        let already = ctx.grant.assignments.iter().any(|a| a.db_role_id == t.db_role_id && a.add_succeeded == Some(true));
         if already {
             continue;
         }
         let result = match state.connectors.for_kind(t.target.kind) {
-            Ok(c) => {
-                c.add_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
-                    .await
-            }
+            Ok(c) => c.add_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name).await,
             Err(e) => Err(e),
         };
         let now = state.now();
+        let r = result.map_err(|e| e.to_string());
         let mut tx = state.store.begin_write().await?;
         let mut db = tx.db();
-        let r = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
         grant_store::record_add(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
-        let event = if r.is_ok() {
-            "role_added"
-        } else {
-            "role_add_failed"
-        };
+        let event = if r.is_ok() { "role_added" } else { "role_add_failed" };
         audit::write(
             &mut db,
             Event::new(event, &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
@@ -127,92 +139,140 @@ async fn try_provision(state: &AppState, grant_id: i64) -> Result<(), StoreError
             failures.push(format!("{}: {e}", t.db_role_name));
         }
     }
+    if !failures.is_empty() {
+        return Ok(Provisioned::Failed(failures.join("; ")));
+    }
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    if failures.is_empty() {
-        if grant_store::transition(
+    if grant_store::transition(&mut db, grant_id, &[GrantStatus::Provisioning], GrantStatus::Active, None, now).await? {
+        audit::write(
             &mut db,
-            grant_id,
-            &[GrantStatus::Provisioning],
-            GrantStatus::Active,
-            None,
+            Event::new("grant_issued", &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
+                "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
+            })),
             now,
         )
-        .await?
-        {
+        .await?;
+        outbox::enqueue(&mut db, "grant.active", &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}), now).await?;
+    }
+    tx.commit().await?;
+    Ok(Provisioned::Activated)
+}
+
+/// Provisions right after the approving transaction committed; a failure is scheduled for
+/// retry instead of being returned (the request itself has succeeded).
+pub async fn provision(state: &AppState, grant_id: i64) {
+    match try_provision(state, grant_id).await {
+        Ok(Provisioned::Failed(e)) => {
+            if let Err(err) = provisioning_failed(state, grant_id, &e).await {
+                tracing::warn!(grant_id, error = %err, "could not schedule a provisioning retry");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(grant_id, error = %e, "provisioning did not complete; the engine retries it"),
+    }
+    state.expiry_wake.notify_one();
+}
+
+/// Counts a failed provisioning attempt; after the budget the grant is marked to fail, which
+/// removes any membership already added.
+pub async fn provisioning_failed(state: &AppState, grant_id: i64, error: &str) -> Result<(), StoreError> {
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let mut db = tx.db();
+    let prev = grant_store::get_by_id(&mut db, grant_id).await?.map(|g| g.attempts).unwrap_or(0);
+    let attempts = grant_store::record_failure(&mut db, grant_id, &format!("provisioning failed, will retry: {error}"), after(now, backoff(prev + 1)), false, now).await?;
+    if attempts >= PROVISION_ATTEMPTS {
+        let reason = format!("provisioning failed after {attempts} attempts: {error}");
+        if grant_store::request_end(&mut db, grant_id, PendingEnd::Fail, None, &reason, now).await? {
+            let g = grant_store::get_by_id(&mut db, grant_id).await?;
             audit::write(
                 &mut db,
-                Event::new("grant_issued", &system)
-                    .user(ctx.grant.user_id)
+                Event::new("grant_provisioning_failed", &Actor::system("provisioning"))
                     .grant(grant_id)
-                    .request_opt(ctx.grant.request_id)
-                    .details(json!({
-                        "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
-                    })),
-                now,
-            )
-            .await?;
-            outbox::enqueue(
-                &mut db,
-                "grant.active",
-                &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
+                    .user(g.as_ref().map(|g| g.user_id).unwrap_or_default())
+                    .request_opt(g.and_then(|g| g.request_id))
+                    .details(json!({"attempts": attempts, "error": error})),
                 now,
             )
             .await?;
         }
-    } else {
-        let detail = format!("provisioning failed, will retry: {}", failures.join("; "));
-        grant_store::transition(
-            &mut db,
-            grant_id,
-            &[GrantStatus::Provisioning],
-            GrantStatus::Provisioning,
-            Some(&detail),
-            now,
-        )
-        .await?;
     }
     tx.commit().await
 }
 
-/// Why a grant ends.
+/// How a grant ends, read from its row: a pending revoke or fail, else expiry.
 #[derive(Debug, Clone)]
-pub enum Ending {
+enum Ending {
     Expired,
     Revoked { by: Actor, reason: String },
+    Failed { reason: String },
 }
 
-/// Drops every membership the grant added, ends the user's sessions, and only then marks the
-/// grant (and its request) expired or revoked. If a drop fails the grant keeps its status and
-/// the job retries: access is never marked gone while the target may still have it.
-pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<bool> {
+async fn ending_of(state: &AppState, g: &Grant) -> Result<Ending, StoreError> {
+    let reason = g.revoke_reason.clone().unwrap_or_default();
+    Ok(match g.pending_end.as_deref().and_then(PendingEnd::parse) {
+        Some(PendingEnd::Fail) => Ending::Failed { reason },
+        Some(PendingEnd::Revoke) => {
+            let by = match g.revoked_by_user_id {
+                Some(id) => {
+                    let mut c = state.store.conn().await?;
+                    let u = users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id).await?;
+                    u.map(|u| Actor::user(u.id, &u.login_name)).unwrap_or_else(|| Actor::system("revoke"))
+                }
+                None => Actor::system("revoke"),
+            };
+            Ending::Revoked { by, reason }
+        }
+        None => Ending::Expired,
+    })
+}
+
+/// Why ending a grant did not complete.
+#[derive(Debug, Clone)]
+pub enum EndError {
+    /// A target did not confirm the removal; the message lists which.
+    Target(String),
+    Store(String),
+}
+
+impl From<StoreError> for EndError {
+    fn from(e: StoreError) -> Self {
+        EndError::Store(e.to_string())
+    }
+}
+
+/// Ends a live grant that is due or has a pending end: drops every membership it added, ends
+/// the login's sessions, records and audits each drop, and only then marks the grant (and its
+/// request) expired, revoked or failed. Returns false when there was nothing to do (already
+/// ended, possibly by another process).
+pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
     let Some(ctx) = load_ctx(state, grant_id).await? else {
-        return Err(ApiError::not_found("grant"));
+        return Ok(false);
     };
     if !ctx.grant.status.is_live() {
         return Ok(false);
     }
+    let ending = ending_of(state, &ctx.grant).await?;
     let actor = match &ending {
         Ending::Expired => Actor::system("expiry"),
         Ending::Revoked { by, .. } => by.clone(),
+        Ending::Failed { .. } => Actor::system("provisioning"),
     };
     let mut failures = Vec::new();
     for t in &ctx.targets {
-        let a = ctx
-            .grant
-            .assignments
-            .iter()
-            .find(|a| a.db_role_id == t.db_role_id);
-        if a.is_some_and(|a| a.drop_succeeded == Some(true)) {
+        let a = ctx.grant.assignments.iter().find(|a| a.db_role_id == t.db_role_id);
+        // Nothing to remove when the add never succeeded and was never attempted; an attempted
+        // add may have reached the target before failing, so it is dropped too.
+        if a.is_some_and(|a| a.drop_succeeded == Some(true) || a.add_attempt_utc.is_none()) {
             continue;
         }
         let result = match state.connectors.for_kind(t.target.kind) {
             Ok(c) => {
-                let r = c
-                    .drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
-                    .await;
+                let r = c.drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name).await;
                 if r.is_ok() {
+                    // A session that switched to the role keeps its privileges until it ends.
                     if let Err(e) = c.end_sessions(&t.target, &ctx.grant.user_login_name).await {
                         tracing::warn!(grant_id, error = %e, "ending sessions failed");
                     }
@@ -226,11 +286,7 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         let mut tx = state.store.begin_write().await?;
         let mut db = tx.db();
         grant_store::record_drop(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
-        let event = if r.is_ok() {
-            "role_dropped"
-        } else {
-            "role_drop_failed"
-        };
+        let event = if r.is_ok() { "role_dropped" } else { "role_drop_failed" };
         audit::write(
             &mut db,
             Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
@@ -245,184 +301,143 @@ pub async fn end(state: &AppState, grant_id: i64, ending: Ending) -> ApiResult<b
         }
     }
     if !failures.is_empty() {
-        return Err(ApiError::new(
-            502,
-            "target_error",
-            format!(
-                "access could not be removed on every target yet; it will be retried: {}",
-                failures.join("; ")
-            ),
-        ));
+        return Err(EndError::Target(failures.join("; ")));
     }
 
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    let (moved, req_status, event, details) = match &ending {
+    let live = [GrantStatus::Active, GrantStatus::Provisioning];
+    let (moved, req_status, event, topic, details) = match &ending {
         Ending::Expired => (
-            grant_store::transition(
-                &mut db,
-                grant_id,
-                &[GrantStatus::Active, GrantStatus::Provisioning],
-                GrantStatus::Expired,
-                None,
-                now,
-            )
-            .await?,
+            grant_store::transition(&mut db, grant_id, &live, GrantStatus::Expired, None, now).await?,
             RequestStatus::Expired,
             "grant_expired",
-            json!({"valid_to_utc": ctx.grant.valid_to_utc}),
+            "grant.expired",
+            json!({"valid_to_utc": ctx.grant.valid_to_utc, "lag_ms": (now - ctx.grant.valid_to_utc).num_milliseconds()}),
         ),
         Ending::Revoked { by, reason } => (
             grant_store::mark_revoked(&mut db, grant_id, by.user_id, reason, now).await?,
             RequestStatus::Revoked,
             "grant_revoked",
+            "grant.revoked",
+            json!({"reason": reason}),
+        ),
+        Ending::Failed { reason } => (
+            grant_store::transition(&mut db, grant_id, &live, GrantStatus::Failed, Some(reason), now).await?,
+            RequestStatus::Revoked,
+            "grant_failed",
+            "grant.failed",
             json!({"reason": reason}),
         ),
     };
     if !moved {
-        return Ok(false); // someone else ended it first
+        return Ok(false); // another process ended it first
     }
     if let Some(rid) = ctx.grant.request_id {
-        req_store::transition(
-            &mut db,
-            rid,
-            &[RequestStatus::Approved, RequestStatus::AutoApproved],
-            req_status,
-            &actor.login_name,
-            now,
-        )
-        .await?;
+        req_store::transition(&mut db, rid, &[RequestStatus::Approved, RequestStatus::AutoApproved], req_status, &actor.login_name, now).await?;
     }
     audit::write(
         &mut db,
-        Event::new(event, &actor)
-            .user(ctx.grant.user_id)
-            .grant(grant_id)
-            .request_opt(ctx.grant.request_id)
-            .details(details),
+        Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(details),
         now,
     )
     .await?;
-    outbox::enqueue(
-        &mut db,
-        &format!(
-            "grant.{}",
-            if req_status == RequestStatus::Expired {
-                "expired"
-            } else {
-                "revoked"
-            }
-        ),
-        &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
-        now,
-    )
-    .await?;
+    outbox::enqueue(&mut db, topic, &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}), now).await?;
     tx.commit().await?;
-    state.expiry_wake.notify_one();
     Ok(true)
 }
 
-/// Expires every active grant whose `valid_to_utc` is at or before `now`. Returns
-/// (expired, failed).
-pub async fn expire_due(state: &AppState, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
-    let ids = {
-        let mut c = state.store.conn().await?;
-        grant_store::ids_in_status(
-            &mut Db::new(&mut c, state.store.dialect()),
-            GrantStatus::Active,
-            Some(now),
-            1000,
-        )
-        .await?
-    };
-    let (mut ok, mut failed) = (0, 0);
-    for id in ids {
-        match end(state, id, Ending::Expired).await {
-            Ok(true) => ok += 1,
-            Ok(false) => {}
-            Err(e) => {
-                failed += 1;
-                tracing::warn!(grant_id = id, error = %e, "expiry failed; will retry");
+/// `end`, and on a target failure: count the attempt, schedule a retry with backoff, and flag
+/// the grant `revoke_failed` (audited once) when it keeps failing.
+pub async fn end_or_retry(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
+    match end(state, grant_id).await {
+        Err(EndError::Target(msg)) => {
+            let now = state.now();
+            let mut tx = state.store.begin_write().await?;
+            let mut db = tx.db();
+            let before = grant_store::get_by_id(&mut db, grant_id).await?;
+            let prev_attempts = before.as_ref().map(|g| g.attempts).unwrap_or(0);
+            let flag = prev_attempts + 1 >= REVOKE_FLAG_AFTER;
+            let attempts = grant_store::record_failure(&mut db, grant_id, &format!("removing access failed, will retry: {msg}"), after(now, backoff(prev_attempts + 1)), flag, now).await?;
+            if flag && before.as_ref().is_some_and(|g| !g.revoke_failed) {
+                let g = before.expect("checked above");
+                audit::write(
+                    &mut db,
+                    Event::new("grant_revoke_failed", &Actor::system("expiry")).user(g.user_id).grant(grant_id).request_opt(g.request_id).details(json!({"attempts": attempts, "error": msg})),
+                    now,
+                )
+                .await?;
             }
+            tx.commit().await?;
+            Err(EndError::Target(msg))
         }
+        other => other,
     }
-    Ok((ok, failed))
 }
 
-/// Retries provisioning of grants left in `provisioning` (after a crash or a target error).
-/// A grant that fell due meanwhile is ended instead of being activated.
-pub async fn retry_provisioning(state: &AppState, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let ids = {
-        let mut c = state.store.conn().await?;
-        grant_store::ids_in_status(
-            &mut Db::new(&mut c, state.store.dialect()),
-            GrantStatus::Provisioning,
-            None,
-            1000,
-        )
-        .await?
-    };
-    let mut n = 0;
-    for id in ids {
-        let due = {
-            let mut c = state.store.conn().await?;
-            grant_store::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id)
-                .await?
-                .map(|g| g.valid_to_utc <= now)
-        };
-        match due {
-            Some(true) => {
-                let _ = end(state, id, Ending::Expired).await;
-            }
-            Some(false) => provision(state, id).await,
-            None => continue,
-        }
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// Admin revoke with a reason — `sp_Grant_Revoke`. Revoking an already ended grant is an
-/// idempotent success that changes nothing.
-pub async fn revoke(
-    state: &AppState,
-    admin: &User,
-    grant_id: i64,
-    reason: &str,
-) -> ApiResult<Grant> {
+/// Admin revoke with a reason — `sp_Grant_Revoke`. The decision is recorded first, so that if
+/// a target is down the engine keeps retrying the removal. Revoking an already revoked grant
+/// is an idempotent success.
+pub async fn revoke(state: &AppState, admin: &User, grant_id: i64, reason: &str) -> ApiResult<Grant> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ApiError::bad_request("validation_failed", "a reason is required to revoke access")
             .with_details(json!({"fields": [{"field": "reason", "code": "reason_required", "message": "give a reason"}]})));
     }
     if reason.chars().count() > 4000 {
-        return Err(ApiError::bad_request(
-            "validation_failed",
-            "reason must be at most 4000 characters",
-        ));
+        return Err(ApiError::bad_request("validation_failed", "reason must be at most 4000 characters"));
     }
     let current = get(state, grant_id).await?;
     if current.status == GrantStatus::Revoked {
         return Ok(current);
     }
     if !current.status.is_live() {
-        return Err(ApiError::conflict(
-            "grant_not_active",
-            format!("the grant is already {}", current.status),
-        )
-        .with_details(json!({"grant_id": grant_id, "status": current.status})));
+        return Err(ApiError::conflict("grant_not_active", format!("the grant is already {}", current.status))
+            .with_details(json!({"grant_id": grant_id, "status": current.status})));
     }
-    end(
-        state,
-        grant_id,
-        Ending::Revoked {
-            by: Actor::user(admin.id, &admin.login_name),
-            reason: reason.to_string(),
-        },
-    )
-    .await?;
-    get(state, grant_id).await
+    request_revoke(state, &Actor::user(admin.id, &admin.login_name), grant_id, reason).await?;
+    match end_or_retry(state, grant_id).await {
+        Ok(_) => get(state, grant_id).await,
+        Err(EndError::Target(msg)) => Err(ApiError::new(502, "target_error", "access could not be removed on every target yet; JITEA keeps retrying and the grant shows revoke_failed if it persists")
+            .with_details(json!({"grant_id": grant_id, "error": msg}))),
+        Err(EndError::Store(e)) => Err(StoreError::Internal(e).into()),
+    }
+}
+
+/// Records a revoke decision (audited) without touching targets yet.
+async fn request_revoke(state: &AppState, by: &Actor, grant_id: i64, reason: &str) -> Result<(), StoreError> {
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let mut db = tx.db();
+    if grant_store::request_end(&mut db, grant_id, PendingEnd::Revoke, by.user_id, reason, now).await? {
+        let g = grant_store::get_by_id(&mut db, grant_id).await?;
+        audit::write(
+            &mut db,
+            Event::new("grant_revoke_requested", by).grant(grant_id).user(g.as_ref().map(|g| g.user_id).unwrap_or_default()).request_opt(g.and_then(|g| g.request_id)).details(json!({"reason": reason})),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Removes all live access of a user at once (deactivation). Returns the grants whose removal
+/// a target did not confirm yet (they are retried).
+pub async fn end_user_access(state: &AppState, by: &Actor, user_id: i64, reason: &str) -> Result<Vec<i64>, StoreError> {
+    let live = {
+        let mut c = state.store.conn().await?;
+        grant_store::live_ids_for_user(&mut Db::new(&mut c, state.store.dialect()), user_id).await?
+    };
+    let mut pending = Vec::new();
+    for g in live {
+        request_revoke(state, by, g, reason).await?;
+        if end_or_retry(state, g).await.is_err() {
+            pending.push(g);
+        }
+    }
+    state.expiry_wake.notify_one();
+    Ok(pending)
 }
 
 pub async fn get(state: &AppState, id: i64) -> ApiResult<Grant> {
@@ -430,4 +445,19 @@ pub async fn get(state: &AppState, id: i64) -> ApiResult<Grant> {
     grant_store::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id)
         .await?
         .ok_or_else(|| ApiError::not_found("grant"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_minute_with_jitter() {
+        for (attempt, base) in [(1, 1000u64), (2, 2000), (3, 4000), (6, 32_000), (7, 60_000), (50, 60_000)] {
+            for _ in 0..20 {
+                let ms = backoff(attempt).as_millis() as u64;
+                assert!(ms >= base * 8 / 10 && ms <= base * 12 / 10, "attempt {attempt}: {ms} ms");
+            }
+        }
+    }
 }
