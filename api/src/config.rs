@@ -17,8 +17,11 @@ pub struct Config {
     pub log_level: String,
     /// Shared secret for HS256 tokens; generated and kept in the database when unset.
     pub jwt_secret: Option<String>,
-    /// How often the expiry job checks for due grants, in seconds.
+    /// The longest the expiry engine sleeps between checks, in seconds (it also wakes at the
+    /// next known end and when grants change).
     pub expiry_interval_secs: u64,
+    /// How often drift reconciliation runs, in seconds.
+    pub reconcile_interval_secs: u64,
 }
 
 /// The same settings as they appear in a TOML file (all optional).
@@ -33,6 +36,7 @@ struct FileConfig {
     log_level: Option<String>,
     jwt_secret: Option<String>,
     expiry_interval_secs: Option<u64>,
+    reconcile_interval_secs: Option<u64>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -156,12 +160,28 @@ impl Config {
                     format!("`{v}` is not a whole number of seconds"),
                 )
             })?,
-            None => fc.expiry_interval_secs.unwrap_or(5),
+            None => fc.expiry_interval_secs.unwrap_or(1),
         };
         if !(1..=3600).contains(&expiry_interval_secs) {
             return Err(err(
                 "JITEA_EXPIRY_INTERVAL_SECS",
                 "must be between 1 and 3600",
+            ));
+        }
+
+        let reconcile_interval_secs = match env("JITEA_RECONCILE_INTERVAL_SECS") {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                err(
+                    "JITEA_RECONCILE_INTERVAL_SECS",
+                    format!("`{v}` is not a whole number of seconds"),
+                )
+            })?,
+            None => fc.reconcile_interval_secs.unwrap_or(300),
+        };
+        if !(10..=86_400).contains(&reconcile_interval_secs) {
+            return Err(err(
+                "JITEA_RECONCILE_INTERVAL_SECS",
+                "must be between 10 and 86400",
             ));
         }
 
@@ -174,6 +194,7 @@ impl Config {
             log_level,
             jwt_secret,
             expiry_interval_secs,
+            reconcile_interval_secs,
         })
     }
 

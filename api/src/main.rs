@@ -33,6 +33,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Reconcile every enabled target once and print the run.
+    Reconcile,
     /// Run the expiry job once and exit, as of now or of `--at`.
     Expire {
         /// Pretend it is this instant (RFC 3339), e.g. to expire grants in tests.
@@ -91,6 +93,17 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&run)?);
                 Ok(())
             }
+            Command::Reconcile => {
+                let state = setup::build_state(config).await?;
+                let run = jobs::reconcile::run_once(
+                    &state,
+                    "cli",
+                    &jitea::store::audit::Actor::system("cli"),
+                )
+                .await?;
+                println!("{}", serde_json::to_string(&run)?);
+                Ok(())
+            }
             Command::Openapi => Ok(()),
         }
     });
@@ -126,10 +139,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     // Access that fell due while the service was down is removed before anything else.
     let caught_up = jobs::expiry::run_once(&state, &state.owner, state.now()).await?;
     if caught_up.processed > 0 || caught_up.failed > 0 {
-        tracing::info!(ended = caught_up.processed, failed = caught_up.failed, "caught up on grants that fell due while stopped");
+        tracing::info!(
+            ended = caught_up.processed,
+            failed = caught_up.failed,
+            "caught up on grants that fell due while stopped"
+        );
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let expiry = tokio::spawn(jobs::expiry::run(state.clone(), state.owner.clone(), stop_rx));
+    let expiry = tokio::spawn(jobs::expiry::run(
+        state.clone(),
+        state.owner.clone(),
+        stop_rx.clone(),
+    ));
+    let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx));
     let app_state = state.clone();
     let server = HttpServer::new(move || http::build_app(app_state.clone()))
         .bind(bind)
@@ -142,6 +164,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     server.await?;
     let _ = stop_tx.send(true);
     let _ = expiry.await;
+    let _ = reconcile.await;
     state.store.close().await;
     Ok(())
 }

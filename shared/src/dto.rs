@@ -743,3 +743,74 @@ pub struct JobRun {
     pub processed: i64,
     pub failed: i64,
 }
+
+// ---------------------------------------------------------------- reconciliation
+
+/// One reconciliation pass over every enabled target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReconcileRun {
+    pub id: i64,
+    pub started_utc: DateTime<Utc>,
+    pub finished_utc: Option<DateTime<Utc>>,
+    /// `schedule`, `api`, `cli` or `startup`.
+    pub trigger_source: String,
+    pub actor_login_name: String,
+    /// `running`, `succeeded`, `failed`.
+    pub status: String,
+    pub targets_checked: i64,
+    pub findings: i64,
+    pub repaired: i64,
+    pub errors: i64,
+}
+
+/// A difference between JITEA's records and a target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DriftFinding {
+    pub id: i64,
+    pub run_id: i64,
+    pub target_id: i64,
+    pub target_name: String,
+    pub db_role_id: Option<i64>,
+    pub db_role_name: Option<String>,
+    pub login_name: Option<String>,
+    /// `missing` (grant active, member absent), `unexpected` (member without an active grant),
+    /// `direct_grant` (object permission granted to a login directly), `target_error`.
+    pub kind: String,
+    pub grant_id: Option<i64>,
+    pub object_name: Option<String>,
+    pub privilege: Option<String>,
+    /// `re_added`, `re_add_failed`, `removed`, `remove_failed`, `reported`.
+    pub action: String,
+    pub error: Option<String>,
+    pub detected_utc: DateTime<Utc>,
+}
+
+/// Findings of one run (the latest unless a run id is given).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DriftReport {
+    pub run: Option<ReconcileRun>,
+    pub findings: Vec<DriftFinding>,
+}
+
+/// The result of checking a target: can JITEA reach it, and does each mapped db role exist.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetTest {
+    pub target_id: i64,
+    pub reachable: bool,
+    pub error: Option<String>,
+    pub db_roles: Vec<TargetTestRole>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetTestRole {
+    pub db_role_id: i64,
+    pub db_role_name: String,
+    /// Null when the target could not be asked.
+    pub exists: Option<bool>,
+    pub error: Option<String>,
+}

@@ -53,6 +53,7 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(targets::create_target)
         .service(targets::get_target)
         .service(targets::update_target)
+        .service(targets::test_target)
         .service(db_roles::list_db_roles)
         .service(db_roles::create_db_role)
         .service(db_roles::get_db_role)
@@ -74,7 +75,11 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(grants::get_grant)
         .service(grants::revoke_grant)
         .service(audit::list_audit)
-        .service(jobs::run_expiry);
+        .service(jobs::run_expiry)
+        .service(jobs::run_reconcile)
+        .service(reports::drift_report)
+        .service(reports::direct_grants_report)
+        .service(reports::revoke_failures);
 }
 
 fn ops_routes(cfg: &mut ServiceConfig) {

@@ -16,6 +16,7 @@ pub mod json;
 pub mod me;
 pub mod openapi;
 pub mod ops;
+pub mod reports;
 pub mod requests;
 pub mod roles;
 pub mod support;

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "targets", description = "Systems JITEA provisions on"),
         (name = "db-roles", description = "Roles on targets"),
         (name = "audit", description = "Audit log"),
+        (name = "reports", description = "Drift, direct grants, failing revocations"),
         (name = "jobs", description = "Run background jobs now"),
         (name = "ops", description = "Health and metrics")
     )

@@ -270,7 +270,11 @@ async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiRe
         tx.commit().await?;
         !active
     };
-    let failed = if live { end_user_access(st, &actor, id, "user deactivated").await? } else { Vec::new() };
+    let failed = if live {
+        end_user_access(st, &actor, id, "user deactivated").await?
+    } else {
+        Vec::new()
+    };
     let mut c = st.store.conn().await?;
     let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id)
         .await?

@@ -36,12 +36,20 @@ fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
 /// A name for this process's leases.
 pub fn owner_id() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>())
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 /// One pass "as of" `now`: ends every grant that is due or has a pending end, then retries
 /// provisioning that is due. Loops until no claimable work is left.
-pub async fn run_once(state: &AppState, owner: &str, now: DateTime<Utc>) -> Result<JobRun, StoreError> {
+pub async fn run_once(
+    state: &AppState,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<JobRun, StoreError> {
     let mut run = JobRun {
         job: "expiry".into(),
         ..Default::default()
@@ -49,7 +57,14 @@ pub async fn run_once(state: &AppState, owner: &str, now: DateTime<Utc>) -> Resu
     loop {
         let ids = {
             let mut c = state.store.conn().await?;
-            grant_store::claim_endings(&mut Db::new(&mut c, state.store.dialect()), owner, now, lease_until(state.now()), BATCH).await?
+            grant_store::claim_endings(
+                &mut Db::new(&mut c, state.store.dialect()),
+                owner,
+                now,
+                lease_until(state.now()),
+                BATCH,
+            )
+            .await?
         };
         if ids.is_empty() {
             break;
@@ -73,7 +88,14 @@ pub async fn run_once(state: &AppState, owner: &str, now: DateTime<Utc>) -> Resu
     loop {
         let ids = {
             let mut c = state.store.conn().await?;
-            grant_store::claim_provisioning(&mut Db::new(&mut c, state.store.dialect()), owner, now, lease_until(state.now()), BATCH).await?
+            grant_store::claim_provisioning(
+                &mut Db::new(&mut c, state.store.dialect()),
+                owner,
+                now,
+                lease_until(state.now()),
+                BATCH,
+            )
+            .await?
         };
         if ids.is_empty() {
             break;
@@ -92,7 +114,8 @@ pub async fn run_once(state: &AppState, owner: &str, now: DateTime<Utc>) -> Resu
         let mut tx = state.store.begin_write().await?;
         audit::write(
             &mut tx.db(),
-            Event::new("expiry_job_run", &Actor::system("expiry")).details(json!({"ended": run.processed, "failed": run.failed, "as_of": now})),
+            Event::new("expiry_job_run", &Actor::system("expiry"))
+                .details(json!({"ended": run.processed, "failed": run.failed, "as_of": now})),
             state.now(),
         )
         .await?;
@@ -112,7 +135,10 @@ pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<b
         }
         let next = {
             match state.store.conn().await {
-                Ok(mut c) => grant_store::next_wakeup(&mut Db::new(&mut c, state.store.dialect())).await.ok().flatten(),
+                Ok(mut c) => grant_store::next_wakeup(&mut Db::new(&mut c, state.store.dialect()))
+                    .await
+                    .ok()
+                    .flatten(),
                 Err(_) => None,
             }
         };

@@ -2,3 +2,4 @@
 //! (API, CLI, tests) with an explicit `now`.
 
 pub mod expiry;
+pub mod reconcile;

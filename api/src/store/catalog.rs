@@ -153,6 +153,32 @@ pub async fn list_db_roles(
     .await
 }
 
+/// Every enabled target (reconciliation walks them all; the catalogue is small).
+pub async fn enabled_targets(db: &mut Db<'_>) -> Result<Vec<Target>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {TARGET_COLS} FROM targets WHERE is_enabled = ? ORDER BY id"
+    ))
+    .bind(true);
+    db.fetch_all(&q).await?.iter().map(map_target).collect()
+}
+
+/// The JIT-managed db roles of a target.
+pub async fn managed_db_roles(db: &mut Db<'_>, target_id: i64) -> Result<Vec<DbRole>, StoreError> {
+    let q = Q::new(format!("SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE d.target_id = ? AND d.is_jit_managed = ? ORDER BY d.id"))
+        .bind(target_id)
+        .bind(true);
+    db.fetch_all(&q).await?.iter().map(map_db_role).collect()
+}
+
+/// All db roles of a target (for the connectivity test).
+pub async fn target_db_roles(db: &mut Db<'_>, target_id: i64) -> Result<Vec<DbRole>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {DB_ROLE_COLS} {DB_ROLE_FROM} WHERE d.target_id = ? ORDER BY d.id"
+    ))
+    .bind(target_id);
+    db.fetch_all(&q).await?.iter().map(map_db_role).collect()
+}
+
 pub async fn insert_db_role(
     db: &mut Db<'_>,
     d: &DbRoleCreate,

@@ -190,7 +190,11 @@ mod tests {
         let set = Q::new("lease_owner = ?").bind("me");
         let filter = Q::new("status = ?").bind("active");
         let pg = Dialect::Postgres.claim("grants", set.clone(), filter.clone(), "id", 10);
-        assert!(pg.sql.ends_with("FOR UPDATE SKIP LOCKED) RETURNING id"), "{}", pg.sql);
+        assert!(
+            pg.sql.ends_with("FOR UPDATE SKIP LOCKED) RETURNING id"),
+            "{}",
+            pg.sql
+        );
         assert!(matches!(&pg.args[0], crate::store::Arg::Str(Some(s)) if s == "me"));
         let ms = Dialect::Mssql.claim("grants", set, filter, "id", 10);
         assert!(ms.sql.starts_with("WITH c AS (SELECT TOP (10) * FROM grants WITH (UPDLOCK, READPAST, ROWLOCK) WHERE status = ?"), "{}", ms.sql);

@@ -361,7 +361,14 @@ impl PendingEnd {
 /// Records that a live grant must end early (admin revoke, deactivation, failed
 /// provisioning). The engine keeps retrying until the targets confirm. Returns false when the
 /// grant is not live or an end is already pending.
-pub async fn request_end(db: &mut Db<'_>, id: i64, kind: PendingEnd, by: Option<i64>, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn request_end(
+    db: &mut Db<'_>,
+    id: i64,
+    kind: PendingEnd,
+    by: Option<i64>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let q = Q::new(
         "UPDATE grants SET pending_end = ?, revoke_reason = ?, revoked_by_user_id = ?, next_attempt_utc = NULL, updated_utc = ? \
          WHERE id = ? AND status IN (?, ?) AND pending_end IS NULL",
@@ -377,12 +384,20 @@ pub async fn request_end(db: &mut Db<'_>, id: i64, kind: PendingEnd, by: Option<
 }
 
 fn lease_set(owner: &str, lease_until: DateTime<Utc>) -> Q {
-    Q::new("lease_owner = ?, lease_until_utc = ?").bind(owner).bind(lease_until)
+    Q::new("lease_owner = ?, lease_until_utc = ?")
+        .bind(owner)
+        .bind(lease_until)
 }
 
 /// Claims live grants that must end now: due (`valid_to_utc <= now`) or with a pending end,
 /// not leased by another process, not waiting for a retry.
-pub async fn claim_endings(db: &mut Db<'_>, owner: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn claim_endings(
+    db: &mut Db<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
     let filter = Q::new(
         "status IN (?, ?) AND (valid_to_utc <= ? OR pending_end IS NOT NULL) \
          AND (lease_until_utc IS NULL OR lease_until_utc < ?) AND (next_attempt_utc IS NULL OR next_attempt_utc <= ?)",
@@ -392,12 +407,28 @@ pub async fn claim_endings(db: &mut Db<'_>, owner: &str, now: DateTime<Utc>, lea
     .bind(now)
     .bind(now)
     .bind(now);
-    let q = db.dialect.claim("grants", lease_set(owner, lease_until), filter, "valid_to_utc, id", limit);
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+    let q = db.dialect.claim(
+        "grants",
+        lease_set(owner, lease_until),
+        filter,
+        "valid_to_utc, id",
+        limit,
+    );
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
 }
 
 /// Claims `provisioning` grants whose next attempt is due (not yet ending).
-pub async fn claim_provisioning(db: &mut Db<'_>, owner: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn claim_provisioning(
+    db: &mut Db<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
     let filter = Q::new(
         "status = ? AND valid_to_utc > ? AND pending_end IS NULL \
          AND (lease_until_utc IS NULL OR lease_until_utc < ?) AND (next_attempt_utc IS NULL OR next_attempt_utc <= ?)",
@@ -406,13 +437,26 @@ pub async fn claim_provisioning(db: &mut Db<'_>, owner: &str, now: DateTime<Utc>
     .bind(now)
     .bind(now)
     .bind(now);
-    let q = db.dialect.claim("grants", lease_set(owner, lease_until), filter, "id", limit);
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+    let q = db
+        .dialect
+        .claim("grants", lease_set(owner, lease_until), filter, "id", limit);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
 }
 
 /// Records a failed attempt: count it, schedule the next one, release the lease, and keep the
 /// reason. Returns the new attempt count.
-pub async fn record_failure(db: &mut Db<'_>, id: i64, error: &str, next_attempt: DateTime<Utc>, revoke_failed: bool, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn record_failure(
+    db: &mut Db<'_>,
+    id: i64,
+    error: &str,
+    next_attempt: DateTime<Utc>,
+    revoke_failed: bool,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     let q = Q::new(
         "UPDATE grants SET attempts = attempts + 1, next_attempt_utc = ?, status_detail = ?, revoke_failed = ?, \
          lease_owner = NULL, lease_until_utc = NULL, updated_utc = ? WHERE id = ?",
@@ -423,8 +467,12 @@ pub async fn record_failure(db: &mut Db<'_>, id: i64, error: &str, next_attempt:
     .bind(now)
     .bind(id);
     db.execute(&q).await?;
-    let r = db.fetch_optional(&Q::new("SELECT attempts FROM grants WHERE id = ?").bind(id)).await?;
-    r.map(|r| get(&r, "attempts")).transpose().map(|a| a.unwrap_or(0))
+    let r = db
+        .fetch_optional(&Q::new("SELECT attempts FROM grants WHERE id = ?").bind(id))
+        .await?;
+    r.map(|r| get(&r, "attempts"))
+        .transpose()
+        .map(|a| a.unwrap_or(0))
 }
 
 /// Releases this process's lease without other changes.
@@ -467,7 +515,10 @@ pub struct LiveAssignment {
     pub drop_succeeded: Option<bool>,
 }
 
-pub async fn live_assignments(db: &mut Db<'_>, db_role_id: i64) -> Result<Vec<LiveAssignment>, StoreError> {
+pub async fn live_assignments(
+    db: &mut Db<'_>,
+    db_role_id: i64,
+) -> Result<Vec<LiveAssignment>, StoreError> {
     let q = Q::new(
         "SELECT g.id AS grant_id, u.login_name, g.status, g.valid_to_utc, g.pending_end, a.add_succeeded, a.drop_succeeded \
          FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \

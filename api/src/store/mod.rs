@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod credentials;
 pub mod dialect;
+pub mod drift;
 pub mod eligibility;
 pub mod grants;
 pub mod migrate;

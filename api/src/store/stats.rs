@@ -30,3 +30,15 @@ pub async fn status_counts(
     }
     Ok(out)
 }
+
+/// Live grants flagged `revoke_failed`.
+pub async fn revoke_failed_count(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    let q = Q::new("SELECT COUNT(*) AS n FROM grants WHERE revoke_failed = ? AND status IN (?, ?)")
+        .bind(true)
+        .bind("provisioning")
+        .bind("active");
+    match db.fetch_optional(&q).await? {
+        Some(r) => int(&r, "n"),
+        None => Ok(0),
+    }
+}

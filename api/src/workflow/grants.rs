@@ -28,7 +28,9 @@ pub const REVOKE_FLAG_AFTER: i64 = 3;
 /// Delay before retry number `attempt` (1-based): 1 s doubling to at most 60 s, ±20 % jitter
 /// so that many failing grants do not retry in lockstep.
 pub fn backoff(attempt: i64) -> Duration {
-    let base = 1000u64.saturating_mul(1u64 << attempt.clamp(1, 7).saturating_sub(1) as u32).min(60_000);
+    let base = 1000u64
+        .saturating_mul(1u64 << attempt.clamp(1, 7).saturating_sub(1) as u32)
+        .min(60_000);
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
     Duration::from_millis((base as f64 * jitter) as u64)
 }
@@ -48,7 +50,11 @@ pub async fn create_in_tx(
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let (from, to) = super::requests::window(now, duration_minutes);
-    let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id).await?.into_iter().map(|m| m.db_role_id).collect();
+    let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id)
+        .await?
+        .into_iter()
+        .map(|m| m.db_role_id)
+        .collect();
     let id = grant_store::insert(
         db,
         &NewGrant {
@@ -112,12 +118,19 @@ pub async fn try_provision(state: &AppState, grant_id: i64) -> Result<Provisione
     let system = Actor::system("provisioning");
     let mut failures = Vec::new();
     for t in &ctx.targets {
-        let already = ctx.grant.assignments.iter().any(|a| a.db_role_id == t.db_role_id && a.add_succeeded == Some(true));
+        let already = ctx
+            .grant
+            .assignments
+            .iter()
+            .any(|a| a.db_role_id == t.db_role_id && a.add_succeeded == Some(true));
         if already {
             continue;
         }
         let result = match state.connectors.for_kind(t.target.kind) {
-            Ok(c) => c.add_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name).await,
+            Ok(c) => {
+                c.add_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let now = state.now();
@@ -125,7 +138,11 @@ pub async fn try_provision(state: &AppState, grant_id: i64) -> Result<Provisione
         let mut tx = state.store.begin_write().await?;
         let mut db = tx.db();
         grant_store::record_add(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
-        let event = if r.is_ok() { "role_added" } else { "role_add_failed" };
+        let event = if r.is_ok() {
+            "role_added"
+        } else {
+            "role_add_failed"
+        };
         audit::write(
             &mut db,
             Event::new(event, &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
@@ -145,16 +162,35 @@ pub async fn try_provision(state: &AppState, grant_id: i64) -> Result<Provisione
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    if grant_store::transition(&mut db, grant_id, &[GrantStatus::Provisioning], GrantStatus::Active, None, now).await? {
+    if grant_store::transition(
+        &mut db,
+        grant_id,
+        &[GrantStatus::Provisioning],
+        GrantStatus::Active,
+        None,
+        now,
+    )
+    .await?
+    {
         audit::write(
             &mut db,
-            Event::new("grant_issued", &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
-                "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
-            })),
+            Event::new("grant_issued", &system)
+                .user(ctx.grant.user_id)
+                .grant(grant_id)
+                .request_opt(ctx.grant.request_id)
+                .details(json!({
+                    "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
+                })),
             now,
         )
         .await?;
-        outbox::enqueue(&mut db, "grant.active", &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}), now).await?;
+        outbox::enqueue(
+            &mut db,
+            "grant.active",
+            &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Provisioned::Activated)
@@ -170,22 +206,40 @@ pub async fn provision(state: &AppState, grant_id: i64) {
             }
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(grant_id, error = %e, "provisioning did not complete; the engine retries it"),
+        Err(e) => {
+            tracing::warn!(grant_id, error = %e, "provisioning did not complete; the engine retries it")
+        }
     }
     state.expiry_wake.notify_one();
 }
 
 /// Counts a failed provisioning attempt; after the budget the grant is marked to fail, which
 /// removes any membership already added.
-pub async fn provisioning_failed(state: &AppState, grant_id: i64, error: &str) -> Result<(), StoreError> {
+pub async fn provisioning_failed(
+    state: &AppState,
+    grant_id: i64,
+    error: &str,
+) -> Result<(), StoreError> {
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    let prev = grant_store::get_by_id(&mut db, grant_id).await?.map(|g| g.attempts).unwrap_or(0);
-    let attempts = grant_store::record_failure(&mut db, grant_id, &format!("provisioning failed, will retry: {error}"), after(now, backoff(prev + 1)), false, now).await?;
+    let prev = grant_store::get_by_id(&mut db, grant_id)
+        .await?
+        .map(|g| g.attempts)
+        .unwrap_or(0);
+    let attempts = grant_store::record_failure(
+        &mut db,
+        grant_id,
+        &format!("provisioning failed, will retry: {error}"),
+        after(now, backoff(prev + 1)),
+        false,
+        now,
+    )
+    .await?;
     if attempts >= PROVISION_ATTEMPTS {
         let reason = format!("provisioning failed after {attempts} attempts: {error}");
-        if grant_store::request_end(&mut db, grant_id, PendingEnd::Fail, None, &reason, now).await? {
+        if grant_store::request_end(&mut db, grant_id, PendingEnd::Fail, None, &reason, now).await?
+        {
             let g = grant_store::get_by_id(&mut db, grant_id).await?;
             audit::write(
                 &mut db,
@@ -218,8 +272,10 @@ async fn ending_of(state: &AppState, g: &Grant) -> Result<Ending, StoreError> {
             let by = match g.revoked_by_user_id {
                 Some(id) => {
                     let mut c = state.store.conn().await?;
-                    let u = users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id).await?;
-                    u.map(|u| Actor::user(u.id, &u.login_name)).unwrap_or_else(|| Actor::system("revoke"))
+                    let u =
+                        users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id).await?;
+                    u.map(|u| Actor::user(u.id, &u.login_name))
+                        .unwrap_or_else(|| Actor::system("revoke"))
                 }
                 None => Actor::system("revoke"),
             };
@@ -262,7 +318,11 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
     };
     let mut failures = Vec::new();
     for t in &ctx.targets {
-        let a = ctx.grant.assignments.iter().find(|a| a.db_role_id == t.db_role_id);
+        let a = ctx
+            .grant
+            .assignments
+            .iter()
+            .find(|a| a.db_role_id == t.db_role_id);
         // Nothing to remove when the add never succeeded and was never attempted; an attempted
         // add may have reached the target before failing, so it is dropped too.
         if a.is_some_and(|a| a.drop_succeeded == Some(true) || a.add_attempt_utc.is_none()) {
@@ -270,7 +330,9 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
         }
         let result = match state.connectors.for_kind(t.target.kind) {
             Ok(c) => {
-                let r = c.drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name).await;
+                let r = c
+                    .drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
+                    .await;
                 if r.is_ok() {
                     // A session that switched to the role keeps its privileges until it ends.
                     if let Err(e) = c.end_sessions(&t.target, &ctx.grant.user_login_name).await {
@@ -286,7 +348,11 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
         let mut tx = state.store.begin_write().await?;
         let mut db = tx.db();
         grant_store::record_drop(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
-        let event = if r.is_ok() { "role_dropped" } else { "role_drop_failed" };
+        let event = if r.is_ok() {
+            "role_dropped"
+        } else {
+            "role_drop_failed"
+        };
         audit::write(
             &mut db,
             Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
@@ -310,7 +376,8 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
     let live = [GrantStatus::Active, GrantStatus::Provisioning];
     let (moved, req_status, event, topic, details) = match &ending {
         Ending::Expired => (
-            grant_store::transition(&mut db, grant_id, &live, GrantStatus::Expired, None, now).await?,
+            grant_store::transition(&mut db, grant_id, &live, GrantStatus::Expired, None, now)
+                .await?,
             RequestStatus::Expired,
             "grant_expired",
             "grant.expired",
@@ -324,7 +391,15 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
             json!({"reason": reason}),
         ),
         Ending::Failed { reason } => (
-            grant_store::transition(&mut db, grant_id, &live, GrantStatus::Failed, Some(reason), now).await?,
+            grant_store::transition(
+                &mut db,
+                grant_id,
+                &live,
+                GrantStatus::Failed,
+                Some(reason),
+                now,
+            )
+            .await?,
             RequestStatus::Revoked,
             "grant_failed",
             "grant.failed",
@@ -335,15 +410,33 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
         return Ok(false); // another process ended it first
     }
     if let Some(rid) = ctx.grant.request_id {
-        req_store::transition(&mut db, rid, &[RequestStatus::Approved, RequestStatus::AutoApproved], req_status, &actor.login_name, now).await?;
+        req_store::transition(
+            &mut db,
+            rid,
+            &[RequestStatus::Approved, RequestStatus::AutoApproved],
+            req_status,
+            &actor.login_name,
+            now,
+        )
+        .await?;
     }
     audit::write(
         &mut db,
-        Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(details),
+        Event::new(event, &actor)
+            .user(ctx.grant.user_id)
+            .grant(grant_id)
+            .request_opt(ctx.grant.request_id)
+            .details(details),
         now,
     )
     .await?;
-    outbox::enqueue(&mut db, topic, &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}), now).await?;
+    outbox::enqueue(
+        &mut db,
+        topic,
+        &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -359,12 +452,24 @@ pub async fn end_or_retry(state: &AppState, grant_id: i64) -> Result<bool, EndEr
             let before = grant_store::get_by_id(&mut db, grant_id).await?;
             let prev_attempts = before.as_ref().map(|g| g.attempts).unwrap_or(0);
             let flag = prev_attempts + 1 >= REVOKE_FLAG_AFTER;
-            let attempts = grant_store::record_failure(&mut db, grant_id, &format!("removing access failed, will retry: {msg}"), after(now, backoff(prev_attempts + 1)), flag, now).await?;
+            let attempts = grant_store::record_failure(
+                &mut db,
+                grant_id,
+                &format!("removing access failed, will retry: {msg}"),
+                after(now, backoff(prev_attempts + 1)),
+                flag,
+                now,
+            )
+            .await?;
             if flag && before.as_ref().is_some_and(|g| !g.revoke_failed) {
                 let g = before.expect("checked above");
                 audit::write(
                     &mut db,
-                    Event::new("grant_revoke_failed", &Actor::system("expiry")).user(g.user_id).grant(grant_id).request_opt(g.request_id).details(json!({"attempts": attempts, "error": msg})),
+                    Event::new("grant_revoke_failed", &Actor::system("expiry"))
+                        .user(g.user_id)
+                        .grant(grant_id)
+                        .request_opt(g.request_id)
+                        .details(json!({"attempts": attempts, "error": msg})),
                     now,
                 )
                 .await?;
@@ -379,24 +484,41 @@ pub async fn end_or_retry(state: &AppState, grant_id: i64) -> Result<bool, EndEr
 /// Admin revoke with a reason — `sp_Grant_Revoke`. The decision is recorded first, so that if
 /// a target is down the engine keeps retrying the removal. Revoking an already revoked grant
 /// is an idempotent success.
-pub async fn revoke(state: &AppState, admin: &User, grant_id: i64, reason: &str) -> ApiResult<Grant> {
+pub async fn revoke(
+    state: &AppState,
+    admin: &User,
+    grant_id: i64,
+    reason: &str,
+) -> ApiResult<Grant> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ApiError::bad_request("validation_failed", "a reason is required to revoke access")
             .with_details(json!({"fields": [{"field": "reason", "code": "reason_required", "message": "give a reason"}]})));
     }
     if reason.chars().count() > 4000 {
-        return Err(ApiError::bad_request("validation_failed", "reason must be at most 4000 characters"));
+        return Err(ApiError::bad_request(
+            "validation_failed",
+            "reason must be at most 4000 characters",
+        ));
     }
     let current = get(state, grant_id).await?;
     if current.status == GrantStatus::Revoked {
         return Ok(current);
     }
     if !current.status.is_live() {
-        return Err(ApiError::conflict("grant_not_active", format!("the grant is already {}", current.status))
-            .with_details(json!({"grant_id": grant_id, "status": current.status})));
+        return Err(ApiError::conflict(
+            "grant_not_active",
+            format!("the grant is already {}", current.status),
+        )
+        .with_details(json!({"grant_id": grant_id, "status": current.status})));
     }
-    request_revoke(state, &Actor::user(admin.id, &admin.login_name), grant_id, reason).await?;
+    request_revoke(
+        state,
+        &Actor::user(admin.id, &admin.login_name),
+        grant_id,
+        reason,
+    )
+    .await?;
     match end_or_retry(state, grant_id).await {
         Ok(_) => get(state, grant_id).await,
         Err(EndError::Target(msg)) => Err(ApiError::new(502, "target_error", "access could not be removed on every target yet; JITEA keeps retrying and the grant shows revoke_failed if it persists")
@@ -406,15 +528,33 @@ pub async fn revoke(state: &AppState, admin: &User, grant_id: i64, reason: &str)
 }
 
 /// Records a revoke decision (audited) without touching targets yet.
-async fn request_revoke(state: &AppState, by: &Actor, grant_id: i64, reason: &str) -> Result<(), StoreError> {
+async fn request_revoke(
+    state: &AppState,
+    by: &Actor,
+    grant_id: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    if grant_store::request_end(&mut db, grant_id, PendingEnd::Revoke, by.user_id, reason, now).await? {
+    if grant_store::request_end(
+        &mut db,
+        grant_id,
+        PendingEnd::Revoke,
+        by.user_id,
+        reason,
+        now,
+    )
+    .await?
+    {
         let g = grant_store::get_by_id(&mut db, grant_id).await?;
         audit::write(
             &mut db,
-            Event::new("grant_revoke_requested", by).grant(grant_id).user(g.as_ref().map(|g| g.user_id).unwrap_or_default()).request_opt(g.and_then(|g| g.request_id)).details(json!({"reason": reason})),
+            Event::new("grant_revoke_requested", by)
+                .grant(grant_id)
+                .user(g.as_ref().map(|g| g.user_id).unwrap_or_default())
+                .request_opt(g.and_then(|g| g.request_id))
+                .details(json!({"reason": reason})),
             now,
         )
         .await?;
@@ -424,7 +564,12 @@ async fn request_revoke(state: &AppState, by: &Actor, grant_id: i64, reason: &st
 
 /// Removes all live access of a user at once (deactivation). Returns the grants whose removal
 /// a target did not confirm yet (they are retried).
-pub async fn end_user_access(state: &AppState, by: &Actor, user_id: i64, reason: &str) -> Result<Vec<i64>, StoreError> {
+pub async fn end_user_access(
+    state: &AppState,
+    by: &Actor,
+    user_id: i64,
+    reason: &str,
+) -> Result<Vec<i64>, StoreError> {
     let live = {
         let mut c = state.store.conn().await?;
         grant_store::live_ids_for_user(&mut Db::new(&mut c, state.store.dialect()), user_id).await?
@@ -453,10 +598,20 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_a_minute_with_jitter() {
-        for (attempt, base) in [(1, 1000u64), (2, 2000), (3, 4000), (6, 32_000), (7, 60_000), (50, 60_000)] {
+        for (attempt, base) in [
+            (1, 1000u64),
+            (2, 2000),
+            (3, 4000),
+            (6, 32_000),
+            (7, 60_000),
+            (50, 60_000),
+        ] {
             for _ in 0..20 {
                 let ms = backoff(attempt).as_millis() as u64;
-                assert!(ms >= base * 8 / 10 && ms <= base * 12 / 10, "attempt {attempt}: {ms} ms");
+                assert!(
+                    ms >= base * 8 / 10 && ms <= base * 12 / 10,
+                    "attempt {attempt}: {ms} ms"
+                );
             }
         }
     }

@@ -1,0 +1,94 @@
+//! `/reports/*`: drift between records and targets, direct grants, failing revocations.
+
+use actix_web::{get, web, HttpResponse};
+use jitea_shared::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Auditor;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::grants::GrantFilter;
+use crate::store::paging::{PageReq, MAX_LIMIT};
+use crate::store::{drift, grants as grant_store, Db};
+
+use super::errors::CommonErrors;
+use super::support::ok;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunQuery {
+    /// A reconciliation run; the latest finished one when omitted.
+    pub run_id: Option<i64>,
+}
+
+async fn report(st: &AppState, run_id: Option<i64>, kinds: &[&str]) -> ApiResult<DriftReport> {
+    let mut c = st.store.conn().await?;
+    let mut db = Db::new(&mut c, st.store.dialect());
+    let run = match run_id {
+        Some(id) => Some(
+            drift::get_run(&mut db, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("reconciliation run"))?,
+        ),
+        None => drift::latest_run(&mut db).await?,
+    };
+    let findings = match &run {
+        Some(r) => drift::findings(&mut db, r.id, kinds).await?,
+        None => Vec::new(),
+    };
+    Ok(DriftReport { run, findings })
+}
+
+/// Membership drift found by a reconciliation run: `missing`, `unexpected`, `target_error`.
+#[utoipa::path(tag = "reports", params(RunQuery), responses((status = 200, body = DriftReport), CommonErrors), security(("bearer" = [])))]
+#[get("/reports/drift")]
+pub async fn drift_report(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<RunQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&report(
+        &st,
+        q.run_id,
+        &["missing", "unexpected", "target_error"],
+    )
+    .await?))
+}
+
+/// Object permissions granted directly to logins, bypassing roles, as found by a run.
+#[utoipa::path(tag = "reports", params(RunQuery), responses((status = 200, body = DriftReport), CommonErrors), security(("bearer" = [])))]
+#[get("/reports/direct-grants")]
+pub async fn direct_grants_report(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<RunQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&report(&st, q.run_id, &["direct_grant"]).await?))
+}
+
+/// Live grants whose removal keeps failing on a target (still being retried).
+#[utoipa::path(tag = "reports", responses((status = 200, body = Vec<Grant>), CommonErrors), security(("bearer" = [])))]
+#[get("/reports/revoke-failures")]
+pub async fn revoke_failures(st: web::Data<AppState>, _a: Auditor) -> ApiResult<HttpResponse> {
+    let f = GrantFilter {
+        revoke_failed: Some(true),
+        ..Default::default()
+    };
+    let mut c = st.store.conn().await?;
+    let page = grant_store::list(
+        &mut Db::new(&mut c, st.store.dialect()),
+        &f,
+        PageReq {
+            limit: MAX_LIMIT,
+            after: None,
+        },
+    )
+    .await?;
+    let live: Vec<Grant> = page
+        .items
+        .into_iter()
+        .filter(|g| g.status.is_live())
+        .collect();
+    Ok(ok(&live))
+}
