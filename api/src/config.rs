@@ -22,6 +22,9 @@ pub struct Config {
     pub expiry_interval_secs: u64,
     /// How often drift reconciliation runs, in seconds.
     pub reconcile_interval_secs: u64,
+    /// First retry delay after a failed provisioning or revocation attempt, in milliseconds
+    /// (it doubles per attempt up to 60 s).
+    pub retry_base_ms: u64,
 }
 
 /// The same settings as they appear in a TOML file (all optional).
@@ -37,6 +40,7 @@ struct FileConfig {
     jwt_secret: Option<String>,
     expiry_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
+    retry_base_ms: Option<u64>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -185,6 +189,17 @@ impl Config {
             ));
         }
 
+        let retry_base_ms = match env("JITEA_RETRY_BASE_MS") {
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| err("JITEA_RETRY_BASE_MS", format!("`{v}` is not a whole number of milliseconds")))?,
+            None => fc.retry_base_ms.unwrap_or(1000),
+        };
+        if !(10..=60_000).contains(&retry_base_ms) {
+            return Err(err("JITEA_RETRY_BASE_MS", "must be between 10 and 60000"));
+        }
+
         Ok(Self {
             bind,
             data_dir,
@@ -195,6 +210,7 @@ impl Config {
             jwt_secret,
             expiry_interval_secs,
             reconcile_interval_secs,
+            retry_base_ms,
         })
     }
 

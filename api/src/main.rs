@@ -145,6 +145,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "caught up on grants that fell due while stopped"
         );
     }
+    // Then memberships are checked against the records once, in the background.
+    let startup_state = state.clone();
+    tokio::spawn(async move {
+        let actor = jitea::store::audit::Actor::system("reconcile");
+        if let Err(e) = jobs::reconcile::run_once(&startup_state, "startup", &actor).await {
+            tracing::warn!(error = %e, "start-up reconciliation failed");
+        }
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let expiry = tokio::spawn(jobs::expiry::run(
         state.clone(),

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod targets;
+
 pub const ADMIN_LOGIN: &str = "root";
 pub const ADMIN_PASSWORD: &str = "root-password-123";
 
@@ -158,6 +160,18 @@ impl TestDb {
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
         });
+    }
+
+    /// Moves a grant's end to `secs` seconds from now (database clock), as if it had been issued
+    /// for that long: lets tests watch real expiry without waiting whole minutes.
+    pub fn set_grant_ends_in(&self, grant_id: i64, secs: f64) {
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "UPDATE grants SET valid_to_utc = strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds') || '+00:00' WHERE id = {grant_id}"
+            ),
+            Backend::Postgres => format!("UPDATE grants SET valid_to_utc = now() + interval '{secs} seconds' WHERE id = {grant_id}"),
+        };
+        self.exec(&sql);
     }
 
     /// A `jitea` command with this database configured.
@@ -399,6 +413,20 @@ impl Server {
                 Some(c) => cursor = Some(c.to_string()),
                 None => return out,
             }
+        }
+    }
+
+    /// Polls `f` every 20 ms until it returns true or `secs` pass; returns whether it did.
+    pub fn eventually(&self, secs: f64, mut f: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs_f64(secs);
+        loop {
+            if f() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

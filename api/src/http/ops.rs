@@ -37,7 +37,7 @@ pub async fn readyz(st: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text metrics: requests and grants by status.
+/// Prometheus text metrics: requests and grants by status, grants failing revocation.
 #[utoipa::path(tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
@@ -62,6 +62,9 @@ pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
         let n = grants.get(s.as_str()).copied().unwrap_or(0);
         out.push_str(&format!("jitea_grants{{status=\"{s}\"}} {n}\n"));
     }
+    let failing = crate::store::stats::revoke_failed_count(&mut db).await.unwrap_or(-1);
+    out.push_str("# HELP jitea_grants_revoke_failed Live grants whose removal keeps failing on a target.\n# TYPE jitea_grants_revoke_failed gauge\n");
+    out.push_str(&format!("jitea_grants_revoke_failed {failing}\n"));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

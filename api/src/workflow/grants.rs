@@ -25,10 +25,10 @@ pub const PROVISION_ATTEMPTS: i64 = 5;
 /// retried).
 pub const REVOKE_FLAG_AFTER: i64 = 3;
 
-/// Delay before retry number `attempt` (1-based): 1 s doubling to at most 60 s, ±20 % jitter
-/// so that many failing grants do not retry in lockstep.
-pub fn backoff(attempt: i64) -> Duration {
-    let base = 1000u64
+/// Delay before retry number `attempt` (1-based): `base_ms` (default 1 s) doubling to at most
+/// 60 s, ±20 % jitter so that many failing grants do not retry in lockstep.
+pub fn backoff(attempt: i64, base_ms: u64) -> Duration {
+    let base = base_ms
         .saturating_mul(1u64 << attempt.clamp(1, 7).saturating_sub(1) as u32)
         .min(60_000);
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
@@ -231,7 +231,7 @@ pub async fn provisioning_failed(
         &mut db,
         grant_id,
         &format!("provisioning failed, will retry: {error}"),
-        after(now, backoff(prev + 1)),
+        after(now, backoff(prev + 1, state.config.retry_base_ms)),
         false,
         now,
     )
@@ -323,9 +323,10 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
             .assignments
             .iter()
             .find(|a| a.db_role_id == t.db_role_id);
-        // Nothing to remove when the add never succeeded and was never attempted; an attempted
-        // add may have reached the target before failing, so it is dropped too.
-        if a.is_some_and(|a| a.drop_succeeded == Some(true) || a.add_attempt_utc.is_none()) {
+        // Drop every role not yet confirmed dropped, even one whose add was never recorded:
+        // a crash between the target's GRANT and our record leaves exactly that state, and
+        // dropping a non-member is a no-op.
+        if a.is_some_and(|a| a.drop_succeeded == Some(true)) {
             continue;
         }
         let result = match state.connectors.for_kind(t.target.kind) {
@@ -456,7 +457,7 @@ pub async fn end_or_retry(state: &AppState, grant_id: i64) -> Result<bool, EndEr
                 &mut db,
                 grant_id,
                 &format!("removing access failed, will retry: {msg}"),
-                after(now, backoff(prev_attempts + 1)),
+                after(now, backoff(prev_attempts + 1, state.config.retry_base_ms)),
                 flag,
                 now,
             )
@@ -607,7 +608,7 @@ mod tests {
             (50, 60_000),
         ] {
             for _ in 0..20 {
-                let ms = backoff(attempt).as_millis() as u64;
+                let ms = backoff(attempt, 1000).as_millis() as u64;
                 assert!(
                     ms >= base * 8 / 10 && ms <= base * 12 / 10,
                     "attempt {attempt}: {ms} ms"
