@@ -190,10 +190,12 @@ impl Config {
         }
 
         let retry_base_ms = match env("JITEA_RETRY_BASE_MS") {
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| err("JITEA_RETRY_BASE_MS", format!("`{v}` is not a whole number of milliseconds")))?,
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                err(
+                    "JITEA_RETRY_BASE_MS",
+                    format!("`{v}` is not a whole number of milliseconds"),
+                )
+            })?,
             None => fc.retry_base_ms.unwrap_or(1000),
         };
         if !(10..=60_000).contains(&retry_base_ms) {

@@ -174,6 +174,16 @@ impl TestDb {
         self.exec(&sql);
     }
 
+    /// A handle on the same database that does not own it (for a second server process).
+    pub fn shared(&self) -> TestDb {
+        Self {
+            url: self.url.clone(),
+            backend: self.backend,
+            dir: PathBuf::new(),
+            pg_name: None,
+        }
+    }
+
     /// A `jitea` command with this database configured.
     pub fn command(&self) -> Command {
         base_command(self, &[])
@@ -326,6 +336,20 @@ impl Server {
         Self::finish(r)
     }
 
+    /// Like `call`, but a transport failure (server gone) gives `None` instead of a panic.
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Option<Resp> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.call(method, path, token, body)
+        }))
+        .ok()
+    }
+
     /// Sends raw bytes with a given content type (for malformed-input tests).
     pub fn raw(
         &self,
@@ -428,6 +452,11 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops the server with SIGKILL (no graceful shutdown).

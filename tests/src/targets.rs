@@ -9,12 +9,20 @@ use tokio::runtime::Runtime;
 static N: AtomicU32 = AtomicU32::new(0);
 
 fn rt() -> Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// A unique lowercase prefix for names created by one test.
 pub fn prefix() -> String {
-    format!("jt{}x{}x{}_", std::process::id(), N.fetch_add(1, Ordering::SeqCst), rand::random::<u16>())
+    format!(
+        "jt{}x{}x{}_",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        rand::random::<u16>()
+    )
 }
 
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -30,8 +38,14 @@ pub struct PgTarget {
 impl PgTarget {
     pub fn new() -> Self {
         let rt = rt();
-        let conn = rt.block_on(PgConnection::connect(PG_ADMIN_URL)).expect("PostgreSQL target at 127.0.0.1:5432");
-        Self { prefix: prefix(), rt, conn }
+        let conn = rt
+            .block_on(PgConnection::connect(PG_ADMIN_URL))
+            .expect("PostgreSQL target at 127.0.0.1:5432");
+        Self {
+            prefix: prefix(),
+            rt,
+            conn,
+        }
     }
 
     /// `prefix` + `name`.
@@ -41,7 +55,9 @@ impl PgTarget {
 
     pub fn exec(&mut self, sql: &str) {
         let c = &mut self.conn;
-        self.rt.block_on(async { c.execute(sql).await }).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.rt
+            .block_on(async { c.execute(sql).await })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// Login names that are members of `role`.
@@ -66,7 +82,9 @@ impl PgTarget {
     pub fn session_as(&self, login: &str) -> PgSession {
         let rt = rt();
         let url = format!("postgres://{login}@127.0.0.1:5432/postgres");
-        let conn = rt.block_on(PgConnection::connect(&url)).unwrap_or_else(|e| panic!("connect as {login}: {e}"));
+        let conn = rt
+            .block_on(PgConnection::connect(&url))
+            .unwrap_or_else(|e| panic!("connect as {login}: {e}"));
         PgSession { rt, conn }
     }
 }
@@ -82,20 +100,30 @@ impl Drop for PgTarget {
         let like = format!("{}%", self.prefix);
         let c = &mut self.conn;
         let _ = self.rt.block_on(async {
-            let tables = sqlx_oldapi::query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE $1")
+            let tables = sqlx_oldapi::query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE $1",
+            )
+            .bind(&like)
+            .fetch_all(&mut *c)
+            .await?;
+            for t in tables {
+                let name: String = t.get(0);
+                c.execute(format!("DROP TABLE IF EXISTS \"{name}\"").as_str())
+                    .await?;
+            }
+            let pids = format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename LIKE '{}%'",
+                self.prefix
+            );
+            c.execute(pids.as_str()).await?;
+            let roles = sqlx_oldapi::query("SELECT rolname FROM pg_roles WHERE rolname LIKE $1")
                 .bind(&like)
                 .fetch_all(&mut *c)
                 .await?;
-            for t in tables {
-                let name: String = t.get(0);
-                c.execute(format!("DROP TABLE IF EXISTS \"{name}\"").as_str()).await?;
-            }
-            let pids = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename LIKE '{}%'", self.prefix);
-            c.execute(pids.as_str()).await?;
-            let roles = sqlx_oldapi::query("SELECT rolname FROM pg_roles WHERE rolname LIKE $1").bind(&like).fetch_all(&mut *c).await?;
             for r in roles {
                 let name: String = r.get(0);
-                c.execute(format!("DROP ROLE IF EXISTS \"{name}\"").as_str()).await?;
+                c.execute(format!("DROP ROLE IF EXISTS \"{name}\"").as_str())
+                    .await?;
             }
             Ok::<(), sqlx_oldapi::Error>(())
         });
@@ -111,7 +139,10 @@ pub struct PgSession {
 impl PgSession {
     pub fn exec(&mut self, sql: &str) -> Result<(), String> {
         let c = &mut self.conn;
-        self.rt.block_on(async { c.execute(sql).await }).map(|_| ()).map_err(|e| e.to_string())
+        self.rt
+            .block_on(async { c.execute(sql).await })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -125,8 +156,14 @@ pub struct MysqlTarget {
 impl MysqlTarget {
     pub fn new() -> Self {
         let rt = rt();
-        let conn = rt.block_on(MySqlConnection::connect(MYSQL_ADMIN_URL)).expect("MariaDB target at 127.0.0.1:3306");
-        Self { prefix: prefix(), rt, conn }
+        let conn = rt
+            .block_on(MySqlConnection::connect(MYSQL_ADMIN_URL))
+            .expect("MariaDB target at 127.0.0.1:3306");
+        Self {
+            prefix: prefix(),
+            rt,
+            conn,
+        }
     }
 
     pub fn name(&self, name: &str) -> String {
@@ -135,7 +172,9 @@ impl MysqlTarget {
 
     pub fn exec(&mut self, sql: &str) {
         let c = &mut self.conn;
-        self.rt.block_on(async { c.execute(sql).await }).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.rt
+            .block_on(async { c.execute(sql).await })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// Users granted `role` (MariaDB's `mysql.roles_mapping`, without the creator's admin row).
@@ -156,8 +195,11 @@ impl MysqlTarget {
     /// Opens a session as `user` with `password`.
     pub fn session_as(&self, user: &str, password: &str) -> MysqlSession {
         let rt = rt();
-        let url = format!("mysql://{user}:{password}@127.0.0.1:3306/test");
-        let conn = rt.block_on(MySqlConnection::connect(&url)).unwrap_or_else(|e| panic!("connect as {user}: {e}"));
+        // No default database: MariaDB checks access to it before the default role is active.
+        let url = format!("mysql://{user}:{password}@127.0.0.1:3306");
+        let conn = rt
+            .block_on(MySqlConnection::connect(&url))
+            .unwrap_or_else(|e| panic!("connect as {user}: {e}"));
         MysqlSession { rt, conn }
     }
 }
@@ -203,6 +245,9 @@ pub struct MysqlSession {
 impl MysqlSession {
     pub fn exec(&mut self, sql: &str) -> Result<(), String> {
         let c = &mut self.conn;
-        self.rt.block_on(async { c.execute(sql).await }).map(|_| ()).map_err(|e| e.to_string())
+        self.rt
+            .block_on(async { c.execute(sql).await })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -62,7 +62,9 @@ pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
         let n = grants.get(s.as_str()).copied().unwrap_or(0);
         out.push_str(&format!("jitea_grants{{status=\"{s}\"}} {n}\n"));
     }
-    let failing = crate::store::stats::revoke_failed_count(&mut db).await.unwrap_or(-1);
+    let failing = crate::store::stats::revoke_failed_count(&mut db)
+        .await
+        .unwrap_or(-1);
     out.push_str("# HELP jitea_grants_revoke_failed Live grants whose removal keeps failing on a target.\n# TYPE jitea_grants_revoke_failed gauge\n");
     out.push_str(&format!("jitea_grants_revoke_failed {failing}\n"));
     HttpResponse::Ok()

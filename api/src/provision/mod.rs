@@ -3,7 +3,10 @@
 //! audit trail looks the same for a demo `noop` target and a real database.
 //! Identifier validation and quoting for a real target lives in its module and only there.
 
+pub mod mssql;
+pub mod mysql;
 pub mod noop;
+pub mod postgres;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -108,6 +111,9 @@ impl Connectors {
     pub fn builtin() -> Self {
         let mut c = Self::default();
         c.register(Arc::new(noop::NoopConnector::default()));
+        c.register(Arc::new(postgres::PostgresConnector::new()));
+        c.register(Arc::new(mysql::MysqlConnector::new()));
+        c.register(Arc::new(mssql::MssqlConnector::new()));
         c
     }
 

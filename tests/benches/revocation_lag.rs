@@ -1,0 +1,188 @@
+//! Revocation lag benchmark: N grants (default 1,000) on a PostgreSQL target, all ending in
+//! the same instant. Prints p50/p99/max of (membership gone − valid_to) and of
+//! (grant marked expired − valid_to).
+//!
+//! Run: `scripts/bench_revocation.sh [N]` (builds the release binary first). Uses the local
+//! PostgreSQL both as JITEA's database and as the target; everything it creates is removed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use jitea_tests::targets::{PgTarget, PG_ADMIN_URL};
+use jitea_tests::*;
+use jsonwebtoken::{encode, EncodingKey, Header};
+
+const SECRET: &str = "benchmark-secret-benchmark-secret-0123";
+
+fn token(user_id: i64) -> String {
+    let now = Utc::now().timestamp();
+    let claims = json!({"sub": user_id.to_string(), "login": "bench", "iss": "jitea", "aud": "jitea-api", "iat": now, "exp": now + 3600});
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn report(label: &str, mut lags: Vec<i64>) {
+    lags.sort_unstable();
+    println!(
+        "{label:<34} n={:<5} p50={:>5} ms  p99={:>5} ms  max={:>5} ms",
+        lags.len(),
+        percentile(&lags, 50.0),
+        percentile(&lags, 99.0),
+        lags.last().copied().unwrap_or(0)
+    );
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1000);
+    println!("revocation lag benchmark: {n} grants on a PostgreSQL target, all ending in the same instant");
+
+    let mut pg = PgTarget::new();
+    let reader = pg.name("reader");
+    pg.exec(&format!("CREATE ROLE \"{reader}\" NOLOGIN"));
+    let logins: Vec<String> = (0..n).map(|i| pg.name(&format!("u{i}"))).collect();
+    for chunk in logins.chunks(200) {
+        let sql: String = chunk
+            .iter()
+            .map(|l| format!("CREATE ROLE \"{l}\" LOGIN;"))
+            .collect();
+        pg.exec(&sql);
+    }
+
+    let s = Arc::new(Server::start_with(
+        Backend::Postgres,
+        &[
+            ("JT_PG_URL", PG_ADMIN_URL),
+            ("JITEA_JWT_SECRET", SECRET),
+            ("JITEA_LOG", "error"),
+        ],
+    ));
+    let admin = s.admin_token();
+    let target = s
+        .post(
+            "/api/v1/targets",
+            &admin,
+            json!({"name": "bench", "kind": "postgres", "connection_url_env": "JT_PG_URL"}),
+        )
+        .expect(201)
+        .id();
+    let dbr = s
+        .post(
+            "/api/v1/db-roles",
+            &admin,
+            json!({"target_id": target, "db_role_name": reader}),
+        )
+        .expect(201)
+        .id();
+    let role = s.post("/api/v1/roles", &admin, json!({"role_name": "Bench", "max_duration_minutes": 600, "requires_approval": false, "requires_justification": false})).expect(201).id();
+    s.put(
+        &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
+        &admin,
+        json!({}),
+    )
+    .expect(200);
+    s.post(
+        "/api/v1/eligibility-rules",
+        &admin,
+        json!({"role_id": role, "scope_type": "all"}),
+    )
+    .expect(201);
+
+    let started = Instant::now();
+    let workers = 8;
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let (s, admin, logins) = (s.clone(), admin.clone(), logins.clone());
+            thread::spawn(move || {
+                for l in logins.iter().skip(w).step_by(workers) {
+                    let uid = s.create_user(&admin, json!({"login_name": l}));
+                    let r = s
+                        .post(
+                            "/api/v1/requests",
+                            &token(uid),
+                            json!({"role_id": role, "requested_duration_minutes": 600}),
+                        )
+                        .expect(201);
+                    assert_eq!(r.body["status"], "auto_approved");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let members = pg.members(&reader);
+    assert_eq!(members.len(), n, "every grant provisioned");
+    println!(
+        "issued {n} grants in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // Everyone's access ends at the same instant, a few seconds from now.
+    let valid_to: DateTime<Utc> = Utc::now() + chrono::Duration::seconds(4);
+    s.db.exec(&format!(
+        "UPDATE grants SET valid_to_utc = '{}'",
+        valid_to.to_rfc3339()
+    ));
+
+    let mut gone_at: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while gone_at.len() < n && Instant::now() < deadline {
+        let now = Utc::now();
+        let present: std::collections::HashSet<String> = pg.members(&reader).into_iter().collect();
+        if now >= valid_to - chrono::Duration::milliseconds(500) {
+            for l in &logins {
+                if !present.contains(l) {
+                    gone_at.entry(l.clone()).or_insert(now);
+                }
+            }
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    let early = gone_at.values().filter(|t| **t < valid_to).count();
+    let member_lags: Vec<i64> = gone_at
+        .values()
+        .map(|t| (*t - valid_to).num_milliseconds())
+        .collect();
+
+    let done = s.eventually(60.0, || {
+        s.get("/api/v1/grants?status=active&limit=1", &admin).body["items"]
+            .as_array()
+            .is_some_and(|a| a.is_empty())
+    });
+    assert!(done, "grants still active after 60 s");
+    let expired = s.audit(&admin, "event_type=grant_expired");
+    let marked_lags: Vec<i64> = expired
+        .iter()
+        .map(|e| {
+            let t = DateTime::parse_from_rfc3339(e["event_utc"].as_str().unwrap())
+                .unwrap()
+                .with_timezone(&Utc);
+            (t - valid_to).num_milliseconds()
+        })
+        .collect();
+
+    println!(
+        "memberships removed: {} of {n} (removed before valid_to: {early})",
+        gone_at.len()
+    );
+    report("membership gone - valid_to", member_lags);
+    report("grant marked expired - valid_to", marked_lags);
+}
