@@ -139,10 +139,11 @@ fn sigkill_during_issue_and_expiry_leaves_target_and_records_consistent() {
     members.sort();
     let mut expected = active.clone();
     expected.sort();
-    assert_eq!(
-        members, expected,
-        "target members must be exactly the logins with an active grant"
-    );
+    if members != expected {
+        let grants = s.get("/api/v1/grants?limit=500", &admin).body;
+        let drift = s.get("/api/v1/reports/drift", &admin).body;
+        panic!("target members must be exactly the logins with an active grant\nmembers:  {members:?}\nexpected: {expected:?}\ngrants: {grants}\ndrift: {drift}");
+    }
     // Every grant that ended is confirmed dropped on the target.
     for status in ["expired", "revoked", "failed"] {
         for g in s

@@ -8,6 +8,7 @@
 //! rows another process holds, so several `jitea serve` processes on one PostgreSQL or SQL
 //! Server database end each grant exactly once. Claimed grants are processed concurrently.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,18 +17,19 @@ use jitea_shared::JobRun;
 use serde_json::json;
 use tokio::sync::watch;
 
+use crate::provision::TargetRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants as grant_store;
 use crate::store::{Db, StoreError};
-use crate::workflow::grants::{end_or_retry, provisioning_failed, try_provision, Provisioned};
+use crate::workflow::grants::{end_or_retry_with, provisioning_failed, try_provision, Provisioned};
 
 /// How long a claim is held; a process that dies holding one delays that work by this much.
 const LEASE: Duration = Duration::from_secs(15);
 /// Grants claimed per round trip.
-const BATCH: i64 = 128;
-/// Grants processed at once by one process.
-const CONCURRENCY: usize = 16;
+const BATCH: i64 = 500;
+/// Grants whose bookkeeping runs at once in one process.
+const CONCURRENCY: usize = 32;
 
 fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::from_std(LEASE).expect("constant fits")
@@ -69,9 +71,14 @@ pub async fn run_once(
         if ids.is_empty() {
             break;
         }
+        // Access first: remove the memberships of the whole batch with one statement per
+        // target role, then do each grant's bookkeeping.
+        let predropped = predrop(state, &ids).await;
+        let predropped = &predropped;
         let results: Vec<bool> = futures_util::stream::iter(ids)
             .map(|id| async move {
-                match end_or_retry(state, id).await {
+                let done = predropped.get(&id).cloned().unwrap_or_default();
+                match end_or_retry_with(state, id, &done).await {
                     Ok(_) => true,
                     Err(e) => {
                         tracing::warn!(grant_id = id, error = ?e, "ending a grant failed; it will be retried");
@@ -122,6 +129,60 @@ pub async fn run_once(
         tx.commit().await?;
     }
     Ok(run)
+}
+
+/// Removes, per target role, the memberships of all claimed grants with one batched call, and
+/// ends those logins' sessions. Returns, per grant, the db roles confirmed removed. Anything
+/// not confirmed here is retried one by one by `end_with`.
+async fn predrop(state: &AppState, ids: &[i64]) -> HashMap<i64, HashSet<i64>> {
+    let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
+    let rows = {
+        let Ok(mut c) = state.store.conn().await else {
+            return done;
+        };
+        match grant_store::assignments_of(&mut Db::new(&mut c, state.store.dialect()), ids).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "loading batch assignments failed");
+                return done;
+            }
+        }
+    };
+    let mut groups: HashMap<(TargetRef, String), Vec<(i64, i64, String)>> = HashMap::new();
+    for a in rows.into_iter().filter(|a| a.drop_succeeded != Some(true)) {
+        groups.entry((a.target, a.db_role_name)).or_default().push((
+            a.grant_id,
+            a.db_role_id,
+            a.login_name,
+        ));
+    }
+    let mut dropped_by_target: HashMap<TargetRef, Vec<String>> = HashMap::new();
+    for ((target, role), members) in groups {
+        let Ok(connector) = state.connectors.for_kind(target.kind) else {
+            continue;
+        };
+        let logins: Vec<String> = members.iter().map(|m| m.2.clone()).collect();
+        let results = connector.drop_members(&target, &role, &logins).await;
+        for ((grant_id, db_role_id, login), r) in members.into_iter().zip(results) {
+            if r.is_ok() {
+                done.entry(grant_id).or_default().insert(db_role_id);
+                dropped_by_target
+                    .entry(target.clone())
+                    .or_default()
+                    .push(login);
+            }
+        }
+    }
+    for (target, mut logins) in dropped_by_target {
+        logins.sort();
+        logins.dedup();
+        if let Ok(c) = state.connectors.for_kind(target.kind) {
+            if let Err(e) = c.end_sessions_many(&target, &logins).await {
+                tracing::warn!(error = %e, "ending sessions after batched removal failed");
+            }
+        }
+    }
+    done
 }
 
 /// Runs until `shutdown` turns true. The first pass (catch-up after downtime) is expected to

@@ -117,9 +117,20 @@ async fn reconcile_target(
             if actual.contains(&a.login_name) {
                 continue;
             }
+            // Hold the grant's lease while re-adding, and re-check it under the lease: the
+            // engine may be ending this grant right now, and a re-add after its removal would
+            // leave access behind.
+            let Some(still_required) = lease_if_required(ctx.state, a.grant_id).await? else {
+                continue;
+            };
+            if !still_required {
+                release(ctx.state, a.grant_id).await?;
+                continue;
+            }
             let r = connector
                 .add_member(&tref, &role.db_role_name, &a.login_name)
                 .await;
+            release(ctx.state, a.grant_id).await?;
             {
                 let mut tx = ctx.state.store.begin_write().await?;
                 grant_store::record_add(
@@ -199,6 +210,39 @@ async fn reconcile_target(
     }
     ctx.totals.targets_checked += 1;
     Ok(())
+}
+
+/// Takes the grant's lease; `None` when another process holds it, else whether the grant still
+/// requires its memberships (active, not due, no end pending).
+async fn lease_if_required(state: &AppState, grant_id: i64) -> Result<Option<bool>, StoreError> {
+    let now = state.now();
+    let mut c = state.store.conn().await?;
+    let mut db = Db::new(&mut c, state.store.dialect());
+    if !grant_store::try_lease(
+        &mut db,
+        grant_id,
+        &state.owner,
+        now,
+        now + chrono::Duration::seconds(15),
+    )
+    .await?
+    {
+        return Ok(None);
+    }
+    let g = grant_store::get_by_id(&mut db, grant_id).await?;
+    Ok(Some(g.is_some_and(|g| {
+        g.status == GrantStatus::Active && g.valid_to_utc > now && g.pending_end.is_none()
+    })))
+}
+
+async fn release(state: &AppState, grant_id: i64) -> Result<(), StoreError> {
+    let mut c = state.store.conn().await?;
+    grant_store::release(
+        &mut Db::new(&mut c, state.store.dialect()),
+        grant_id,
+        &state.owner,
+    )
+    .await
 }
 
 /// One reconciliation pass over every enabled target, recorded and audited.

@@ -88,6 +88,32 @@ pub trait Connector: Send + Sync {
         db_role: &str,
         login: &str,
     ) -> Result<(), ConnectorError>;
+    /// Removes several logins from `db_role` at once, returning one result per login in the
+    /// same order. The expiry engine uses it when many grants end together; the default is
+    /// one `drop_member` per login, connectors override it with a single statement.
+    async fn drop_members(
+        &self,
+        target: &TargetRef,
+        db_role: &str,
+        logins: &[String],
+    ) -> Vec<Result<(), ConnectorError>> {
+        let mut out = Vec::with_capacity(logins.len());
+        for l in logins {
+            out.push(self.drop_member(target, db_role, l).await);
+        }
+        out
+    }
+    /// Ends the open sessions of several logins (see `end_sessions`).
+    async fn end_sessions_many(
+        &self,
+        target: &TargetRef,
+        logins: &[String],
+    ) -> Result<(), ConnectorError> {
+        for l in logins {
+            self.end_sessions(target, l).await?;
+        }
+        Ok(())
+    }
     /// Ends the login's open sessions so removed privileges cannot linger in them.
     async fn end_sessions(&self, target: &TargetRef, login: &str) -> Result<(), ConnectorError>;
     /// Current members (login names) of `db_role`.

@@ -82,6 +82,11 @@ const MEMBERS_SQL: &str = "SELECT DISTINCT m.rolname::text AS login \
      ORDER BY 1";
 const TERMINATE_SQL: &str = "SELECT pid, pg_terminate_backend(pid) AS terminated \
      FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()";
+const TERMINATE_MANY_SQL: &str = "SELECT pid, pg_terminate_backend(pid) AS terminated \
+     FROM pg_stat_activity WHERE usename = ANY($1) AND pid <> pg_backend_pid()";
+const EXISTING_SQL: &str = "SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)";
+/// Logins revoked per statement when many grants end together.
+const REVOKE_CHUNK: usize = 200;
 const STILL_RUNNING_SQL: &str = "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)";
 /// Object privileges in `pg_class.relacl` granted to login roles that are not superusers,
 /// without the owner's own privileges (grantor = grantee). Read from the catalog rather than
@@ -119,6 +124,40 @@ impl PostgresConnector {
                 opts.connect(&url).await.map_err(connect_error)
             })
             .await
+    }
+
+    /// Waits until the terminated backends in `rows` (pid first) are gone.
+    async fn wait_gone(
+        &self,
+        pool: &PgPool,
+        rows: Vec<sqlx_oldapi::postgres::PgRow>,
+    ) -> Result<(), ConnectorError> {
+        let pids: Vec<i32> = rows
+            .iter()
+            .map(|r| r.try_get::<i32, _>(0))
+            .collect::<Result<_, _>>()
+            .map_err(map_sqlx_error)?;
+        if pids.is_empty() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + END_SESSIONS_WAIT;
+        loop {
+            let left: i64 = sqlx_oldapi::query_scalar(STILL_RUNNING_SQL)
+                .bind(&pids)
+                .fetch_one(pool)
+                .await
+                .map_err(map_sqlx_error)?;
+            if left == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(ConnectorError::Refused(format!(
+                    "{left} session(s) of the login were still running {} s after being terminated",
+                    END_SESSIONS_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn exec(&self, target: &TargetRef, sql: &str) -> Result<(), ConnectorError> {
@@ -192,6 +231,80 @@ impl Connector for PostgresConnector {
         self.exec(target, &sql).await
     }
 
+    /// One `REVOKE "role" FROM "a", "b", …` per chunk of existing logins (a login or role that
+    /// does not exist holds nothing). A failing chunk falls back to one statement per login so
+    /// each result is exact.
+    async fn drop_members(
+        &self,
+        target: &TargetRef,
+        db_role: &str,
+        logins: &[String],
+    ) -> Vec<Result<(), ConnectorError>> {
+        let prepared: Result<(String, Vec<String>), ConnectorError> = async {
+            let role = quote_ident(db_role)?;
+            let pool = self.pool(target).await?;
+            let mut names: Vec<String> = logins.to_vec();
+            names.push(db_role.to_string());
+            let existing: Vec<String> = sqlx_oldapi::query_scalar(EXISTING_SQL)
+                .bind(&names)
+                .fetch_all(&pool)
+                .await
+                .map_err(map_sqlx_error)?;
+            if !existing.iter().any(|n| n == db_role) {
+                return Ok((role, Vec::new()));
+            }
+            Ok((role, existing))
+        }
+        .await;
+        let (role, existing) = match prepared {
+            Ok(v) => v,
+            Err(e) => return logins.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let mut results: HashMap<&str, Result<(), ConnectorError>> = HashMap::new();
+        let present: Vec<&String> = logins.iter().filter(|l| existing.contains(l)).collect();
+        for chunk in present.chunks(REVOKE_CHUNK) {
+            let quoted: Result<Vec<String>, ConnectorError> =
+                chunk.iter().map(|l| quote_ident(l)).collect();
+            let batch = match quoted {
+                Ok(q) => {
+                    self.exec(target, &format!("REVOKE {role} FROM {}", q.join(", ")))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            if batch.is_ok() {
+                for l in chunk {
+                    results.insert(l.as_str(), Ok(()));
+                }
+            } else {
+                for l in chunk {
+                    results.insert(l.as_str(), self.drop_member(target, db_role, l).await);
+                }
+            }
+        }
+        logins
+            .iter()
+            .map(|l| results.remove(l.as_str()).unwrap_or(Ok(())))
+            .collect()
+    }
+
+    async fn end_sessions_many(
+        &self,
+        target: &TargetRef,
+        logins: &[String],
+    ) -> Result<(), ConnectorError> {
+        for l in logins {
+            quote_ident(l)?;
+        }
+        let pool = self.pool(target).await?;
+        let rows = sqlx_oldapi::query(TERMINATE_MANY_SQL)
+            .bind(logins)
+            .fetch_all(&pool)
+            .await
+            .map_err(map_sqlx_error)?;
+        self.wait_gone(&pool, rows).await
+    }
+
     /// Terminates every backend of `login` (except our own) and waits up to 5 s until they are
     /// gone: a session that ran `SET ROLE` keeps the role's privileges after `REVOKE`.
     async fn end_sessions(&self, target: &TargetRef, login: &str) -> Result<(), ConnectorError> {
@@ -202,32 +315,7 @@ impl Connector for PostgresConnector {
             .fetch_all(&pool)
             .await
             .map_err(map_sqlx_error)?;
-        let pids: Vec<i32> = rows
-            .iter()
-            .map(|r| r.try_get::<i32, _>(0))
-            .collect::<Result<_, _>>()
-            .map_err(map_sqlx_error)?;
-        if pids.is_empty() {
-            return Ok(());
-        }
-        let deadline = Instant::now() + END_SESSIONS_WAIT;
-        loop {
-            let left: i64 = sqlx_oldapi::query_scalar(STILL_RUNNING_SQL)
-                .bind(&pids)
-                .fetch_one(&pool)
-                .await
-                .map_err(map_sqlx_error)?;
-            if left == 0 {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(ConnectorError::Refused(format!(
-                    "{left} session(s) of the login were still running {} s after being terminated",
-                    END_SESSIONS_WAIT.as_secs()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_gone(&pool, rows).await
     }
 
     async fn members(
@@ -270,7 +358,7 @@ impl Connector for PostgresConnector {
 /// Pool settings for a target: small, fails fast when the target does not answer.
 pub(crate) fn pool_options<DB: Database>() -> PoolOptions<DB> {
     PoolOptions::<DB>::new()
-        .max_connections(4)
+        .max_connections(8)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(300))

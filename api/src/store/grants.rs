@@ -475,6 +475,23 @@ pub async fn record_failure(
         .map(|a| a.unwrap_or(0))
 }
 
+/// Takes the lease on one grant if nobody holds it (reconciliation uses this so it never
+/// re-adds access the engine is removing at the same moment).
+pub async fn try_lease(
+    db: &mut Db<'_>,
+    id: i64,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = Q::new("UPDATE grants SET lease_owner = ?, lease_until_utc = ? WHERE id = ? AND (lease_until_utc IS NULL OR lease_until_utc < ?)")
+        .bind(owner)
+        .bind(until)
+        .bind(id)
+        .bind(now);
+    Ok(db.execute(&q).await? == 1)
+}
+
 /// Releases this process's lease without other changes.
 pub async fn release(db: &mut Db<'_>, id: i64, owner: &str) -> Result<(), StoreError> {
     db.execute(&Q::new("UPDATE grants SET lease_owner = NULL, lease_until_utc = NULL WHERE id = ? AND lease_owner = ?").bind(id).bind(owner))
@@ -538,6 +555,53 @@ pub async fn live_assignments(
                 valid_to: time(r, "valid_to_utc")?,
                 pending_end: opt_str(r, "pending_end")?.is_some(),
                 add_succeeded: get(r, "add_succeeded")?,
+                drop_succeeded: get(r, "drop_succeeded")?,
+            })
+        })
+        .collect()
+}
+
+/// One db role of one grant, with its target and the grant's login (for batched removal).
+pub struct BatchAssignment {
+    pub grant_id: i64,
+    pub db_role_id: i64,
+    pub db_role_name: String,
+    pub target: crate::provision::TargetRef,
+    pub login_name: String,
+    pub drop_succeeded: Option<bool>,
+}
+
+/// The assignments of several grants at once.
+pub async fn assignments_of(
+    db: &mut Db<'_>,
+    grant_ids: &[i64],
+) -> Result<Vec<BatchAssignment>, StoreError> {
+    if grant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new(
+        "SELECT a.grant_id, a.db_role_id, d.db_role_name, t.id AS target_id, t.kind, t.connection_url_env, u.login_name, a.drop_succeeded \
+         FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
+         JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id WHERE a.grant_id IN (",
+    );
+    for (i, id) in grant_ids.iter().enumerate() {
+        q.push_bind(if i == 0 { "?" } else { ", ?" }, *id);
+    }
+    q.push(")");
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(BatchAssignment {
+                grant_id: get(r, "grant_id")?,
+                db_role_id: get(r, "db_role_id")?,
+                db_role_name: get(r, "db_role_name")?,
+                target: crate::provision::TargetRef {
+                    id: get(r, "target_id")?,
+                    kind: parsed(r, "kind")?,
+                    url_env: opt_str(r, "connection_url_env")?,
+                },
+                login_name: get(r, "login_name")?,
                 drop_succeeded: get(r, "drop_succeeded")?,
             })
         })

@@ -5,6 +5,7 @@
 //! (`jobs::expiry`) with exponential backoff; nothing is ever marked gone while a target may
 //! still have it.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -304,6 +305,16 @@ impl From<StoreError> for EndError {
 /// request) expired, revoked or failed. Returns false when there was nothing to do (already
 /// ended, possibly by another process).
 pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
+    end_with(state, grant_id, &HashSet::new()).await
+}
+
+/// `end`, where the db roles in `predropped` were already removed (with sessions ended) by a
+/// batched statement of the expiry engine: they are recorded without calling the target again.
+pub async fn end_with(
+    state: &AppState,
+    grant_id: i64,
+    predropped: &HashSet<i64>,
+) -> Result<bool, EndError> {
     let Some(ctx) = load_ctx(state, grant_id).await? else {
         return Ok(false);
     };
@@ -316,39 +327,50 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
         Ending::Revoked { by, .. } => by.clone(),
         Ending::Failed { .. } => Actor::system("provisioning"),
     };
-    let mut failures = Vec::new();
+    let mut drops: Vec<(&AssignmentTarget, Result<(), String>, DateTime<Utc>)> = Vec::new();
     for t in &ctx.targets {
+        // Drop every role not yet confirmed dropped, even one whose add was never recorded:
+        // a crash between the target's GRANT and our record leaves exactly that state, and
+        // dropping a non-member is a no-op.
         let a = ctx
             .grant
             .assignments
             .iter()
             .find(|a| a.db_role_id == t.db_role_id);
-        // Drop every role not yet confirmed dropped, even one whose add was never recorded:
-        // a crash between the target's GRANT and our record leaves exactly that state, and
-        // dropping a non-member is a no-op.
         if a.is_some_and(|a| a.drop_succeeded == Some(true)) {
             continue;
         }
-        let result = match state.connectors.for_kind(t.target.kind) {
-            Ok(c) => {
-                let r = c
-                    .drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
-                    .await;
-                if r.is_ok() {
-                    // A session that switched to the role keeps its privileges until it ends.
-                    if let Err(e) = c.end_sessions(&t.target, &ctx.grant.user_login_name).await {
-                        tracing::warn!(grant_id, error = %e, "ending sessions failed");
+        let result = if predropped.contains(&t.db_role_id) {
+            Ok(())
+        } else {
+            match state.connectors.for_kind(t.target.kind) {
+                Ok(c) => {
+                    let r = c
+                        .drop_member(&t.target, &t.db_role_name, &ctx.grant.user_login_name)
+                        .await;
+                    if r.is_ok() {
+                        // A session that switched to the role keeps its privileges until it ends.
+                        if let Err(e) = c.end_sessions(&t.target, &ctx.grant.user_login_name).await
+                        {
+                            tracing::warn!(grant_id, error = %e, "ending sessions failed");
+                        }
                     }
+                    r
                 }
-                r
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
         };
-        let now = state.now();
-        let r = result.map_err(|e| e.to_string());
-        let mut tx = state.store.begin_write().await?;
-        let mut db = tx.db();
-        grant_store::record_drop(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
+        drops.push((t, result.map_err(|e| e.to_string()), state.now()));
+    }
+
+    // Every drop is recorded and audited; when all succeeded the grant's end is written in the
+    // same transaction.
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let mut db = tx.db();
+    let mut failures = Vec::new();
+    for (t, r, at) in &drops {
+        grant_store::record_drop(&mut db, grant_id, t.db_role_id, r.clone(), *at).await?;
         let event = if r.is_ok() {
             "role_dropped"
         } else {
@@ -359,21 +381,18 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
             Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
                 "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target.id, "error": r.as_ref().err(),
             })),
-            now,
+            *at,
         )
         .await?;
-        tx.commit().await?;
         if let Err(e) = r {
             failures.push(format!("{}: {e}", t.db_role_name));
         }
     }
     if !failures.is_empty() {
+        tx.commit().await?;
         return Err(EndError::Target(failures.join("; ")));
     }
 
-    let now = state.now();
-    let mut tx = state.store.begin_write().await?;
-    let mut db = tx.db();
     let live = [GrantStatus::Active, GrantStatus::Provisioning];
     let (moved, req_status, event, topic, details) = match &ending {
         Ending::Expired => (
@@ -407,45 +426,54 @@ pub async fn end(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
             json!({"reason": reason}),
         ),
     };
-    if !moved {
-        return Ok(false); // another process ended it first
-    }
-    if let Some(rid) = ctx.grant.request_id {
-        req_store::transition(
+    if moved {
+        if let Some(rid) = ctx.grant.request_id {
+            req_store::transition(
+                &mut db,
+                rid,
+                &[RequestStatus::Approved, RequestStatus::AutoApproved],
+                req_status,
+                &actor.login_name,
+                now,
+            )
+            .await?;
+        }
+        audit::write(
             &mut db,
-            rid,
-            &[RequestStatus::Approved, RequestStatus::AutoApproved],
-            req_status,
-            &actor.login_name,
+            Event::new(event, &actor)
+                .user(ctx.grant.user_id)
+                .grant(grant_id)
+                .request_opt(ctx.grant.request_id)
+                .details(details),
+            now,
+        )
+        .await?;
+        outbox::enqueue(
+            &mut db,
+            topic,
+            &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
             now,
         )
         .await?;
     }
-    audit::write(
-        &mut db,
-        Event::new(event, &actor)
-            .user(ctx.grant.user_id)
-            .grant(grant_id)
-            .request_opt(ctx.grant.request_id)
-            .details(details),
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        &mut db,
-        topic,
-        &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
-        now,
-    )
-    .await?;
+    // Not moved: another process ended it first; the drop records still stand.
     tx.commit().await?;
-    Ok(true)
+    Ok(moved)
 }
 
 /// `end`, and on a target failure: count the attempt, schedule a retry with backoff, and flag
 /// the grant `revoke_failed` (audited once) when it keeps failing.
 pub async fn end_or_retry(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
-    match end(state, grant_id).await {
+    end_or_retry_with(state, grant_id, &HashSet::new()).await
+}
+
+/// `end_or_retry` with db roles already removed by a batch (see `end_with`).
+pub async fn end_or_retry_with(
+    state: &AppState,
+    grant_id: i64,
+    predropped: &HashSet<i64>,
+) -> Result<bool, EndError> {
+    match end_with(state, grant_id, predropped).await {
         Err(EndError::Target(msg)) => {
             let now = state.now();
             let mut tx = state.store.begin_write().await?;
