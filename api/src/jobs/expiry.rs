@@ -22,12 +22,14 @@ use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants as grant_store;
 use crate::store::{Db, StoreError};
-use crate::workflow::grants::{end_or_retry_with, provisioning_failed, try_provision, Provisioned};
+use crate::workflow::grants::{
+    end_or_retry_with, expire_batch, provisioning_failed, try_provision, Provisioned,
+};
 
 /// How long a claim is held; a process that dies holding one delays that work by this much.
 const LEASE: Duration = Duration::from_secs(15);
 /// Grants claimed per round trip.
-const BATCH: i64 = 500;
+const BATCH: i64 = 1000;
 /// Grants whose bookkeeping runs at once in one process.
 const CONCURRENCY: usize = 32;
 
@@ -73,7 +75,17 @@ pub async fn run_once(
         }
         // Access first: remove the memberships of the whole batch with one statement per
         // target role, then do each grant's bookkeeping.
-        let predropped = predrop(state, &ids).await;
+        let (predropped, rows) = predrop(state, &ids).await;
+        // Plain expiries whose every membership the batch removed are recorded together.
+        let batched = match expire_batch(state, &ids, &rows, &predropped).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "batched expiry bookkeeping failed; ending one by one");
+                HashSet::new()
+            }
+        };
+        run.processed += batched.len() as i64;
+        let ids: Vec<i64> = ids.into_iter().filter(|id| !batched.contains(id)).collect();
         let predropped = &predropped;
         let results: Vec<bool> = futures_util::stream::iter(ids)
             .map(|id| async move {
@@ -134,27 +146,32 @@ pub async fn run_once(
 /// Removes, per target role, the memberships of all claimed grants with one batched call, and
 /// ends those logins' sessions. Returns, per grant, the db roles confirmed removed. Anything
 /// not confirmed here is retried one by one by `end_with`.
-async fn predrop(state: &AppState, ids: &[i64]) -> HashMap<i64, HashSet<i64>> {
+async fn predrop(
+    state: &AppState,
+    ids: &[i64],
+) -> (
+    HashMap<i64, HashSet<i64>>,
+    Vec<grant_store::BatchAssignment>,
+) {
     let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
     let rows = {
         let Ok(mut c) = state.store.conn().await else {
-            return done;
+            return (done, Vec::new());
         };
         match grant_store::assignments_of(&mut Db::new(&mut c, state.store.dialect()), ids).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "loading batch assignments failed");
-                return done;
+                return (done, Vec::new());
             }
         }
     };
     let mut groups: HashMap<(TargetRef, String), Vec<(i64, i64, String)>> = HashMap::new();
-    for a in rows.into_iter().filter(|a| a.drop_succeeded != Some(true)) {
-        groups.entry((a.target, a.db_role_name)).or_default().push((
-            a.grant_id,
-            a.db_role_id,
-            a.login_name,
-        ));
+    for a in rows.iter().filter(|a| a.drop_succeeded != Some(true)) {
+        groups
+            .entry((a.target.clone(), a.db_role_name.clone()))
+            .or_default()
+            .push((a.grant_id, a.db_role_id, a.login_name.clone()));
     }
     let mut dropped_by_target: HashMap<TargetRef, Vec<String>> = HashMap::new();
     for ((target, role), members) in groups {
@@ -182,7 +199,7 @@ async fn predrop(state: &AppState, ids: &[i64]) -> HashMap<i64, HashSet<i64>> {
             }
         }
     }
-    done
+    (done, rows)
 }
 
 /// Runs until `shutdown` turns true. The first pass (catch-up after downtime) is expected to

@@ -99,6 +99,49 @@ pub async fn write(db: &mut Db<'_>, e: Event<'_>, now: DateTime<Utc>) -> Result<
     .await
 }
 
+/// Writes many audit rows at once (batched expiry).
+pub async fn write_many(
+    db: &mut Db<'_>,
+    events: Vec<Event<'_>>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let rows = events
+        .into_iter()
+        .map(|e| {
+            let details = if e.details.is_null() {
+                None
+            } else {
+                Some(e.details.to_string())
+            };
+            vec![
+                now.into(),
+                e.event_type.into(),
+                e.actor.user_id.into(),
+                e.actor.login_name.as_str().into(),
+                e.target_user_id.into(),
+                e.request_id.into(),
+                e.grant_id.into(),
+                details.into(),
+            ]
+        })
+        .collect();
+    db.insert_many(
+        "audit_log",
+        &[
+            "event_utc",
+            "event_type",
+            "actor_user_id",
+            "actor_login_name",
+            "target_user_id",
+            "request_id",
+            "grant_id",
+            "details_json",
+        ],
+        rows,
+    )
+    .await
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
     pub event_type: Option<String>,

@@ -65,6 +65,15 @@ impl Dialect {
         }
     }
 
+    /// `UPDATE table SET … WHERE …` returning the ids of the rows it changed (`RETURNING` /
+    /// `OUTPUT INSERTED`).
+    pub fn update_returning_id(self, table: &str, set: &str, filter: &str) -> String {
+        match self {
+            Self::Mssql => format!("UPDATE {table} SET {set} OUTPUT INSERTED.id WHERE {filter}"),
+            _ => format!("UPDATE {table} SET {set} WHERE {filter} RETURNING id"),
+        }
+    }
+
     /// Builds `INSERT INTO table (cols) VALUES (?, ...)` that returns the generated `id`.
     pub fn insert_returning_id(self, table: &str, columns: &[&str]) -> String {
         let cols = columns.join(", ");

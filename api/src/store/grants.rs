@@ -607,3 +607,88 @@ pub async fn assignments_of(
         })
         .collect()
 }
+
+/// The facts the batched expiry needs about a grant.
+pub struct BriefGrant {
+    pub id: i64,
+    pub user_id: i64,
+    pub request_id: Option<i64>,
+    pub valid_to: DateTime<Utc>,
+}
+
+fn in_list(q: &mut Q, ids: &[i64]) {
+    q.push("(");
+    for (i, id) in ids.iter().enumerate() {
+        q.push_bind(if i == 0 { "?" } else { ", ?" }, *id);
+    }
+    q.push(")");
+}
+
+/// Marks plainly expiring grants (live, no end pending) expired in one statement and returns
+/// the ones this call moved, with what the audit needs. Their unconfirmed drops are recorded
+/// as succeeded (the caller removed them) and their requests move to `expired`.
+pub async fn expire_many(
+    db: &mut Db<'_>,
+    ids: &[i64],
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<BriefGrant>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let mut q = Q::new(db.dialect.update_returning_id(
+        "grants",
+        "status = ?, status_detail = NULL, updated_utc = ?",
+        &format!("status IN (?, ?) AND pending_end IS NULL AND id IN ({marks})"),
+    ))
+    .bind(GrantStatus::Expired.as_str())
+    .bind(now)
+    .bind(GrantStatus::Active.as_str())
+    .bind(GrantStatus::Provisioning.as_str());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let moved: Vec<i64> = db
+        .fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect::<Result<_, _>>()?;
+    if moved.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new("UPDATE grant_db_role_assignments SET drop_attempt_utc = ?, drop_succeeded = ?, drop_error = NULL WHERE (drop_succeeded IS NULL OR drop_succeeded = ?) AND grant_id IN ")
+        .bind(now)
+        .bind(true)
+        .bind(false);
+    in_list(&mut q, &moved);
+    db.execute(&q).await?;
+    let mut q = Q::new("SELECT id, user_id, request_id, valid_to_utc FROM grants WHERE id IN ");
+    in_list(&mut q, &moved);
+    let brief: Vec<BriefGrant> = db
+        .fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(BriefGrant {
+                id: get(r, "id")?,
+                user_id: get(r, "user_id")?,
+                request_id: opt_i64(r, "request_id")?,
+                valid_to: time(r, "valid_to_utc")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let request_ids: Vec<i64> = brief.iter().filter_map(|b| b.request_id).collect();
+    if !request_ids.is_empty() {
+        let mut q = Q::new("UPDATE requests SET status = ?, updated_utc = ?, updated_by = ? WHERE status IN (?, ?) AND id IN ")
+            .bind(RequestStatus::Expired.as_str())
+            .bind(now)
+            .bind(by)
+            .bind(RequestStatus::Approved.as_str())
+            .bind(RequestStatus::AutoApproved.as_str());
+        in_list(&mut q, &request_ids);
+        db.execute(&q).await?;
+    }
+    Ok(brief)
+}

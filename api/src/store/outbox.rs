@@ -25,3 +25,35 @@ pub async fn enqueue(
     )
     .await
 }
+
+/// Enqueues many messages at once (batched expiry).
+pub async fn enqueue_many(
+    db: &mut Db<'_>,
+    items: Vec<(&str, Value)>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let rows = items
+        .into_iter()
+        .map(|(topic, payload)| {
+            vec![
+                now.into(),
+                topic.into(),
+                payload.to_string().into(),
+                now.into(),
+                0i64.into(),
+            ]
+        })
+        .collect();
+    db.insert_many(
+        "outbox",
+        &[
+            "created_utc",
+            "topic",
+            "payload_json",
+            "available_utc",
+            "attempts",
+        ],
+        rows,
+    )
+    .await
+}

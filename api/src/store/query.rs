@@ -160,6 +160,32 @@ impl<'c> Db<'c> {
         super::rows::get(&row, "id")
     }
 
+    /// Inserts many rows with multi-row `VALUES` statements (chunked to stay under every
+    /// dialect's parameter and row limits). Rows must all have `columns.len()` values.
+    pub async fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Arg>>,
+    ) -> Result<(), StoreError> {
+        let per_row = columns.len().max(1);
+        let chunk = (1000 / per_row).clamp(1, 500);
+        let marks = format!("({})", vec!["?"; columns.len()].join(", "));
+        for part in rows.chunks(chunk) {
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES {}",
+                columns.join(", "),
+                vec![marks.as_str(); part.len()].join(", ")
+            );
+            let q = Q {
+                sql,
+                args: part.iter().flatten().cloned().collect(),
+            };
+            self.execute(&q).await?;
+        }
+        Ok(())
+    }
+
     /// Takes the write lock first where the dialect needs it (see `Dialect::write_lock_statement`).
     pub async fn lock_for_write(&mut self) -> Result<(), StoreError> {
         if let Some(sql) = self.dialect.write_lock_statement() {

@@ -461,6 +461,68 @@ pub async fn end_with(
     Ok(moved)
 }
 
+/// Records, in one transaction, the plain expiry of every grant in `ids` whose unconfirmed
+/// memberships were all removed by the engine's batch (`predropped`): drops, statuses,
+/// requests, audit and outbox rows. Returns the grants it ended; the rest (pending revokes or
+/// failures, partial removals, grants already ended elsewhere) go through `end_with`.
+pub async fn expire_batch(
+    state: &AppState,
+    ids: &[i64],
+    rows: &[grant_store::BatchAssignment],
+    predropped: &std::collections::HashMap<i64, HashSet<i64>>,
+) -> Result<HashSet<i64>, StoreError> {
+    let none = HashSet::new();
+    let eligible: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            let done = predropped.get(id).unwrap_or(&none);
+            rows.iter()
+                .filter(|a| a.grant_id == *id && a.drop_succeeded != Some(true))
+                .all(|a| done.contains(&a.db_role_id))
+        })
+        .collect();
+    if eligible.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let actor = Actor::system("expiry");
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let mut db = tx.db();
+    let moved = grant_store::expire_many(&mut db, &eligible, &actor.login_name, now).await?;
+    let mut events = Vec::new();
+    let mut messages = Vec::new();
+    for g in &moved {
+        for a in rows.iter().filter(|a| {
+            a.grant_id == g.id
+                && predropped
+                    .get(&g.id)
+                    .is_some_and(|d| d.contains(&a.db_role_id))
+        }) {
+            events.push(Event::new("role_dropped", &actor).user(g.user_id).grant(g.id).request_opt(g.request_id).details(json!({
+                "db_role_id": a.db_role_id, "db_role_name": a.db_role_name, "target_id": a.target.id, "error": null, "batched": true,
+            })));
+        }
+        events.push(
+            Event::new("grant_expired", &actor)
+                .user(g.user_id)
+                .grant(g.id)
+                .request_opt(g.request_id)
+                .details(json!({
+                    "valid_to_utc": g.valid_to, "lag_ms": (now - g.valid_to).num_milliseconds(),
+                })),
+        );
+        messages.push((
+            "grant.expired",
+            json!({"grant_id": g.id, "user_id": g.user_id}),
+        ));
+    }
+    audit::write_many(&mut db, events, now).await?;
+    outbox::enqueue_many(&mut db, messages, now).await?;
+    tx.commit().await?;
+    Ok(moved.into_iter().map(|g| g.id).collect())
+}
+
 /// `end`, and on a target failure: count the attempt, schedule a retry with backoff, and flag
 /// the grant `revoke_failed` (audited once) when it keeps failing.
 pub async fn end_or_retry(state: &AppState, grant_id: i64) -> Result<bool, EndError> {
