@@ -143,6 +143,9 @@ pub async fn run_once(
     Ok(run)
 }
 
+/// (grant id, db role id, login) of one membership to remove.
+type Member = (i64, i64, String);
+
 /// Removes, per target role, the memberships of all claimed grants with one batched call, and
 /// ends those logins' sessions. Returns, per grant, the db roles confirmed removed. Anything
 /// not confirmed here is retried one by one by `end_with`.
@@ -166,7 +169,7 @@ async fn predrop(
             }
         }
     };
-    let mut groups: HashMap<(TargetRef, String), Vec<(i64, i64, String)>> = HashMap::new();
+    let mut groups: HashMap<(TargetRef, String), Vec<Member>> = HashMap::new();
     for a in rows.iter().filter(|a| a.drop_succeeded != Some(true)) {
         groups
             .entry((a.target.clone(), a.db_role_name.clone()))
