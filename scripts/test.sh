@@ -13,9 +13,13 @@ step "checking formatting (cargo fmt --check)"
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || { echo "installing rustfmt"; rustup component add rustfmt; }
 cargo fmt --all -- --check
 
-step "linting (cargo clippy --all-targets -D warnings)"
+step "installing the web app's build tools if missing (wasm32 target, trunk, wasm-bindgen-cli, wasm-opt)"
+tools_bin=$(scripts/ensure_frontend_tools.sh)
+
+step "linting (cargo clippy -D warnings; the web app for wasm32)"
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || { echo "installing clippy"; rustup component add clippy; }
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --exclude jitea-frontend --all-targets --locked -- -D warnings
+cargo clippy -p jitea-frontend --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "making sure PostgreSQL (127.0.0.1:5432) and MariaDB (127.0.0.1:3306) answer"
 scripts/ensure_postgres.sh
@@ -36,12 +40,18 @@ rm -f "$generated"
 
 step "running the test suite (unit, live targets, black-box on SQLite and PostgreSQL)"
 mssql_dump=$(mktemp -d)
-JITEA_MSSQL_SQL_DUMP="$mssql_dump" cargo test --workspace --locked
+JITEA_MSSQL_SQL_DUMP="$mssql_dump" cargo test --workspace --exclude jitea-frontend --locked
 
 step "syntax-checking SQL Server migrations and connector statements (sqlglot, T-SQL dialect)"
 py=$(scripts/ensure_sqlglot.sh)
 "$py" scripts/check_mssql_sql.py "$mssql_dump"
 rm -rf "$mssql_dump"
+
+step "building the web app and checking its size budget"
+PATH="$tools_bin:$PATH" scripts/build_web.sh
+
+step "browser end-to-end tests (headless Chromium via playwright-core)"
+JITEA_TOOLS_NODE_MODULES=$(scripts/ensure_browser.sh) node --test --test-reporter=spec tests/e2e/workflow.test.mjs
 
 echo
 echo "all checks passed in $(( $(date +%s) - started ))s"

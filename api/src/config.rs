@@ -25,6 +25,8 @@ pub struct Config {
     /// First retry delay after a failed provisioning or revocation attempt, in milliseconds
     /// (it doubles per attempt up to 60 s).
     pub retry_base_ms: u64,
+    /// The built web app (Trunk's `dist/`).
+    pub web_dir: PathBuf,
 }
 
 /// The same settings as they appear in a TOML file (all optional).
@@ -41,6 +43,7 @@ struct FileConfig {
     expiry_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
     retry_base_ms: Option<u64>,
+    web_dir: Option<String>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -202,6 +205,9 @@ impl Config {
             return Err(err("JITEA_RETRY_BASE_MS", "must be between 10 and 60000"));
         }
 
+        let web_dir =
+            PathBuf::from(pick("JITEA_WEB_DIR", fc.web_dir).unwrap_or_else(|| "dist".into()));
+
         Ok(Self {
             bind,
             data_dir,
@@ -213,6 +219,7 @@ impl Config {
             expiry_interval_secs,
             reconcile_interval_secs,
             retry_base_ms,
+            web_dir,
         })
     }
 

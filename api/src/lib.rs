@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod notify;
 pub mod provision;
 pub mod setup;
 pub mod state;

@@ -159,9 +159,17 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         state.owner.clone(),
         stop_rx.clone(),
     ));
-    let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx));
+    let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx.clone()));
+    let live = tokio::spawn(jitea::notify::live::run(state.clone(), stop_rx));
     let app_state = state.clone();
-    let server = HttpServer::new(move || http::build_app(app_state.clone()))
+    let assets = http::web::WebAssets::load(&app_state.config.web_dir);
+    match &assets.dir {
+        Some(d) => tracing::info!(dir = %d.display(), "serving the web app"),
+        None => {
+            tracing::warn!(dir = %app_state.config.web_dir.display(), "the web app is not built; serving the API only")
+        }
+    }
+    let server = HttpServer::new(move || http::build_app(app_state.clone(), assets.clone()))
         .bind(bind)
         .map_err(|e| {
             anyhow::anyhow!("configuration error: JITEA_BIND: cannot listen on {bind}: {e}")
@@ -173,6 +181,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = expiry.await;
     let _ = reconcile.await;
+    let _ = live.await;
     state.store.close().await;
     Ok(())
 }

@@ -134,5 +134,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         expiry_wake: Arc::new(Notify::new()),
         owner: crate::jobs::expiry::owner_id(),
+        live: crate::notify::live::channel(),
     })
 }

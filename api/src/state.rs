@@ -22,6 +22,8 @@ pub struct AppState {
     pub expiry_wake: Arc<Notify>,
     /// This process's name on job leases.
     pub owner: String,
+    /// Live events for server-sent-event subscribers (fed from the outbox).
+    pub live: tokio::sync::broadcast::Sender<jitea_shared::LiveEvent>,
 }
 
 impl AppState {

@@ -814,3 +814,40 @@ pub struct TargetTestRole {
     pub exists: Option<bool>,
     pub error: Option<String>,
 }
+
+// ---------------------------------------------------------------- browser session and live view
+
+/// A browser session (the token itself stays in an HttpOnly cookie).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionInfo {
+    pub user: User,
+    /// Send as the `X-CSRF-Token` header on every state-changing request of this session.
+    pub csrf_token: String,
+    pub expires_utc: DateTime<Utc>,
+}
+
+/// Numbers for the admin overview.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Overview {
+    pub pending_requests: i64,
+    pub active_grants: i64,
+    /// Active grants ending within the next hour.
+    pub expiring_next_hour: i64,
+    pub provisioning_grants: i64,
+    pub failed_grants: i64,
+    /// Live grants whose removal keeps failing on a target.
+    pub revoke_failed_grants: i64,
+}
+
+/// One server-sent event on `/api/v1/events` (its `data`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LiveEvent {
+    /// e.g. `request.created`, `request.approved`, `grant.active`, `grant.expired`.
+    pub topic: String,
+    pub request_id: Option<i64>,
+    pub grant_id: Option<i64>,
+    pub user_id: Option<i64>,
+}

@@ -373,6 +373,88 @@ impl Server {
         Self::finish(b.send(body))
     }
 
+    /// Sends a request with arbitrary headers; returns status, response headers (lower-case
+    /// names, every value) and body text.
+    pub fn with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> RawResp {
+        let url = self.url(path);
+        let r = match method {
+            "GET" | "DELETE" => {
+                let mut b = if method == "GET" {
+                    self.agent.get(&url)
+                } else {
+                    self.agent.delete(&url)
+                };
+                for (k, v) in headers {
+                    b = b.header(*k, *v);
+                }
+                b.call()
+            }
+            _ => {
+                let mut b = match method {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    _ => self.agent.patch(&url),
+                };
+                for (k, v) in headers {
+                    b = b.header(*k, *v);
+                }
+                match body {
+                    Some(v) => b.send_json(v),
+                    None => b.send_empty(),
+                }
+            }
+        };
+        let mut r = r.expect("HTTP transport error");
+        let status = r.status().as_u16();
+        let mut hs: Vec<(String, String)> = Vec::new();
+        for (k, v) in r.headers() {
+            hs.push((
+                k.as_str().to_lowercase(),
+                v.to_str().unwrap_or("").to_string(),
+            ));
+        }
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        RawResp {
+            status,
+            headers: hs,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    /// Opens a streaming GET (server-sent events) and forwards each line to the returned
+    /// channel from a background thread until the stream ends.
+    pub fn stream_lines(&self, path: &str, token: &str) -> std::sync::mpsc::Receiver<String> {
+        use std::io::BufRead;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let resp = agent
+            .get(self.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("open stream");
+        assert_eq!(resp.status().as_u16(), 200, "stream {path}");
+        std::thread::spawn(move || {
+            let reader = std::io::BufReader::new(resp.into_body().into_reader());
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+
     /// A GET with an arbitrary Authorization header value.
     pub fn get_with_auth_header(&self, path: &str, header: &str) -> Resp {
         Self::finish(
@@ -499,6 +581,30 @@ fn spawn_server(db: &TestDb, extra: &[(String, String)]) -> (Child, String) {
         .spawn()
         .expect("spawn jitea serve");
     (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// A response with its headers.
+#[derive(Debug, Clone)]
+pub struct RawResp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl RawResp {
+    /// All values of a header (lower-case name).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).into_iter().next()
+    }
 }
 
 /// An HTTP response: status, parsed JSON body (Null if not JSON), raw text.

@@ -12,8 +12,14 @@ use jitea_tests::{Backend, Server, Value};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// Operations anyone may call without a token.
-const PUBLIC: [&str; 4] = ["/api/v1/auth/login", "/healthz", "/readyz", "/metrics"];
+/// Operations anyone may call: sign-in (token or browser session) and the ops endpoints.
+const PUBLIC: [&str; 5] = [
+    "/api/v1/auth/login",
+    "/api/v1/auth/session",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
 
 /// Routes outside `/api/v1`.
 const ROOT_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];

@@ -450,14 +450,29 @@ fn non_numeric_id_is_invalid_path() {
 }
 
 #[test]
+fn paths_outside_the_api_belong_to_the_web_app() {
+    let srv = Server::start(Backend::Sqlite);
+    // Client-side routes of the single-page app: answered with HTML (the app, or a page that
+    // says it is not built), never with a server error.
+    let r = srv.call("GET", "/no-such-page", None, None);
+    assert!(
+        r.status == 200 || r.status == 404,
+        "GET /no-such-page: {} {}",
+        r.status,
+        r.text
+    );
+    assert!(
+        r.text.contains("<title>JITEA</title>") || r.text.contains("<html"),
+        "{}",
+        r.text
+    );
+}
+
+#[test]
 fn unknown_route_is_route_not_found() {
     let srv = Server::start(Backend::Sqlite);
     let admin = srv.admin_token();
-    for path in [
-        "/api/v1/no-such-thing",
-        "/api/v1/roles/1/nothing",
-        "/no-such-page",
-    ] {
+    for path in ["/api/v1/no-such-thing", "/api/v1/roles/1/nothing"] {
         let r = srv.get(path, &admin);
         assert_eq!(
             (r.status, r.code()),

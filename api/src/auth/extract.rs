@@ -31,33 +31,67 @@ pub struct Auditor(pub User);
 #[derive(Debug, Clone)]
 pub struct Admin(pub User);
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let h = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "unauthenticated",
-                "sign in first: send `Authorization: Bearer <token>`",
-            )
-        })?;
-    let s = h.to_str().map_err(|_| {
-        ApiError::unauthorized("invalid_token", "the Authorization header is not valid")
-    })?;
-    let (scheme, token) = s.split_once(' ').ok_or_else(|| {
-        ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`")
-    })?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized(
-            "invalid_token",
-            "expected `Authorization: Bearer <token>`",
-        ));
-    }
-    Ok(token.trim().to_string())
+/// Name of the HttpOnly cookie that carries a browser session's token.
+pub const SESSION_COOKIE: &str = "jitea_session";
+/// Header a cookie-authenticated state change must carry (the session's CSRF token).
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// How the caller presented its token.
+struct Credentials {
+    token: String,
+    /// From the session cookie rather than an `Authorization` header.
+    via_cookie: bool,
+    /// The `X-CSRF-Token` header, if any.
+    csrf_header: Option<String>,
+    /// GET/HEAD/OPTIONS change nothing and need no CSRF token.
+    safe_method: bool,
 }
 
-async fn authenticate(state: web::Data<AppState>, token: String) -> Result<User, ApiError> {
-    let user_id = state.keys.verify(&token).map_err(|code| {
+fn credentials(req: &HttpRequest) -> Result<Credentials, ApiError> {
+    let csrf_header = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let safe_method = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    if let Some(h) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let s = h.to_str().map_err(|_| {
+            ApiError::unauthorized("invalid_token", "the Authorization header is not valid")
+        })?;
+        let (scheme, token) = s.split_once(' ').ok_or_else(|| {
+            ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`")
+        })?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "expected `Authorization: Bearer <token>`",
+            ));
+        }
+        return Ok(Credentials {
+            token: token.trim().to_string(),
+            via_cookie: false,
+            csrf_header,
+            safe_method,
+        });
+    }
+    if let Some(c) = req.cookie(SESSION_COOKIE) {
+        if !c.value().is_empty() {
+            return Ok(Credentials {
+                token: c.value().to_string(),
+                via_cookie: true,
+                csrf_header,
+                safe_method,
+            });
+        }
+    }
+    Err(ApiError::unauthorized(
+        "unauthenticated",
+        "sign in first: send `Authorization: Bearer <token>`",
+    ))
+}
+
+async fn authenticate(state: web::Data<AppState>, cred: Credentials) -> Result<User, ApiError> {
+    let v = state.keys.verify_full(&cred.token).map_err(|code| {
         let msg = if code == "token_expired" {
             "the token has expired; sign in again"
         } else {
@@ -65,8 +99,25 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<User,
         };
         ApiError::unauthorized(code, msg)
     })?;
+    if cred.via_cookie {
+        // A cookie must hold a browser session (bound to a CSRF token), and a state change
+        // through it must echo that token: another site can make the browser send the cookie,
+        // but cannot read the token.
+        let Some(expected) = v.csrf.as_deref() else {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "the session cookie is not valid",
+            ));
+        };
+        if !cred.safe_method && cred.csrf_header.as_deref() != Some(expected) {
+            return Err(ApiError::forbidden(
+                "csrf_failed",
+                "missing or wrong X-CSRF-Token header for a cookie session",
+            ));
+        }
+    }
     let mut c = state.store.conn().await?;
-    let user = users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), user_id)
+    let user = users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), v.user_id)
         .await?
         .ok_or_else(|| {
             ApiError::unauthorized("invalid_token", "the token's user no longer exists")
@@ -84,10 +135,10 @@ type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
 fn extract(req: &HttpRequest) -> Fut<User> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let token = bearer(req);
+    let cred = credentials(req);
     Box::pin(async move {
         let state = state.ok_or_else(ApiError::internal)?;
-        authenticate(state, token?).await
+        authenticate(state, cred?).await
     })
 }
 

@@ -17,6 +17,18 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// Present on browser (cookie) sessions: the anti-CSRF token the page must echo in the
+    /// `X-CSRF-Token` header on state-changing requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<String>,
+}
+
+/// A verified token: whose it is, and its CSRF binding for cookie sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    pub csrf: Option<String>,
+    pub expires: DateTime<Utc>,
 }
 
 #[derive(Clone)]
@@ -36,6 +48,30 @@ impl TokenKeys {
     }
 
     pub fn issue(&self, user_id: i64, login: &str, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        self.issue_with(user_id, login, now, None)
+    }
+
+    /// A browser session token, bound to a fresh CSRF token (returned too).
+    pub fn issue_session(
+        &self,
+        user_id: i64,
+        login: &str,
+        now: DateTime<Utc>,
+    ) -> (String, DateTime<Utc>, String) {
+        let mut bytes = [0u8; 24];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+        let csrf = hex::encode(bytes);
+        let (t, exp) = self.issue_with(user_id, login, now, Some(csrf.clone()));
+        (t, exp, csrf)
+    }
+
+    fn issue_with(
+        &self,
+        user_id: i64,
+        login: &str,
+        now: DateTime<Utc>,
+        csrf: Option<String>,
+    ) -> (String, DateTime<Utc>) {
         let exp = now + self.ttl;
         let claims = Claims {
             sub: user_id.to_string(),
@@ -44,6 +80,7 @@ impl TokenKeys {
             aud: AUDIENCE.into(),
             iat: now.timestamp(),
             exp: exp.timestamp(),
+            csrf,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with an in-memory key cannot fail");
@@ -52,6 +89,11 @@ impl TokenKeys {
 
     /// The user id of a valid token, or why it is not valid.
     pub fn verify(&self, token: &str) -> Result<i64, &'static str> {
+        self.verify_full(token).map(|v| v.user_id)
+    }
+
+    /// Verifies and returns the token's user, CSRF binding and expiry.
+    pub fn verify_full(&self, token: &str) -> Result<Verified, &'static str> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);
@@ -64,7 +106,13 @@ impl TokenKeys {
                 _ => "invalid_token",
             }
         })?;
-        data.claims.sub.parse().map_err(|_| "invalid_token")
+        let user_id = data.claims.sub.parse().map_err(|_| "invalid_token")?;
+        let expires = DateTime::from_timestamp(data.claims.exp, 0).ok_or("invalid_token")?;
+        Ok(Verified {
+            user_id,
+            csrf: data.claims.csrf,
+            expires,
+        })
     }
 }
 

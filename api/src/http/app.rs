@@ -3,8 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::DefaultHeaders;
-use actix_web::{web, App, HttpResponse};
+use actix_web::{web, App};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
@@ -19,6 +18,9 @@ use crate::state::AppState;
 /// OpenAPI document, so a route cannot be served without being documented.
 fn api_routes(cfg: &mut ServiceConfig) {
     cfg.service(auth::login)
+        .service(auth::start_session)
+        .service(auth::current_session)
+        .service(auth::logout)
         .service(me::get_me)
         .service(me::requestable_roles)
         .service(me::my_grants)
@@ -67,6 +69,7 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(requests::create_request)
         .service(requests::list_requests)
         .service(requests::get_request)
+        .service(requests::request_history)
         .service(requests::cancel_request)
         .service(requests::approve_request)
         .service(requests::deny_request)
@@ -79,7 +82,9 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(jobs::run_reconcile)
         .service(reports::drift_report)
         .service(reports::direct_grants_report)
-        .service(reports::revoke_failures);
+        .service(reports::revoke_failures)
+        .service(reports::overview)
+        .service(events::events);
 }
 
 fn ops_routes(cfg: &mut ServiceConfig) {
@@ -124,6 +129,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// The whole application for `HttpServer::new`.
 pub fn build_app(
     state: AppState,
+    assets: super::web::WebAssets,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -144,18 +150,10 @@ pub fn build_app(
         )
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .service(web::resource("/").to(|| async {
-            HttpResponse::TemporaryRedirect()
-                .insert_header(("Location", "/swagger-ui/"))
-                .finish()
-        }))
-        .default_service(web::to(not_found))
-        .wrap(
-            DefaultHeaders::new()
-                .add(("X-Content-Type-Options", "nosniff"))
-                .add(("X-Frame-Options", "DENY"))
-                .add(("Referrer-Policy", "no-referrer")),
-        )
+        .app_data(web::Data::new(assets))
+        // Everything that is not the API, the docs or an ops endpoint is the web app.
+        .default_service(web::to(super::web::spa))
+        .wrap(actix_web::middleware::from_fn(super::web::security_headers))
         .wrap(actix_web::middleware::from_fn(log_request))
 }
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod db_roles;
 pub mod eligibility;
 pub mod errors;
+pub mod events;
 pub mod grants;
 pub mod jobs;
 pub mod json;
@@ -23,5 +24,6 @@ pub mod support;
 pub mod targets;
 pub mod teams;
 pub mod users;
+pub mod web;
 
 pub use app::{build_app, openapi_document};

@@ -92,3 +92,16 @@ pub async fn revoke_failures(st: web::Data<AppState>, _a: Auditor) -> ApiResult<
         .collect();
     Ok(ok(&live))
 }
+
+/// Numbers for the admin overview: pending requests, active grants, grants ending within the
+/// hour, provisioning and failed grants, revocations that keep failing.
+#[utoipa::path(tag = "reports", responses((status = 200, body = Overview), CommonErrors), security(("bearer" = [])))]
+#[get("/reports/overview")]
+pub async fn overview(st: web::Data<AppState>, _a: Auditor) -> ApiResult<HttpResponse> {
+    let mut c = st.store.conn().await?;
+    Ok(ok(&crate::store::stats::overview(
+        &mut Db::new(&mut c, st.store.dialect()),
+        st.now(),
+    )
+    .await?))
+}

@@ -135,3 +135,35 @@ pub async fn deny_request(
     )
     .await?))
 }
+
+/// The requester's recent requests (newest first, at most 20), for whoever may see this one —
+/// approvers use it to judge a request.
+#[utoipa::path(tag = "requests", params(("id" = i64, Path)), responses((status = 200, body = Vec<AccessRequest>), CommonErrors), security(("bearer" = [])))]
+#[get("/requests/{id}/history")]
+pub async fn request_history(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let req = flow::get_visible(&st, &me.0, id.into_inner()).await?;
+    let f = RequestFilter {
+        user_id: Some(req.user_id),
+        role_id: None,
+        status: None,
+    };
+    let mut c = st.store.conn().await?;
+    let mut db = Db::new(&mut c, st.store.dialect());
+    let mut page = req_store::list(
+        &mut db,
+        &f,
+        crate::store::paging::PageReq {
+            limit: 20,
+            after: None,
+        },
+    )
+    .await?;
+    for r in &mut page.items {
+        r.approvals = req_store::approvals(&mut db, r.id).await?;
+    }
+    Ok(ok(&page.items))
+}

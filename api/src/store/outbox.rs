@@ -57,3 +57,39 @@ pub async fn enqueue_many(
     )
     .await
 }
+
+/// The newest outbox id (0 when empty).
+pub async fn max_id(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    let row = db
+        .fetch_optional(&super::Q::new("SELECT MAX(id) AS id FROM outbox"))
+        .await?;
+    Ok(match row {
+        Some(r) => super::rows::opt_i64(&r, "id")?.unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// Outbox rows after `after_id`, oldest first: (id, topic, payload JSON).
+pub async fn since(
+    db: &mut Db<'_>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let q = super::Q::new("SELECT id, topic, payload_json FROM outbox WHERE id > ? ORDER BY id")
+        .bind(after_id);
+    let q = super::Q {
+        sql: db.dialect.limit(&q.sql, limit),
+        args: q.args,
+    };
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                super::rows::get(r, "id")?,
+                super::rows::get(r, "topic")?,
+                super::rows::get(r, "payload_json")?,
+            ))
+        })
+        .collect()
+}

@@ -42,3 +42,28 @@ pub async fn revoke_failed_count(db: &mut Db<'_>) -> Result<i64, StoreError> {
         None => Ok(0),
     }
 }
+
+/// The admin overview's numbers.
+pub async fn overview(
+    db: &mut Db<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<jitea_shared::Overview, StoreError> {
+    let reqs = status_counts(db, Counted::Requests).await?;
+    let grants = status_counts(db, Counted::Grants).await?;
+    let q = Q::new("SELECT COUNT(*) AS n FROM grants WHERE status = ? AND valid_to_utc <= ?")
+        .bind("active")
+        .bind(now + chrono::Duration::hours(1));
+    let expiring = match db.fetch_optional(&q).await? {
+        Some(r) => int(&r, "n")?,
+        None => 0,
+    };
+    let g = |s: &str| grants.get(s).copied().unwrap_or(0);
+    Ok(jitea_shared::Overview {
+        pending_requests: reqs.get("pending").copied().unwrap_or(0),
+        active_grants: g("active"),
+        expiring_next_hour: expiring,
+        provisioning_grants: g("provisioning"),
+        failed_grants: g("failed"),
+        revoke_failed_grants: revoke_failed_count(db).await?,
+    })
+}

@@ -1,0 +1,436 @@
+//! The request form. Only roles the user may request now are offered
+//! (`GET /me/requestable-roles`); picking one shows its limits, what it grants, what must be
+//! filled in, and whether the request will be auto-approved and why. The form checks those
+//! rules before sending and shows the API's own field messages next to the fields.
+
+use jitea_shared::*;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use wasm_bindgen::prelude::*;
+
+use crate::api;
+use crate::components::field::{FieldError, FormError, FormErrors};
+use crate::components::states::{list_state, live_resource, run_busy, ListState, ListStatus};
+use crate::components::toast::use_toasts;
+use crate::events::Live;
+use crate::format;
+use crate::session::Session;
+
+/// Longest justification the API accepts (characters).
+const MAX_JUSTIFICATION: usize = 4000;
+/// Longest ticket reference the API accepts (characters).
+const MAX_TICKET: usize = 255;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `RegExp` with a constructor that reports a bad pattern instead of throwing, so a
+    /// pattern JavaScript cannot read simply skips the client-side check (the API decides).
+    #[wasm_bindgen(js_name = RegExp)]
+    type SafeRegExp;
+    #[wasm_bindgen(constructor, js_class = "RegExp", catch)]
+    fn new(pattern: &str, flags: &str) -> Result<SafeRegExp, JsValue>;
+    #[wasm_bindgen(method, js_class = "RegExp")]
+    fn test(this: &SafeRegExp, text: &str) -> bool;
+}
+
+/// Whether `ticket` fully matches `pattern`; `None` when the browser cannot judge.
+fn ticket_matches(pattern: &str, ticket: &str) -> Option<bool> {
+    SafeRegExp::new(&format!("^(?:{pattern})$"), "")
+        .ok()
+        .map(|re| re.test(ticket))
+}
+
+/// The client-side version of the API's request validation (same fields, same limits).
+fn validate(role: &Role, duration: &str, justification: &str, ticket: &str, errors: FormErrors) {
+    match duration.trim().parse::<i64>() {
+        Ok(d) if (1..=role.max_duration_minutes).contains(&d) => {}
+        Ok(_) => errors.set_field(
+            "requested_duration_minutes",
+            format!(
+                "Choose between 1 and {} minutes for this role.",
+                role.max_duration_minutes
+            ),
+        ),
+        Err(_) => errors.set_field(
+            "requested_duration_minutes",
+            "Enter the duration in whole minutes.",
+        ),
+    }
+    let j = justification.trim();
+    if role.requires_justification && j.is_empty() {
+        errors.set_field(
+            "justification",
+            "A justification is required for this role.",
+        );
+    } else if j.chars().count() > MAX_JUSTIFICATION {
+        errors.set_field(
+            "justification",
+            format!("Keep it under {MAX_JUSTIFICATION} characters."),
+        );
+    }
+    let t = ticket.trim();
+    let pattern = role
+        .ticket_regex
+        .as_deref()
+        .filter(|p| !p.trim().is_empty());
+    if t.is_empty() {
+        if role.requires_ticket {
+            let msg = match pattern {
+                Some(p) => format!("A ticket reference matching {p} is required for this role."),
+                None => "A ticket reference is required for this role.".into(),
+            };
+            errors.set_field("ticket_ref", msg);
+        }
+    } else if t.chars().count() > MAX_TICKET {
+        errors.set_field(
+            "ticket_ref",
+            format!("Keep it under {MAX_TICKET} characters."),
+        );
+    } else if let Some(p) = pattern {
+        if ticket_matches(p, t) == Some(false) {
+            errors.set_field(
+                "ticket_ref",
+                format!("The ticket reference must match {p}."),
+            );
+        }
+    }
+}
+
+/// What will happen to the request, and why.
+fn auto_hint(rr: &RequestableRole, my_seniority: Option<i64>) -> (&'static str, String, String) {
+    match (rr.would_auto_approve, rr.auto_approval_reason) {
+        (true, Some(AutoApprovalReason::PreApprovedRole)) => (
+            "hint hint-auto",
+            "Will be auto-approved · pre-approved role".into(),
+            "This role does not need an approver: access is granted as soon as you submit.".into(),
+        ),
+        (true, Some(AutoApprovalReason::SeniorityBypass)) => (
+            "hint hint-auto",
+            "Will be auto-approved · seniority bypass".into(),
+            match (my_seniority, rr.role.auto_approve_min_seniority) {
+                (Some(mine), Some(min)) => format!(
+                    "Your seniority level ({mine}) is at least this role's auto-approve level ({min}), so no approver is needed."
+                ),
+                _ => "Your seniority lets you skip approval for this role.".into(),
+            },
+        ),
+        (true, None) => (
+            "hint hint-auto",
+            "Will be auto-approved".into(),
+            "Access is granted as soon as you submit.".into(),
+        ),
+        (false, _) => (
+            "hint hint-pending",
+            "Needs an approver".into(),
+            match rr.role.auto_approve_min_seniority {
+                Some(min) => format!(
+                    "An approver must decide. (Seniority level {min} or above would skip approval.)"
+                ),
+                None => "An approver must decide before access is granted.".into(),
+            },
+        ),
+    }
+}
+
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    crate::components::set_title("Request access");
+    let session = expect_context::<Session>();
+    let live = expect_context::<Live>();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let roles = live_resource(api::requestable_roles);
+
+    // `?role=<id>` preselects a role (links from elsewhere may use it).
+    let selected = RwSignal::new(query.get_untracked().get("role").unwrap_or_default());
+    let duration = RwSignal::new(String::new());
+    let justification = RwSignal::new(String::new());
+    let ticket = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+
+    // The chosen role, looked up in the latest list (the list refetches on live events; the
+    // form itself is never rebuilt, so typing is never interrupted).
+    let selected_id = Memo::new(move |_| selected.with(|s| s.parse::<i64>().ok()));
+    let role_of = move || -> Option<RequestableRole> {
+        let id = selected_id.get()?;
+        roles
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|list| list.into_iter().find(|r| r.role.id == id))
+    };
+    let state = list_state(roles, Vec::is_empty);
+
+    // A new role: a sensible default duration (an hour, or the role's maximum if shorter),
+    // and the old role's messages no longer apply.
+    Effect::new(move |prev: Option<Option<i64>>| {
+        let id = selected_id.get();
+        let max = role_of().map(|r| r.role.max_duration_minutes);
+        let changed = prev.is_some_and(|p| p != id);
+        if let Some(max) = max {
+            if changed || duration.with_untracked(String::is_empty) {
+                duration.set(max.min(60).to_string());
+            }
+        }
+        if changed {
+            errors.clear();
+        }
+        id
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let Some(rr) = role_of() else {
+            errors.set_field("role_id", "Choose a role.");
+            return;
+        };
+        let (d, j, t) = (
+            duration.get_untracked(),
+            justification.get_untracked(),
+            ticket.get_untracked(),
+        );
+        validate(&rr.role, &d, &j, &t, errors);
+        if errors.has_fields() {
+            errors.set_form("Please fix the highlighted fields.");
+            return;
+        }
+        let body = RequestCreate {
+            role_id: rr.role.id,
+            requested_duration_minutes: d.trim().parse().unwrap_or(0),
+            justification: format::opt_text(&j),
+            ticket_ref: format::opt_text(&t),
+        };
+        let navigate = navigate.clone();
+        run_busy(busy, async move {
+            match api::create_request(&body).await {
+                Ok(r) => {
+                    justification.set(String::new());
+                    ticket.set(String::new());
+                    live.bump();
+                    if r.status == RequestStatus::AutoApproved {
+                        let why = r
+                            .auto_approval_reason
+                            .map(format::auto_reason)
+                            .unwrap_or("auto-approved");
+                        toasts.success(format!("Access to {} granted ({why}).", r.role_name));
+                        navigate("/", NavigateOptions::default());
+                    } else {
+                        toasts.success(format!(
+                            "Request #{} for {} sent for approval.",
+                            r.id, r.role_name
+                        ));
+                        navigate("/history", NavigateOptions::default());
+                    }
+                }
+                Err(e) => {
+                    errors.show_api(&e);
+                    toasts.error(format!("Request not sent: {}", e.message));
+                }
+            }
+        });
+    };
+
+    let my_seniority = move || {
+        session
+            .user
+            .with(|u| u.as_ref().and_then(|u| u.seniority_level))
+    };
+
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Request access"</h1>
+                <p class="muted">"Ask for a role for a limited time. Only roles you may request are listed."</p>
+            </div>
+        </div>
+        <ListStatus state=state empty="No roles available to you">
+            <p>"No role is open to you right now. Ask an administrator about eligibility."</p>
+        </ListStatus>
+        <Show when=move || state.get() == ListState::Ready>
+                <div class="split">
+                    <form class="card form" data-testid="request-form" on:submit=submit.clone() novalidate>
+                        <FormError errors=errors/>
+                        <div class="field">
+                            <label for="request-role">"Role"</label>
+                            <select
+                                id="request-role"
+                                data-testid="request-role"
+                                aria-invalid=errors.invalid("role_id")
+                                aria-describedby=errors.describedby("role_id")
+                                on:change=move |ev| selected.set(event_target_value(&ev))
+                            >
+                                <option value="" selected=move || selected.with(String::is_empty)>
+                                    "Choose a role…"
+                                </option>
+                                {move || {
+                                    let sel = selected.get_untracked();
+                                    roles
+                                        .get()
+                                        .and_then(|r| r.ok())
+                                        .unwrap_or_default()
+                                        .into_iter()
+                                        .map(|r| {
+                                            let id = r.role.id.to_string();
+                                            let is_sel = id == sel;
+                                            view! { <option value=id selected=is_sel>{r.role.role_name}</option> }
+                                        })
+                                        .collect_view()
+                                }}
+                            </select>
+                            <FieldError errors=errors field="role_id"/>
+                        </div>
+                        <div class="field">
+                            <label for="request-duration">
+                                "Duration (minutes)"
+                            </label>
+                            <input
+                                id="request-duration"
+                                type="number"
+                                inputmode="numeric"
+                                min="1"
+                                max=move || role_of().map(|r| r.role.max_duration_minutes.to_string())
+                                step="1"
+                                data-testid="request-duration"
+                                aria-invalid=errors.invalid("requested_duration_minutes")
+                                aria-describedby=move || {
+                                    let mut ids = vec!["duration-help".to_string()];
+                                    ids.extend(errors.describedby("requested_duration_minutes")());
+                                    ids.join(" ")
+                                }
+                                bind:value=duration
+                            />
+                            <p class="help" id="duration-help">
+                                {move || match role_of() {
+                                    Some(r) => format!("At most {} ({} minutes).", format::minutes(r.role.max_duration_minutes), r.role.max_duration_minutes),
+                                    None => "Choose a role to see its limit.".into(),
+                                }}
+                            </p>
+                            <FieldError errors=errors field="requested_duration_minutes"/>
+                        </div>
+                        <div class="field">
+                            <label for="request-justification">
+                                "Justification "
+                                <span class="req">
+                                    {move || match role_of() {
+                                        Some(r) if r.role.requires_justification => "(required)",
+                                        _ => "(optional)",
+                                    }}
+                                </span>
+                            </label>
+                            <textarea
+                                id="request-justification"
+                                rows="3"
+                                maxlength="4000"
+                                data-testid="request-justification"
+                                aria-invalid=errors.invalid("justification")
+                                aria-describedby=errors.describedby("justification")
+                                bind:value=justification
+                            ></textarea>
+                            <FieldError errors=errors field="justification"/>
+                        </div>
+                        <div class="field">
+                            <label for="request-ticket">
+                                "Ticket reference "
+                                <span class="req">
+                                    {move || match role_of() {
+                                        Some(r) if r.role.requires_ticket => "(required)",
+                                        _ => "(optional)",
+                                    }}
+                                </span>
+                            </label>
+                            <input
+                                id="request-ticket"
+                                type="text"
+                                autocomplete="off"
+                                spellcheck="false"
+                                data-testid="request-ticket"
+                                aria-invalid=errors.invalid("ticket_ref")
+                                aria-describedby=move || {
+                                    let mut ids = vec!["ticket-help".to_string()];
+                                    ids.extend(errors.describedby("ticket_ref")());
+                                    ids.join(" ")
+                                }
+                                bind:value=ticket
+                            />
+                            <p class="help" id="ticket-help">
+                                {move || match role_of().and_then(|r| r.role.ticket_regex.clone()) {
+                                    Some(p) if !p.trim().is_empty() => view! { "Format: " <code>{p}</code> }.into_any(),
+                                    _ => view! { "Any reference, e.g. a change or incident number." }.into_any(),
+                                }}
+                            </p>
+                            <FieldError errors=errors field="ticket_ref"/>
+                        </div>
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            data-testid="request-submit"
+                            disabled=busy
+                        >
+                            {move || if busy.get() { "Sending…" } else { "Submit request" }}
+                        </button>
+                    </form>
+                    <aside class="card role-info" aria-live="polite" aria-label="About the selected role">
+                        {move || match role_of() {
+                            None => view! {
+                                <p class="muted">"Choose a role to see what it grants and whether it needs approval."</p>
+                            }
+                            .into_any(),
+                            Some(rr) => {
+                                let (class, title, why) = auto_hint(&rr, my_seniority());
+                                let r = rr.role.clone();
+                                view! {
+                                    <h2 class="card-title">{r.role_name.clone()}</h2>
+                                    {r.description.clone().map(|d| view! { <p>{d}</p> })}
+                                    <div class=class data-testid="request-auto-approve-hint" data-auto=rr.would_auto_approve.to_string()>
+                                        <p class="strong">{title}</p>
+                                        <p class="small">{why}</p>
+                                    </div>
+                                    <dl class="facts">
+                                        <dt>"Longest grant"</dt>
+                                        <dd>{format::minutes(r.max_duration_minutes)}</dd>
+                                        <dt>"Ticket"</dt>
+                                        <dd>
+                                            {if r.requires_ticket {
+                                                match r.ticket_regex.clone() {
+                                                    Some(p) => view! { "required, matching " <code>{p}</code> }.into_any(),
+                                                    None => view! { "required" }.into_any(),
+                                                }
+                                            } else {
+                                                view! { "not required" }.into_any()
+                                            }}
+                                        </dd>
+                                        <dt>"Justification"</dt>
+                                        <dd>{if r.requires_justification { "required" } else { "not required" }}</dd>
+                                    </dl>
+                                    <h3 class="subhead">"Grants these database roles"</h3>
+                                    {if rr.db_roles.is_empty() {
+                                        view! { <p class="muted small">"No database roles are mapped to this role."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="dbroles">
+                                                {rr
+                                                    .db_roles
+                                                    .iter()
+                                                    .map(|d| view! {
+                                                        <li>
+                                                            <code>{d.db_role_name.clone()}</code>
+                                                            <span class="muted small">" on " {d.target_name.clone()}</span>
+                                                        </li>
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                        .into_any()
+                                    }}
+                                }
+                                .into_any()
+                            }
+                        }}
+                    </aside>
+                </div>
+        </Show>
+    }
+}

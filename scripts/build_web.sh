@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the web app into dist/ with Trunk (release, offline) and prints its size budget:
+# the .wasm must stay at or under 400 KB gzipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
+bin_dir=$(scripts/ensure_frontend_tools.sh)
+export PATH="$bin_dir:$HOME/.cargo/bin:$PATH"
+echo "==> building the web app (trunk build --release)"
+trunk build --release
+wasm=$(ls dist/*.wasm | head -n1)
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+printf 'web app size: %s %d KB raw, %d KB gzip (budget 400 KB gzip)\n' "$(basename "$wasm")" $((raw / 1024)) $((gz / 1024))
+if [ "$gz" -gt $((400 * 1024)) ]; then
+  echo "the web app is over its size budget" >&2
+  exit 1
+fi

@@ -1,0 +1,114 @@
+// Browser end-to-end harness: starts the real `jitea` binary (serving the built web app) on a
+// free port with a fresh SQLite database, seeds it over the API, and drives Debian's Chromium
+// through playwright-core. Nothing here is mocked.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const toolsModules = process.env.JITEA_TOOLS_NODE_MODULES || join(process.env.HOME, '.cache/jitea/tools/node_modules');
+const { chromium } = require(join(toolsModules, 'playwright-core'));
+
+export const REPO = resolve(new URL('../..', import.meta.url).pathname);
+export const ADMIN = { login: 'root', password: 'root-password-123' };
+export const PW = 'a-long-test-password';
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+export async function startServer(extraArgs = []) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'jitea-e2e-'));
+  const targetDir = process.env.CARGO_TARGET_DIR || join(process.env.HOME, '.cache/jitea/target');
+  const bin = process.env.JITEA_BIN || join(targetDir, 'debug/jitea');
+  const child = spawn(bin, ['serve', ...extraArgs], {
+    env: {
+      ...process.env,
+      JITEA_BIND: `127.0.0.1:${port}`,
+      JITEA_DATABASE_URL: `sqlite://${join(dir, 'jitea.db')}`,
+      JITEA_WEB_DIR: process.env.JITEA_WEB_DIR || join(REPO, 'dist'),
+      JITEA_BOOTSTRAP_ADMIN: `${ADMIN.login}:${ADMIN.password}`,
+      JITEA_LOG: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error('jitea did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    stop() {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A tiny API client for seeding (bearer tokens, like any script would use). */
+export function api(base) {
+  async function call(method, path, token, body) {
+    const r = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return json;
+  }
+  return {
+    call,
+    async login(login, password) {
+      return (await call('POST', '/auth/login', null, { login_name: login, password })).token;
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Saves a screenshot of every open page when a test fails (kept for the CI log). */
+export async function keepScreenshots(name, pages) {
+  const dir = join(REPO, 'target', 'e2e-failures');
+  mkdirSync(dir, { recursive: true });
+  let i = 0;
+  for (const p of pages) {
+    try {
+      await p.screenshot({ path: join(dir, `${name}-${i++}.png`), fullPage: true });
+    } catch {}
+  }
+  return dir;
+}
+
+/** Signs in through the login page. */
+export async function signIn(page, base, login, password) {
+  await page.goto(`${base}/login`);
+  await page.getByTestId('login-user').fill(login);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('nav-dashboard').waitFor();
+}
