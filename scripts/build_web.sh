@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
 bin_dir=$(scripts/ensure_frontend_tools.sh)
 export PATH="$bin_dir:$HOME/.cargo/bin:$PATH"
+# Leptos' `erase_components` erases the view types of each component: about 100 KB less wasm
+# (gzip 484 → 382 KiB) at no cost at run time.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components"
 echo "==> building the web app (trunk build --release)"
 trunk build --release
 wasm=$(ls dist/*.wasm | head -n1)
@@ -13,7 +16,6 @@ raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 printf 'web app size: %s %d KB raw, %d KB gzip (budget 400 KB gzip)\n' "$(basename "$wasm")" $((raw / 1024)) $((gz / 1024))
 if [ "$gz" -gt $((400 * 1024)) ]; then
-  # Reported, not fatal: the budget is tracked in BENCHMARKS.md and must not block landing
-  # unrelated work.
-  echo "WARNING: the web app is over its 400 KB gzip size budget" >&2
+  echo "the web app is over its 400 KB gzip size budget (see BENCHMARKS.md)" >&2
+  exit 1
 fi

@@ -107,6 +107,7 @@ fn Guard(page: Page, admin_only: bool) -> impl IntoView {
 
 #[component]
 fn NotFound() -> impl IntoView {
+    crate::components::set_title("Page not found");
     view! {
         <Empty title="Page not found">
             <p>

@@ -132,31 +132,67 @@ pub struct UserCreate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub given_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub surname: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub display_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub division: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub department: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub job_title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub seniority_level: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub manager_login_name: Option<Option<String>>,
     #[serde(default)]
@@ -209,13 +245,25 @@ pub struct TeamCreate {
 pub struct TeamUpdate {
     #[serde(default)]
     pub team_name: Option<String>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub division: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub department: Option<Option<String>>,
     #[serde(default)]
@@ -282,10 +330,18 @@ pub struct TargetCreate {
 pub struct TargetUpdate {
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub connection_url_env: Option<Option<String>>,
     #[serde(default)]
@@ -333,10 +389,18 @@ pub struct DbRoleCreate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DbRoleUpdate {
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub role_type: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
     #[serde(default)]
@@ -400,21 +464,33 @@ pub struct RoleCreate {
 pub struct RoleUpdate {
     #[serde(default)]
     pub role_name: Option<String>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
     #[serde(default)]
     pub max_duration_minutes: Option<i64>,
     #[serde(default)]
     pub requires_ticket: Option<bool>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub ticket_regex: Option<Option<String>>,
     #[serde(default)]
     pub requires_justification: Option<bool>,
     #[serde(default)]
     pub requires_approval: Option<bool>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub auto_approve_min_seniority: Option<Option<i64>>,
     #[serde(default)]
@@ -521,15 +597,27 @@ pub struct EligibilityRuleCreate {
 pub struct EligibilityRuleUpdate {
     #[serde(default)]
     pub scope_type: Option<ScopeType>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub scope_value: Option<Option<String>>,
     #[serde(default)]
     pub can_request: Option<bool>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
     pub valid_from_utc: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "patch")]
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
     pub valid_to_utc: Option<Option<DateTime<Utc>>>,
     #[serde(default)]

@@ -14,7 +14,7 @@ pub fn RequestBadge(status: RequestStatus, reason: Option<AutoApprovalReason>) -
     let main = match (status, auto) {
         (RequestStatus::AutoApproved, Some(why)) => view! {
             <span class="badge badge-auto" data-testid="status-badge" data-status=status.as_str()>
-                <span aria-hidden="true">"⚡ "</span>
+                <span class="bolt" aria-hidden="true">"⚡"</span>
                 {format!("auto-approved · {why}")}
             </span>
         }

@@ -7,14 +7,21 @@ use leptos_router::NavigateOptions;
 
 use crate::components::field::{FieldError, FormError, FormErrors};
 use crate::components::states::run_busy;
-use crate::components::toast::use_toasts;
 use crate::session::Session;
 
 /// Where to go after signing in: the page the user was sent away from, if it is one of ours.
 fn safe_next(next: Option<String>) -> String {
     match next {
-        // Only same-site paths: never `//evil.example` or `https://...`.
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/login") => n,
+        // Only same-site paths: never `//evil.example`, `https://...`, or `/\evil.example`
+        // (URL parsing reads a backslash as a slash).
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/login") =>
+        {
+            n
+        }
         _ => "/".to_string(),
     }
 }
@@ -23,7 +30,6 @@ fn safe_next(next: Option<String>) -> String {
 pub fn LoginPage() -> impl IntoView {
     crate::components::set_title("Sign in");
     let session = expect_context::<Session>();
-    let toasts = use_toasts();
     let navigate = use_navigate();
     let query = use_query_map();
     let login = RwSignal::new(String::new());
@@ -61,11 +67,9 @@ pub fn LoginPage() -> impl IntoView {
         }
         run_busy(busy, async move {
             match session.sign_in(l.trim(), &p).await {
-                // The effect above moves on to the next page once the session is set.
-                Ok(()) => {
-                    password.set(String::new());
-                    toasts.success("Signed in.");
-                }
+                // The effect above moves on to the next page once the session is set; the page
+                // change is the feedback (no toast that would linger over the next action).
+                Ok(()) => password.set(String::new()),
                 Err(e) => {
                     password.set(String::new());
                     if e.status == 401 {
@@ -149,4 +153,19 @@ fn SsoOptions() -> impl IntoView {
             </div>
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/history".into())), "/history");
+        assert_eq!(safe_next(Some("//evil.example/x".into())), "/");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/login?next=/".into())), "/");
+        assert_eq!(safe_next(None), "/");
+    }
 }

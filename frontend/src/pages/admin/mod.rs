@@ -79,7 +79,7 @@ pub fn AdminOverview() -> impl IntoView {
             <section data-testid="admin-overview" aria-label="Overview">
                 {fetched(overview, |o: Overview| {
                     let cards = [
-                        ("Pending requests", o.pending_requests, "/admin/audit", "warn", "overview-pending"),
+                        ("Pending requests", o.pending_requests, "/approvals", "warn", "overview-pending"),
                         ("Active grants", o.active_grants, "/admin/grants", "ok", "overview-active"),
                         ("Expiring within an hour", o.expiring_next_hour, "/admin/grants", "info", "overview-expiring"),
                         ("Being provisioned", o.provisioning_grants, "/admin/grants?status=provisioning", "info", "overview-provisioning"),
