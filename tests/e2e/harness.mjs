@@ -110,5 +110,6 @@ export async function signIn(page, base, login, password) {
   await page.getByTestId('login-user').fill(login);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
-  await page.getByTestId('nav-dashboard').waitFor();
+  // Attached, not visible: on a phone the navigation is folded behind a toggle.
+  await page.getByTestId('nav-dashboard').waitFor({ state: 'attached' });
 }
