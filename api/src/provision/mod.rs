@@ -7,6 +7,7 @@ pub mod mssql;
 pub mod mysql;
 pub mod noop;
 pub mod postgres;
+pub(crate) mod sql_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use jitea_shared::TargetKind;
 use sqlx_oldapi::mssql::{Mssql, MssqlPool};
 use sqlx_oldapi::Row;
 
-use super::postgres::{connect_error, map_sqlx_error, pool_options, PoolCache};
+use super::sql_common::{connect_error, map_sqlx_error, pool_options, PoolCache};
 use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 
 /// Longest name accepted, in UTF-16 code units (`sysname` is `NVARCHAR(128)`; `QUOTENAME`

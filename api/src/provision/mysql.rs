@@ -30,7 +30,7 @@ use jitea_shared::TargetKind;
 use sqlx_oldapi::mysql::{MySql, MySqlPool};
 use sqlx_oldapi::{Executor, Row};
 
-use super::postgres::{connect_error, map_sqlx_error, pool_options, PoolCache};
+use super::sql_common::{connect_error, map_sqlx_error, pool_options, PoolCache};
 use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 
 /// Longest role or user name accepted (characters).
