@@ -146,11 +146,7 @@ pub async fn findings(
     )
     .bind(run_id);
     if !kinds.is_empty() {
-        q.push(" AND f.kind IN (");
-        for (i, k) in kinds.iter().enumerate() {
-            q.push_bind(if i == 0 { "?" } else { ", ?" }, *k);
-        }
-        q.push(")");
+        q.push(" AND f.kind IN ").push_in(kinds.iter().copied());
     }
     q.push(" ORDER BY f.id");
     db.fetch_all(&q)

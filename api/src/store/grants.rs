@@ -214,15 +214,14 @@ pub async fn transition(
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let mut q = Q::new("UPDATE grants SET status = ?, status_detail = ?, updated_utc = ? WHERE id = ? AND status IN (")
-        .bind(to.as_str())
-        .bind(detail)
-        .bind(now)
-        .bind(id);
-    for (i, s) in from.iter().enumerate() {
-        q.push_bind(if i == 0 { "?" } else { ", ?" }, s.as_str());
-    }
-    q.push(")");
+    let mut q = Q::new(
+        "UPDATE grants SET status = ?, status_detail = ?, updated_utc = ? WHERE id = ? AND status IN ",
+    )
+    .bind(to.as_str())
+    .bind(detail)
+    .bind(now)
+    .bind(id);
+    q.push_in(from.iter().map(|s| s.as_str()));
     Ok(db.execute(&q).await? == 1)
 }
 
@@ -582,12 +581,9 @@ pub async fn assignments_of(
     let mut q = Q::new(
         "SELECT a.grant_id, a.db_role_id, d.db_role_name, t.id AS target_id, t.kind, t.connection_url_env, u.login_name, a.drop_succeeded \
          FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
-         JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id WHERE a.grant_id IN (",
+         JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id WHERE a.grant_id IN ",
     );
-    for (i, id) in grant_ids.iter().enumerate() {
-        q.push_bind(if i == 0 { "?" } else { ", ?" }, *id);
-    }
-    q.push(")");
+    q.push_in(grant_ids.iter().copied());
     db.fetch_all(&q)
         .await?
         .iter()
@@ -614,14 +610,6 @@ pub struct BriefGrant {
     pub user_id: i64,
     pub request_id: Option<i64>,
     pub valid_to: DateTime<Utc>,
-}
-
-fn in_list(q: &mut Q, ids: &[i64]) {
-    q.push("(");
-    for (i, id) in ids.iter().enumerate() {
-        q.push_bind(if i == 0 { "?" } else { ", ?" }, *id);
-    }
-    q.push(")");
 }
 
 /// Marks plainly expiring grants (live, no end pending) expired in one statement and returns
@@ -662,10 +650,10 @@ pub async fn expire_many(
         .bind(now)
         .bind(true)
         .bind(false);
-    in_list(&mut q, &moved);
+    q.push_in(moved.iter().copied());
     db.execute(&q).await?;
     let mut q = Q::new("SELECT id, user_id, request_id, valid_to_utc FROM grants WHERE id IN ");
-    in_list(&mut q, &moved);
+    q.push_in(moved.iter().copied());
     let brief: Vec<BriefGrant> = db
         .fetch_all(&q)
         .await?
@@ -687,7 +675,7 @@ pub async fn expire_many(
             .bind(by)
             .bind(RequestStatus::Approved.as_str())
             .bind(RequestStatus::AutoApproved.as_str());
-        in_list(&mut q, &request_ids);
+        q.push_in(request_ids.iter().copied());
         db.execute(&q).await?;
     }
     Ok(brief)

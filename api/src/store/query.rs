@@ -73,6 +73,17 @@ impl Q {
         self
     }
 
+    /// Appends `(?, ?, …)` with one argument per value (for `IN` lists; never empty).
+    pub fn push_in<T: Into<Arg>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
+        self.sql.push('(');
+        for (i, v) in values.into_iter().enumerate() {
+            self.sql.push_str(if i == 0 { "?" } else { ", ?" });
+            self.args.push(v.into());
+        }
+        self.sql.push(')');
+        self
+    }
+
     /// Appends a fragment with exactly one `?` and its argument.
     pub fn push_bind(&mut self, sql: &str, v: impl Into<Arg>) -> &mut Self {
         debug_assert_eq!(sql.matches('?').count(), 1);

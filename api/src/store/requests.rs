@@ -176,15 +176,14 @@ pub async fn transition(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let mut q = Q::new("UPDATE requests SET status = ?, updated_utc = ?, updated_by = ? WHERE id = ? AND status IN (")
-        .bind(to.as_str())
-        .bind(now)
-        .bind(actor)
-        .bind(id);
-    for (i, s) in from.iter().enumerate() {
-        q.push_bind(if i == 0 { "?" } else { ", ?" }, s.as_str());
-    }
-    q.push(")");
+    let mut q = Q::new(
+        "UPDATE requests SET status = ?, updated_utc = ?, updated_by = ? WHERE id = ? AND status IN ",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(actor)
+    .bind(id);
+    q.push_in(from.iter().map(|s| s.as_str()));
     Ok(db.execute(&q).await? == 1)
 }
 

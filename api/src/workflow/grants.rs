@@ -50,7 +50,7 @@ pub async fn create_in_tx(
     duration_minutes: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let (from, to) = super::requests::window(now, duration_minutes);
+    let (from, to) = crate::domain::duration::grant_window(now, duration_minutes);
     let db_roles: Vec<i64> = catalog::role_db_roles(db, role.id)
         .await?
         .into_iter()

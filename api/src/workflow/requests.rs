@@ -3,7 +3,6 @@
 use jitea_shared::*;
 use serde_json::json;
 
-use crate::domain::duration::grant_window;
 use crate::domain::validation::{validate_request, RequestInput};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -504,13 +503,6 @@ pub async fn pending_for(state: &AppState, approver: &User) -> ApiResult<Vec<Acc
         }
     }
     Ok(out)
-}
-
-pub(crate) fn window(
-    now: chrono::DateTime<chrono::Utc>,
-    minutes: i64,
-) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-    grant_window(now, minutes)
 }
 
 /// Cancels every pending request of a user (on deactivation), inside the caller's transaction.
