@@ -100,7 +100,10 @@ fn main() -> ExitCode {
                     "cli",
                     &jitea::store::audit::Actor::system("cli"),
                 )
-                .await?;
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("a reconciliation pass is already running elsewhere")
+                })?;
                 println!("{}", serde_json::to_string(&run)?);
                 Ok(())
             }
@@ -149,7 +152,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let startup_state = state.clone();
     tokio::spawn(async move {
         let actor = jitea::store::audit::Actor::system("reconcile");
-        if let Err(e) = jobs::reconcile::run_once(&startup_state, "startup", &actor).await {
+        // Unless another process is reconciling right now.
+        if let Err(e) = jobs::reconcile::run_if_due(&startup_state, "startup", &actor, None).await {
             tracing::warn!(error = %e, "start-up reconciliation failed");
         }
     });

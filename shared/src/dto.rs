@@ -783,6 +783,11 @@ pub struct GrantAssignment {
     pub db_role_name: String,
     pub target_id: i64,
     pub target_name: String,
+    /// Whether the role's mapping requires this db role. An optional one that fails to be
+    /// added does not hold the grant back: the grant becomes active with this assignment in
+    /// `add_failed`, and the engine keeps retrying it.
+    #[serde(default = "default_true")]
+    pub required: bool,
     /// `pending`, `added`, `add_failed`, `dropped`, `drop_failed`.
     pub state: String,
     pub add_attempt_utc: Option<DateTime<Utc>>,
@@ -938,4 +943,8 @@ pub struct LiveEvent {
     pub request_id: Option<i64>,
     pub grant_id: Option<i64>,
     pub user_id: Option<i64>,
+}
+
+fn default_true() -> bool {
+    true
 }

@@ -81,8 +81,11 @@ pub async fn get_grant(
 }
 
 /// Revoke a live grant now, with a reason (admins): memberships are dropped and sessions
-/// ended before the grant is marked revoked.
-#[utoipa::path(tag = "grants", params(("id" = i64, Path)), request_body = RevokeBody, responses((status = 200, body = Grant), CommonErrors), security(("bearer" = [])))]
+/// ended before the grant is marked revoked. The decision is recorded first; if another
+/// holder of the grant (a provisioning call still in flight on a slow target) does not finish
+/// within 10 s, the answer is 202 with `pending_end: "revoke"` and that holder removes the
+/// access as soon as its call returns.
+#[utoipa::path(tag = "grants", params(("id" = i64, Path)), request_body = RevokeBody, responses((status = 200, body = Grant, description = "Revoked: every target confirmed the removal"), (status = 202, body = Grant, description = "Revoke recorded; the removal completes as soon as the grant's current holder lets go"), CommonErrors), security(("bearer" = [])))]
 #[post("/grants/{id}/revoke")]
 pub async fn revoke_grant(
     st: web::Data<AppState>,
@@ -90,11 +93,10 @@ pub async fn revoke_grant(
     id: web::Path<i64>,
     body: Json<RevokeBody>,
 ) -> ApiResult<HttpResponse> {
-    Ok(ok(&flow::revoke(
-        &st,
-        &admin.0,
-        id.into_inner(),
-        &body.reason,
-    )
-    .await?))
+    let (grant, done) = flow::revoke(&st, &admin.0, id.into_inner(), &body.reason).await?;
+    Ok(if done {
+        ok(&grant)
+    } else {
+        HttpResponse::Accepted().json(&grant)
+    })
 }

@@ -13,7 +13,6 @@ use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::UserFilter;
 use crate::store::{catalog, credentials, eligibility, users, Db};
-use crate::workflow::grants::end_user_access;
 
 use super::errors::CommonErrors;
 use super::json::Json;
@@ -239,53 +238,14 @@ pub async fn deactivate_user(
 }
 
 async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiResult<HttpResponse> {
-    if id == admin.id && !active {
-        return Err(ApiError::conflict(
-            "cannot_deactivate_self",
-            "you cannot deactivate your own account",
-        ));
-    }
-    let now = st.now();
-    let actor = Actor::user(admin.id, &admin.login_name);
-    let live = {
-        let mut tx = st.store.begin_write().await?;
-        let mut db = tx.db();
-        let before = users::get_by_id(&mut db, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("user"))?;
-        if before.is_active == active {
-            drop(tx);
-            return Ok(ok(&before));
-        }
-        users::set_active(&mut db, id, active, &admin.login_name, now).await?;
-        let event = if active {
-            "user_activated"
-        } else {
-            "user_deactivated"
-        };
-        audit::write(&mut db, Event::new(event, &actor).user(id), now).await?;
-        if !active {
-            crate::workflow::requests::cancel_pending_in_tx(&mut db, &actor, id, now).await?;
-        }
-        tx.commit().await?;
-        !active
-    };
-    let failed = if live {
-        end_user_access(st, &actor, id, "user deactivated").await?
-    } else {
-        Vec::new()
-    };
-    let mut c = st.store.conn().await?;
-    let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    if !failed.is_empty() {
+    let (u, pending) = crate::workflow::users::set_active(st, admin, id, active).await?;
+    if !pending.is_empty() {
         return Err(ApiError::new(
             502,
             "target_error",
             "the user is deactivated but some access could not be removed yet; it will be retried",
         )
-        .with_details(json!({"grant_ids": failed})));
+        .with_details(json!({"grant_ids": pending})));
     }
     Ok(ok(&u))
 }

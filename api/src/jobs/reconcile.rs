@@ -18,12 +18,12 @@ use jitea_shared::{GrantStatus, ReconcileRun, Target};
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::provision::TargetRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::drift::{self, NewFinding, RunTotals};
-use crate::store::grants as grant_store;
-use crate::store::{catalog, Db, StoreError};
+use crate::store::grants::{self as grant_store, TargetAddr};
+use crate::store::{catalog, jobs as job_store, Db, StoreError};
+use crate::workflow::grants::{self as lifecycle, Unexplained};
 
 struct Ctx<'a> {
     state: &'a AppState,
@@ -65,7 +65,12 @@ async fn reconcile_target(
     target: &Target,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let tref = TargetRef {
+    let tref = crate::provision::TargetRef {
+        id: target.id,
+        kind: target.kind,
+        url_env: target.connection_url_env.clone(),
+    };
+    let addr = TargetAddr {
         id: target.id,
         kind: target.kind,
         url_env: target.connection_url_env.clone(),
@@ -109,7 +114,8 @@ async fn reconcile_target(
         };
         let allowed: BTreeSet<&str> = live.iter().map(|a| a.login_name.as_str()).collect();
         for a in live.iter().filter(|a| {
-            a.status == GrantStatus::Active
+            a.entitled
+                && a.status == GrantStatus::Active
                 && a.valid_to > now
                 && !a.pending_end
                 && a.drop_succeeded != Some(true)
@@ -117,32 +123,11 @@ async fn reconcile_target(
             if actual.contains(&a.login_name) {
                 continue;
             }
-            // Hold the grant's lease while re-adding, and re-check it under the lease: the
-            // engine may be ending this grant right now, and a re-add after its removal would
-            // leave access behind.
-            let Some(still_required) = lease_if_required(ctx.state, a.grant_id).await? else {
+            // The grant lifecycle re-adds under the grant's lease and only while the grant
+            // still requires it; `None`: the engine holds the grant or it no longer applies.
+            let Some(r) = lifecycle::readd(ctx.state, a.grant_id, role.id).await? else {
                 continue;
             };
-            if !still_required {
-                release(ctx.state, a.grant_id).await?;
-                continue;
-            }
-            let r = connector
-                .add_member(&tref, &role.db_role_name, &a.login_name)
-                .await;
-            release(ctx.state, a.grant_id).await?;
-            {
-                let mut tx = ctx.state.store.begin_write().await?;
-                grant_store::record_add(
-                    &mut tx.db(),
-                    a.grant_id,
-                    role.id,
-                    r.clone().map_err(|e| e.to_string()),
-                    ctx.state.now(),
-                )
-                .await?;
-                tx.commit().await?;
-            }
             ctx.record(NewFinding {
                 target_id: target.id,
                 db_role_id: Some(role.id),
@@ -154,24 +139,25 @@ async fn reconcile_target(
                 } else {
                     "re_add_failed"
                 },
-                error: r.err().map(|e| e.to_string()),
+                error: r.err(),
                 ..Default::default()
             })
             .await?;
         }
         for login in actual.iter().filter(|m| !allowed.contains(m.as_str())) {
             let (action, error) = if repair {
-                match connector
-                    .drop_member(&tref, &role.db_role_name, login)
-                    .await
+                match lifecycle::remove_unexplained(
+                    ctx.state,
+                    &addr,
+                    role.id,
+                    &role.db_role_name,
+                    login,
+                )
+                .await?
                 {
-                    Ok(()) => {
-                        if let Err(e) = connector.end_sessions(&tref, login).await {
-                            tracing::warn!(error = %e, "ending sessions after drift repair failed");
-                        }
-                        ("removed", None)
-                    }
-                    Err(e) => ("remove_failed", Some(e.to_string())),
+                    Unexplained::Removed => ("removed", None),
+                    Unexplained::Explained => continue,
+                    Unexplained::Failed(e) => ("remove_failed", Some(e)),
                 }
             } else {
                 ("reported", None)
@@ -212,45 +198,102 @@ async fn reconcile_target(
     Ok(())
 }
 
-/// Takes the grant's lease; `None` when another process holds it, else whether the grant still
-/// requires its memberships (active, not due, no end pending).
-async fn lease_if_required(state: &AppState, grant_id: i64) -> Result<Option<bool>, StoreError> {
-    let now = state.now();
-    let mut c = state.store.conn().await?;
-    let mut db = Db::new(&mut c, state.store.dialect());
-    if !grant_store::try_lease(
-        &mut db,
-        grant_id,
-        &state.owner,
-        now,
-        now + chrono::Duration::seconds(15),
-    )
-    .await?
-    {
-        return Ok(None);
-    }
-    let g = grant_store::get_by_id(&mut db, grant_id).await?;
-    Ok(Some(g.is_some_and(|g| {
-        g.status == GrantStatus::Active && g.valid_to_utc > now && g.pending_end.is_none()
-    })))
+const JOB: &str = "reconcile";
+/// How long a pass holds the job without renewal.
+const JOB_LEASE: Duration = Duration::from_secs(60);
+/// How long an on-demand pass waits for one already running elsewhere.
+const ON_DEMAND_WAIT: Duration = Duration::from_secs(30);
+
+fn job_lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(JOB_LEASE).unwrap_or_else(|_| chrono::Duration::seconds(60))
 }
 
-async fn release(state: &AppState, grant_id: i64) -> Result<(), StoreError> {
+/// Takes the reconciliation job for this pass. With `due_after`, only when the last pass (of
+/// any process) started at least that long ago.
+async fn claim_job(
+    state: &AppState,
+    lease_id: &str,
+    due_after: Option<Duration>,
+) -> Result<bool, StoreError> {
+    let now = state.now();
+    let since = due_after.map(|d| now - chrono::Duration::from_std(d).unwrap_or_default());
     let mut c = state.store.conn().await?;
-    grant_store::release(
+    job_store::claim(
         &mut Db::new(&mut c, state.store.dialect()),
-        grant_id,
-        &state.owner,
+        JOB,
+        lease_id,
+        now,
+        job_lease_until(now),
+        since,
     )
     .await
 }
 
-/// One reconciliation pass over every enabled target, recorded and audited.
+/// Runs a pass while holding the job lease (renewed meanwhile), then lets it go.
+async fn run_claimed(
+    state: &AppState,
+    lease_id: String,
+    trigger: &str,
+    actor: &Actor,
+) -> Result<ReconcileRun, StoreError> {
+    let renewer = {
+        let state = state.clone();
+        let lease_id = lease_id.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(JOB_LEASE / 3).await;
+                if let Ok(mut c) = state.store.conn().await {
+                    let until = job_lease_until(state.now());
+                    let mut db = Db::new(&mut c, state.store.dialect());
+                    if let Err(e) = job_store::renew(&mut db, JOB, &lease_id, until).await {
+                        tracing::warn!(error = %e, "renewing the reconciliation lease failed");
+                    }
+                }
+            }
+        })
+    };
+    let r = pass(state, trigger, actor).await;
+    renewer.abort();
+    let mut c = state.store.conn().await?;
+    job_store::release(&mut Db::new(&mut c, state.store.dialect()), JOB, &lease_id).await?;
+    r
+}
+
+/// An on-demand pass (API, CLI): waits for a pass running elsewhere to finish, then runs.
+/// `None` when another pass kept running for longer than the wait.
 pub async fn run_once(
     state: &AppState,
     trigger: &str,
     actor: &Actor,
-) -> Result<ReconcileRun, StoreError> {
+) -> Result<Option<ReconcileRun>, StoreError> {
+    let lease_id = crate::workflow::grants::lease::new_lease_id(&state.owner);
+    let deadline = tokio::time::Instant::now() + ON_DEMAND_WAIT;
+    while !claim_job(state, &lease_id, None).await? {
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    run_claimed(state, lease_id, trigger, actor).await.map(Some)
+}
+
+/// A pass unless one is running now, or (with `due_after`) one started within that time, in
+/// any process: several replicas run one pass per interval between them.
+pub async fn run_if_due(
+    state: &AppState,
+    trigger: &str,
+    actor: &Actor,
+    due_after: Option<Duration>,
+) -> Result<Option<ReconcileRun>, StoreError> {
+    let lease_id = crate::workflow::grants::lease::new_lease_id(&state.owner);
+    if !claim_job(state, &lease_id, due_after).await? {
+        return Ok(None);
+    }
+    run_claimed(state, lease_id, trigger, actor).await.map(Some)
+}
+
+/// One reconciliation pass over every enabled target, recorded and audited.
+async fn pass(state: &AppState, trigger: &str, actor: &Actor) -> Result<ReconcileRun, StoreError> {
     let started = state.now();
     let run_id = {
         let mut tx = state.store.begin_write().await?;
@@ -300,9 +343,12 @@ pub async fn run_once(
     Ok(run)
 }
 
-/// Runs every `JITEA_RECONCILE_INTERVAL_SECS` until `shutdown` turns true.
+/// Every `JITEA_RECONCILE_INTERVAL_SECS`, until `shutdown` turns true, runs a pass unless
+/// another process ran one within the interval.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let interval = Duration::from_secs(state.config.reconcile_interval_secs);
+    // A little slack so that replicas whose timers drift do not skip a whole interval.
+    let due_after = interval.mul_f64(0.95);
     let actor = Actor::system("reconcile");
     loop {
         tokio::select! {
@@ -311,7 +357,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 if *shutdown.borrow() { break; }
             }
         }
-        if let Err(e) = run_once(&state, "schedule", &actor).await {
+        if let Err(e) = run_if_due(&state, "schedule", &actor, Some(due_after)).await {
             tracing::warn!(error = %e, "scheduled reconciliation failed");
         }
     }

@@ -137,7 +137,7 @@ impl Connectors {
     /// The connectors this build ships.
     pub fn builtin() -> Self {
         let mut c = Self::default();
-        c.register(Arc::new(noop::NoopConnector::default()));
+        c.register(Arc::new(noop::NoopConnector::from_env()));
         c.register(Arc::new(postgres::PostgresConnector::new()));
         c.register(Arc::new(mysql::MysqlConnector::new()));
         c.register(Arc::new(mssql::MssqlConnector::new()));

@@ -14,9 +14,25 @@ use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 pub struct NoopConnector {
     /// (target id, db role, login)
     members: Mutex<BTreeSet<(i64, String, String)>>,
+    /// How long an add takes: a slow target for race tests (`JITEA_NOOP_ADD_DELAY_MS`).
+    add_delay: std::time::Duration,
 }
 
 impl NoopConnector {
+    /// A noop connector whose adds take `JITEA_NOOP_ADD_DELAY_MS` milliseconds (default 0):
+    /// a testing aid that makes a slow target reproducible.
+    pub fn from_env() -> Self {
+        let ms = std::env::var("JITEA_NOOP_ADD_DELAY_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            .min(600_000);
+        Self {
+            add_delay: std::time::Duration::from_millis(ms),
+            ..Self::default()
+        }
+    }
+
     fn set(&self) -> std::sync::MutexGuard<'_, BTreeSet<(i64, String, String)>> {
         self.members.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -46,6 +62,9 @@ impl Connector for NoopConnector {
         db_role: &str,
         login: &str,
     ) -> Result<(), ConnectorError> {
+        if !self.add_delay.is_zero() {
+            tokio::time::sleep(self.add_delay).await;
+        }
         self.set()
             .insert((target.id, db_role.to_string(), login.to_string()));
         Ok(())

@@ -78,8 +78,10 @@ pub async fn list(
         q.push_bind(" AND g.revoke_failed = ?", v);
     }
     let mut page = fetch_page(db, q, "g.id", Order::NewestFirst, page, map, |g| g.id).await?;
+    let ids: Vec<i64> = page.items.iter().map(|g| g.id).collect();
+    let mut all = assignments_for(db, &ids).await?;
     for g in &mut page.items {
-        g.assignments = assignments(db, g.id).await?;
+        g.assignments = all.remove(&g.id).unwrap_or_default();
     }
     Ok(page)
 }
@@ -137,38 +139,66 @@ fn assignment_state(add: Option<bool>, drop: Option<bool>) -> &'static str {
     }
 }
 
+const ASSIGNMENT_COLS: &str = "a.grant_id, a.db_role_id, d.db_role_name, d.target_id, t.name AS target_name, \
+     a.add_attempt_utc, a.add_succeeded, a.add_error, a.drop_attempt_utc, a.drop_succeeded, a.drop_error, \
+     COALESCE(m.is_required, ?) AS is_required";
+const ASSIGNMENT_FROM: &str =
+    "FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id \
+     JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+     LEFT JOIN role_db_roles m ON m.role_id = g.role_id AND m.db_role_id = a.db_role_id";
+
+fn map_assignment(r: &AnyRow) -> Result<(i64, GrantAssignment), StoreError> {
+    let add: Option<bool> = get(r, "add_succeeded")?;
+    let drop: Option<bool> = get(r, "drop_succeeded")?;
+    Ok((
+        get(r, "grant_id")?,
+        GrantAssignment {
+            db_role_id: get(r, "db_role_id")?,
+            db_role_name: get(r, "db_role_name")?,
+            target_id: get(r, "target_id")?,
+            target_name: get(r, "target_name")?,
+            required: get(r, "is_required")?,
+            state: assignment_state(add, drop).to_string(),
+            add_attempt_utc: opt_time(r, "add_attempt_utc")?,
+            add_succeeded: add,
+            add_error: opt_str(r, "add_error")?,
+            drop_attempt_utc: opt_time(r, "drop_attempt_utc")?,
+            drop_succeeded: drop,
+            drop_error: opt_str(r, "drop_error")?,
+        },
+    ))
+}
+
 pub async fn assignments(
     db: &mut Db<'_>,
     grant_id: i64,
 ) -> Result<Vec<GrantAssignment>, StoreError> {
-    let q = Q::new(
-        "SELECT a.db_role_id, d.db_role_name, d.target_id, t.name AS target_name, a.add_attempt_utc, \
-         a.add_succeeded, a.add_error, a.drop_attempt_utc, a.drop_succeeded, a.drop_error \
-         FROM grant_db_role_assignments a JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
-         WHERE a.grant_id = ? ORDER BY d.db_role_name",
-    )
-    .bind(grant_id);
-    db.fetch_all(&q)
+    Ok(assignments_for(db, &[grant_id])
         .await?
-        .iter()
-        .map(|r| {
-            let add: Option<bool> = get(r, "add_succeeded")?;
-            let drop: Option<bool> = get(r, "drop_succeeded")?;
-            Ok(GrantAssignment {
-                db_role_id: get(r, "db_role_id")?,
-                db_role_name: get(r, "db_role_name")?,
-                target_id: get(r, "target_id")?,
-                target_name: get(r, "target_name")?,
-                state: assignment_state(add, drop).to_string(),
-                add_attempt_utc: opt_time(r, "add_attempt_utc")?,
-                add_succeeded: add,
-                add_error: opt_str(r, "add_error")?,
-                drop_attempt_utc: opt_time(r, "drop_attempt_utc")?,
-                drop_succeeded: drop,
-                drop_error: opt_str(r, "drop_error")?,
-            })
-        })
-        .collect()
+        .remove(&grant_id)
+        .unwrap_or_default())
+}
+
+/// The assignments of several grants in one query (list pages).
+pub async fn assignments_for(
+    db: &mut Db<'_>,
+    grant_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<GrantAssignment>>, StoreError> {
+    let mut out: std::collections::HashMap<i64, Vec<GrantAssignment>> = Default::default();
+    if grant_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Q::new(format!(
+        "SELECT {ASSIGNMENT_COLS} {ASSIGNMENT_FROM} WHERE a.grant_id IN "
+    ))
+    .bind(true);
+    q.push_in(grant_ids.iter().copied());
+    q.push(" ORDER BY a.grant_id, d.db_role_name");
+    for r in db.fetch_all(&q).await? {
+        let (g, a) = map_assignment(&r)?;
+        out.entry(g).or_default().push(a);
+    }
+    Ok(out)
 }
 
 pub async fn record_add(
@@ -297,11 +327,32 @@ pub async fn live_for(
         .transpose()
 }
 
-/// Targets and db-role names a grant provisions, with the target kind, for connectors.
+/// Where a target is: its id, kind and the environment variable naming its URL. The store
+/// knows no connector types; the grant lifecycle turns this into a connector call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetAddr {
+    pub id: i64,
+    pub kind: TargetKind,
+    pub url_env: Option<String>,
+}
+
+fn target_addr(r: &AnyRow) -> Result<TargetAddr, StoreError> {
+    Ok(TargetAddr {
+        id: get(r, "target_id")?,
+        kind: parsed(r, "kind")?,
+        url_env: opt_str(r, "connection_url_env")?,
+    })
+}
+
+/// One db role a grant provisions, with its target and what the catalogue says of it now.
 pub struct AssignmentTarget {
     pub db_role_id: i64,
     pub db_role_name: String,
-    pub target: crate::provision::TargetRef,
+    pub target: TargetAddr,
+    /// The role's mapping requires it (a missing mapping row counts as required).
+    pub required: bool,
+    /// The db role is JIT-managed (whitelisted) and its target enabled: it may be added.
+    pub grantable: bool,
 }
 
 pub async fn assignment_targets(
@@ -309,26 +360,57 @@ pub async fn assignment_targets(
     grant_id: i64,
 ) -> Result<Vec<AssignmentTarget>, StoreError> {
     let q = Q::new(
-        "SELECT a.db_role_id, d.db_role_name, t.id AS target_id, t.kind, t.connection_url_env \
-         FROM grant_db_role_assignments a JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+        "SELECT a.db_role_id, d.db_role_name, d.is_jit_managed, t.id AS target_id, t.kind, t.connection_url_env, \
+         t.is_enabled AS target_enabled, COALESCE(m.is_required, ?) AS is_required \
+         FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id \
+         JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+         LEFT JOIN role_db_roles m ON m.role_id = g.role_id AND m.db_role_id = a.db_role_id \
          WHERE a.grant_id = ? ORDER BY a.db_role_id",
     )
+    .bind(true)
     .bind(grant_id);
     db.fetch_all(&q)
         .await?
         .iter()
         .map(|r| {
+            let managed: bool = get(r, "is_jit_managed")?;
+            let enabled: bool = get(r, "target_enabled")?;
             Ok(AssignmentTarget {
                 db_role_id: get(r, "db_role_id")?,
                 db_role_name: get(r, "db_role_name")?,
-                target: crate::provision::TargetRef {
-                    id: get(r, "target_id")?,
-                    kind: parsed(r, "kind")?,
-                    url_env: opt_str(r, "connection_url_env")?,
-                },
+                target: target_addr(r)?,
+                required: get(r, "is_required")?,
+                grantable: managed && enabled,
             })
         })
         .collect()
+}
+
+/// A role's mapped db roles split into those a new grant may add (JIT-managed, on an enabled
+/// target) and those it must not, with the reason.
+pub async fn grantable_db_roles(
+    db: &mut Db<'_>,
+    role_id: i64,
+) -> Result<(Vec<i64>, Vec<(i64, String, &'static str)>), StoreError> {
+    let q = Q::new(
+        "SELECT d.id, d.db_role_name, d.is_jit_managed, t.is_enabled FROM role_db_roles m \
+         JOIN db_roles d ON d.id = m.db_role_id JOIN targets t ON t.id = d.target_id \
+         WHERE m.role_id = ? ORDER BY d.id",
+    )
+    .bind(role_id);
+    let mut ok = Vec::new();
+    let mut skipped = Vec::new();
+    for r in db.fetch_all(&q).await? {
+        let id: i64 = get(&r, "id")?;
+        let managed: bool = get(&r, "is_jit_managed")?;
+        let enabled: bool = get(&r, "is_enabled")?;
+        match (managed, enabled) {
+            (true, true) => ok.push(id),
+            (false, _) => skipped.push((id, get(&r, "db_role_name")?, "not_jit_managed")),
+            (true, false) => skipped.push((id, get(&r, "db_role_name")?, "target_disabled")),
+        }
+    }
+    Ok((ok, skipped))
 }
 
 // ------------------------------------------------------------------ engine support
@@ -420,7 +502,8 @@ pub async fn claim_endings(
         .collect()
 }
 
-/// Claims `provisioning` grants whose next attempt is due (not yet ending).
+/// Claims grants whose next provisioning attempt is due and that are not ending: grants still
+/// `provisioning`, and `active` ones with an optional db role left to retry.
 pub async fn claim_provisioning(
     db: &mut Db<'_>,
     owner: &str,
@@ -429,10 +512,11 @@ pub async fn claim_provisioning(
     limit: i64,
 ) -> Result<Vec<i64>, StoreError> {
     let filter = Q::new(
-        "status = ? AND valid_to_utc > ? AND pending_end IS NULL \
+        "(status = ? OR (status = ? AND next_attempt_utc IS NOT NULL)) AND valid_to_utc > ? AND pending_end IS NULL \
          AND (lease_until_utc IS NULL OR lease_until_utc < ?) AND (next_attempt_utc IS NULL OR next_attempt_utc <= ?)",
     )
     .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str())
     .bind(now)
     .bind(now)
     .bind(now);
@@ -446,8 +530,8 @@ pub async fn claim_provisioning(
         .collect()
 }
 
-/// Records a failed attempt: count it, schedule the next one, release the lease, and keep the
-/// reason. Returns the new attempt count.
+/// Records a failed attempt: count it, schedule the next one and keep the reason (the lease
+/// holder releases the lease when it is done). Returns the new attempt count.
 pub async fn record_failure(
     db: &mut Db<'_>,
     id: i64,
@@ -458,7 +542,7 @@ pub async fn record_failure(
 ) -> Result<i64, StoreError> {
     let q = Q::new(
         "UPDATE grants SET attempts = attempts + 1, next_attempt_utc = ?, status_detail = ?, revoke_failed = ?, \
-         lease_owner = NULL, lease_until_utc = NULL, updated_utc = ? WHERE id = ?",
+         updated_utc = ? WHERE id = ?",
     )
     .bind(next_attempt)
     .bind(error)
@@ -474,28 +558,157 @@ pub async fn record_failure(
         .map(|a| a.unwrap_or(0))
 }
 
-/// Takes the lease on one grant if nobody holds it (reconciliation uses this so it never
-/// re-adds access the engine is removing at the same moment).
-pub async fn try_lease(
+/// Takes the lease on one grant if nobody holds it. `lease_id` must be unique to this
+/// acquisition: it is the fencing token every later write checks (`fence`).
+pub async fn acquire(
     db: &mut Db<'_>,
     id: i64,
-    owner: &str,
+    lease_id: &str,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let q = Q::new("UPDATE grants SET lease_owner = ?, lease_until_utc = ? WHERE id = ? AND (lease_until_utc IS NULL OR lease_until_utc < ?)")
-        .bind(owner)
+        .bind(lease_id)
         .bind(until)
         .bind(id)
         .bind(now);
     Ok(db.execute(&q).await? == 1)
 }
 
-/// Releases this process's lease without other changes.
-pub async fn release(db: &mut Db<'_>, id: i64, owner: &str) -> Result<(), StoreError> {
-    db.execute(&Q::new("UPDATE grants SET lease_owner = NULL, lease_until_utc = NULL WHERE id = ? AND lease_owner = ?").bind(id).bind(owner))
+/// Extends every lease held under `lease_id` (one grant, or a whole claimed batch). Returns
+/// how many grants it still holds; 0 means the lease was lost (taken over after it lapsed).
+pub async fn renew(
+    db: &mut Db<'_>,
+    lease_id: &str,
+    until: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    db.execute(
+        &Q::new("UPDATE grants SET lease_until_utc = ? WHERE lease_owner = ?")
+            .bind(until)
+            .bind(lease_id),
+    )
+    .await
+}
+
+/// Inside a write transaction: whether `lease_id` still holds the grant. On PostgreSQL and
+/// SQL Server this also locks the grant's row until the transaction ends, so nobody can take
+/// the lease between this check and the commit; SQLite has a single writer anyway.
+pub async fn fence(db: &mut Db<'_>, id: i64, lease_id: &str) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "UPDATE grants SET lease_until_utc = lease_until_utc WHERE id = ? AND lease_owner = ?",
+    )
+    .bind(id)
+    .bind(lease_id);
+    Ok(db.execute(&q).await? == 1)
+}
+
+/// Gives up every lease held under `lease_id`.
+pub async fn release(db: &mut Db<'_>, lease_id: &str) -> Result<(), StoreError> {
+    db.execute(
+        &Q::new(
+            "UPDATE grants SET lease_owner = NULL, lease_until_utc = NULL WHERE lease_owner = ?",
+        )
+        .bind(lease_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives up the lease on one grant of a batch.
+pub async fn release_one(db: &mut Db<'_>, id: i64, lease_id: &str) -> Result<(), StoreError> {
+    db.execute(&Q::new("UPDATE grants SET lease_owner = NULL, lease_until_utc = NULL WHERE id = ? AND lease_owner = ?").bind(id).bind(lease_id))
         .await?;
     Ok(())
+}
+
+/// Why a live grant must end although nothing asked for it: its user is inactive, its role
+/// disabled, or one of its db roles taken off the whitelist (`is_jit_managed = false`).
+/// Returns (grant id, reason) for live grants with no end pending yet.
+pub async fn policy_endings(db: &mut Db<'_>) -> Result<Vec<(i64, String)>, StoreError> {
+    let q = Q::new(
+        "SELECT g.id, u.is_active, r.is_enabled FROM grants g JOIN users u ON u.id = g.user_id JOIN roles r ON r.id = g.role_id \
+         WHERE g.status IN (?, ?) AND g.pending_end IS NULL \
+         AND (u.is_active = ? OR r.is_enabled = ? OR EXISTS (SELECT 1 FROM grant_db_role_assignments a2 \
+              JOIN db_roles d2 ON d2.id = a2.db_role_id WHERE a2.grant_id = g.id AND d2.is_jit_managed = ?)) \
+         ORDER BY g.id",
+    )
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str())
+    .bind(false)
+    .bind(false)
+    .bind(false);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            let active: bool = get(r, "is_active")?;
+            let enabled: bool = get(r, "is_enabled")?;
+            let reason = if !active {
+                "the user is inactive"
+            } else if !enabled {
+                "the role is disabled"
+            } else {
+                "a db role of this grant is no longer JIT-managed"
+            };
+            Ok((get(r, "id")?, reason.to_string()))
+        })
+        .collect()
+}
+
+/// Inside a fenced transaction, after an add: whether the grant must end now (no longer live,
+/// an end pending, or due).
+pub async fn is_ending(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let q = Q::new("SELECT status, pending_end, valid_to_utc FROM grants WHERE id = ?").bind(id);
+    let Some(r) = db.fetch_optional(&q).await? else {
+        return Ok(true);
+    };
+    let status: GrantStatus = parsed(&r, "status")?;
+    Ok(!status.is_live()
+        || opt_str(&r, "pending_end")?.is_some()
+        || time(&r, "valid_to_utc")? <= now)
+}
+
+/// Clears a scheduled provisioning retry that is no longer needed.
+pub async fn clear_retry(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    db.execute(
+        &Q::new("UPDATE grants SET next_attempt_utc = NULL, status_detail = NULL, updated_utc = ? WHERE id = ? AND next_attempt_utc IS NOT NULL")
+            .bind(now)
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether the grant's user is active and its role enabled.
+pub async fn is_entitled(db: &mut Db<'_>, id: i64) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "SELECT u.is_active, r.is_enabled FROM grants g JOIN users u ON u.id = g.user_id JOIN roles r ON r.id = g.role_id WHERE g.id = ?",
+    )
+    .bind(id);
+    match db.fetch_optional(&q).await? {
+        Some(r) => Ok(get::<bool>(&r, "is_active")? && get::<bool>(&r, "is_enabled")?),
+        None => Ok(false),
+    }
+}
+
+/// Whether a live grant holds (or is adding) `login` in the db role.
+pub async fn has_live_member(
+    db: &mut Db<'_>,
+    db_role_id: i64,
+    login: &str,
+) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "SELECT COUNT(*) AS n FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id \
+         JOIN users u ON u.id = g.user_id WHERE a.db_role_id = ? AND u.login_name = ? AND g.status IN (?, ?)",
+    )
+    .bind(db_role_id)
+    .bind(login)
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(GrantStatus::Active.as_str());
+    match db.fetch_optional(&q).await? {
+        Some(r) => Ok(get::<i64>(&r, "n")? > 0),
+        None => Ok(false),
+    }
 }
 
 /// The earliest instant at which the engine has work: a live grant's end or a retry.
@@ -524,6 +737,8 @@ pub async fn next_wakeup(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>, Store
 pub struct LiveAssignment {
     pub grant_id: i64,
     pub login_name: String,
+    /// The grant's user is active and its role enabled: only then may access be re-added.
+    pub entitled: bool,
     pub status: GrantStatus,
     pub valid_to: DateTime<Utc>,
     pub pending_end: bool,
@@ -536,9 +751,9 @@ pub async fn live_assignments(
     db_role_id: i64,
 ) -> Result<Vec<LiveAssignment>, StoreError> {
     let q = Q::new(
-        "SELECT g.id AS grant_id, u.login_name, g.status, g.valid_to_utc, g.pending_end, a.add_succeeded, a.drop_succeeded \
+        "SELECT g.id AS grant_id, u.login_name, u.is_active, ro.is_enabled, g.status, g.valid_to_utc, g.pending_end, a.add_succeeded, a.drop_succeeded \
          FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
-         WHERE a.db_role_id = ? AND g.status IN (?, ?) ORDER BY g.id",
+         JOIN roles ro ON ro.id = g.role_id WHERE a.db_role_id = ? AND g.status IN (?, ?) ORDER BY g.id",
     )
     .bind(db_role_id)
     .bind(GrantStatus::Provisioning.as_str())
@@ -550,6 +765,7 @@ pub async fn live_assignments(
             Ok(LiveAssignment {
                 grant_id: get(r, "grant_id")?,
                 login_name: get(r, "login_name")?,
+                entitled: get::<bool>(r, "is_active")? && get::<bool>(r, "is_enabled")?,
                 status: parsed(r, "status")?,
                 valid_to: time(r, "valid_to_utc")?,
                 pending_end: opt_str(r, "pending_end")?.is_some(),
@@ -565,7 +781,7 @@ pub struct BatchAssignment {
     pub grant_id: i64,
     pub db_role_id: i64,
     pub db_role_name: String,
-    pub target: crate::provision::TargetRef,
+    pub target: TargetAddr,
     pub login_name: String,
     pub drop_succeeded: Option<bool>,
 }
@@ -592,11 +808,7 @@ pub async fn assignments_of(
                 grant_id: get(r, "grant_id")?,
                 db_role_id: get(r, "db_role_id")?,
                 db_role_name: get(r, "db_role_name")?,
-                target: crate::provision::TargetRef {
-                    id: get(r, "target_id")?,
-                    kind: parsed(r, "kind")?,
-                    url_env: opt_str(r, "connection_url_env")?,
-                },
+                target: target_addr(r)?,
                 login_name: get(r, "login_name")?,
                 drop_succeeded: get(r, "drop_succeeded")?,
             })
@@ -612,12 +824,13 @@ pub struct BriefGrant {
     pub valid_to: DateTime<Utc>,
 }
 
-/// Marks plainly expiring grants (live, no end pending) expired in one statement and returns
+/// Marks plainly expiring grants (live, no end pending, still held under `lease_id`) expired in one statement and returns
 /// the ones this call moved, with what the audit needs. Their unconfirmed drops are recorded
 /// as succeeded (the caller removed them) and their requests move to `expired`.
 pub async fn expire_many(
     db: &mut Db<'_>,
     ids: &[i64],
+    lease_id: &str,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<BriefGrant>, StoreError> {
@@ -628,12 +841,15 @@ pub async fn expire_many(
     let mut q = Q::new(db.dialect.update_returning_id(
         "grants",
         "status = ?, status_detail = NULL, updated_utc = ?",
-        &format!("status IN (?, ?) AND pending_end IS NULL AND id IN ({marks})"),
+        &format!(
+            "status IN (?, ?) AND pending_end IS NULL AND lease_owner = ? AND id IN ({marks})"
+        ),
     ))
     .bind(GrantStatus::Expired.as_str())
     .bind(now)
     .bind(GrantStatus::Active.as_str())
-    .bind(GrantStatus::Provisioning.as_str());
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(lease_id);
     for id in ids {
         q = q.bind(*id);
     }

@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod drift;
 pub mod eligibility;
 pub mod grants;
+pub mod jobs;
 pub mod migrate;
 pub mod outbox;
 pub mod paging;

@@ -1,0 +1,482 @@
+//! Removing access: the end half of a grant's lifecycle (expiry, revoke, failed
+//! provisioning), always under the grant's lease. Memberships are dropped and sessions ended
+//! first; only when every target confirmed is the grant marked ended, in a transaction fenced
+//! by the lease.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use jitea_shared::*;
+use serde_json::json;
+
+use super::{after, backoff, connector, load_ctx, Lease, REVOKE_FLAG_AFTER};
+use crate::state::AppState;
+use crate::store::audit::{self, Actor, Event};
+use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd, TargetAddr};
+use crate::store::{outbox, requests as req_store, users, Db, StoreError};
+
+/// Grants whose bookkeeping runs at once in one process.
+const CONCURRENCY: usize = 32;
+
+/// How a grant ends, read from its row: a pending revoke or fail, else expiry.
+#[derive(Debug, Clone)]
+enum Ending {
+    Expired,
+    Revoked { by: Actor, reason: String },
+    Failed { reason: String },
+}
+
+async fn ending_of(state: &AppState, g: &Grant) -> Result<Ending, StoreError> {
+    let reason = g.revoke_reason.clone().unwrap_or_default();
+    Ok(match g.pending_end.as_deref().and_then(PendingEnd::parse) {
+        Some(PendingEnd::Fail) => Ending::Failed { reason },
+        Some(PendingEnd::Revoke) => {
+            let by = match g.revoked_by_user_id {
+                Some(id) => {
+                    let mut c = state.store.conn().await?;
+                    let u =
+                        users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), id).await?;
+                    u.map(|u| Actor::user(u.id, &u.login_name))
+                        .unwrap_or_else(|| Actor::system("revoke"))
+                }
+                None => Actor::system("revoke"),
+            };
+            Ending::Revoked { by, reason }
+        }
+        None => Ending::Expired,
+    })
+}
+
+/// Why ending a grant did not complete.
+#[derive(Debug, Clone)]
+pub enum EndError {
+    /// A target did not confirm the removal; the message lists which.
+    Target(String),
+    /// The lease was lost: another holder carries the end out.
+    LeaseLost,
+    Store(String),
+}
+
+impl From<StoreError> for EndError {
+    fn from(e: StoreError) -> Self {
+        EndError::Store(e.to_string())
+    }
+}
+
+/// Drops one membership and, when that worked, ends the login's sessions (a session that
+/// switched to the role keeps its privileges until it ends).
+async fn drop_one(
+    state: &AppState,
+    target: &TargetAddr,
+    db_role: &str,
+    login: &str,
+) -> Result<(), String> {
+    let (c, t) = connector(state, target).map_err(|e| e.to_string())?;
+    c.drop_member(&t, db_role, login)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Err(e) = c.end_sessions(&t, login).await {
+        tracing::warn!(error = %e, "ending sessions failed");
+    }
+    Ok(())
+}
+
+/// Ends a live grant that is due or has a pending end: drops every membership not confirmed
+/// dropped (even one whose add was never recorded: a crash between the target's GRANT and our
+/// record leaves exactly that, and dropping a non-member is a no-op), records and audits each
+/// drop, and only then marks the grant (and its request) expired, revoked or failed. The db
+/// roles in `predropped` were already removed by the engine's batch. Returns false when there
+/// was nothing to do.
+async fn end_with(
+    state: &AppState,
+    lease: &Lease,
+    grant_id: i64,
+    predropped: &HashSet<i64>,
+) -> Result<bool, EndError> {
+    let Some(ctx) = load_ctx(state, grant_id).await? else {
+        return Ok(false);
+    };
+    if !ctx.grant.status.is_live() {
+        return Ok(false);
+    }
+    let ending = ending_of(state, &ctx.grant).await?;
+    let actor = match &ending {
+        Ending::Expired => Actor::system("expiry"),
+        Ending::Revoked { by, .. } => by.clone(),
+        Ending::Failed { .. } => Actor::system("provisioning"),
+    };
+    let mut drops: Vec<(&AssignmentTarget, Result<(), String>, DateTime<Utc>)> = Vec::new();
+    for t in &ctx.targets {
+        if ctx
+            .assignment(t.db_role_id)
+            .is_some_and(|a| a.drop_succeeded == Some(true))
+        {
+            continue;
+        }
+        if lease.is_lost() {
+            return Err(EndError::LeaseLost);
+        }
+        let r = if predropped.contains(&t.db_role_id) {
+            Ok(())
+        } else {
+            drop_one(
+                state,
+                &t.target,
+                &t.db_role_name,
+                &ctx.grant.user_login_name,
+            )
+            .await
+        };
+        drops.push((t, r, state.now()));
+    }
+
+    // Every drop is recorded and audited; when all succeeded the grant's end is written in the
+    // same transaction.
+    let now = state.now();
+    let Some(mut tx) = lease.begin(state, grant_id).await? else {
+        return Err(EndError::LeaseLost);
+    };
+    let mut db = tx.db();
+    let mut failures = Vec::new();
+    for (t, r, at) in &drops {
+        grant_store::record_drop(&mut db, grant_id, t.db_role_id, r.clone(), *at).await?;
+        let event = if r.is_ok() {
+            "role_dropped"
+        } else {
+            "role_drop_failed"
+        };
+        audit::write(
+            &mut db,
+            Event::new(event, &actor).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
+                "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target.id, "error": r.as_ref().err(),
+            })),
+            *at,
+        )
+        .await?;
+        if let Err(e) = r {
+            failures.push(format!("{}: {e}", t.db_role_name));
+        }
+    }
+    if !failures.is_empty() {
+        tx.commit().await?;
+        return Err(EndError::Target(failures.join("; ")));
+    }
+    let moved = mark_ended(&mut db, &ctx.grant, &ending, &actor, now).await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+/// Writes a grant's end (status, request, audit, outbox). Returns false when another process
+/// ended it first.
+async fn mark_ended(
+    db: &mut Db<'_>,
+    g: &Grant,
+    ending: &Ending,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let live = [GrantStatus::Active, GrantStatus::Provisioning];
+    let (moved, req_status, event, topic, details) = match ending {
+        Ending::Expired => (
+            grant_store::transition(db, g.id, &live, GrantStatus::Expired, None, now).await?,
+            RequestStatus::Expired,
+            "grant_expired",
+            "grant.expired",
+            json!({"valid_to_utc": g.valid_to_utc, "lag_ms": (now - g.valid_to_utc).num_milliseconds()}),
+        ),
+        Ending::Revoked { by, reason } => (
+            grant_store::mark_revoked(db, g.id, by.user_id, reason, now).await?,
+            RequestStatus::Revoked,
+            "grant_revoked",
+            "grant.revoked",
+            json!({"reason": reason}),
+        ),
+        Ending::Failed { reason } => (
+            grant_store::transition(db, g.id, &live, GrantStatus::Failed, Some(reason), now)
+                .await?,
+            RequestStatus::Revoked,
+            "grant_failed",
+            "grant.failed",
+            json!({"reason": reason}),
+        ),
+    };
+    if !moved {
+        return Ok(false);
+    }
+    if let Some(rid) = g.request_id {
+        req_store::transition(
+            db,
+            rid,
+            &[RequestStatus::Approved, RequestStatus::AutoApproved],
+            req_status,
+            &actor.login_name,
+            now,
+        )
+        .await?;
+    }
+    audit::write(
+        db,
+        Event::new(event, actor)
+            .user(g.user_id)
+            .grant(g.id)
+            .request_opt(g.request_id)
+            .details(details),
+        now,
+    )
+    .await?;
+    outbox::enqueue(
+        db,
+        topic,
+        &json!({"grant_id": g.id, "user_id": g.user_id}),
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// `end_with`, and on a target failure: count the attempt, schedule a retry with backoff, and
+/// flag the grant `revoke_failed` (audited once) when it keeps failing.
+pub(super) async fn end_or_retry(
+    state: &AppState,
+    lease: &Lease,
+    grant_id: i64,
+    predropped: &HashSet<i64>,
+) -> Result<bool, EndError> {
+    let msg = match end_with(state, lease, grant_id, predropped).await {
+        Err(EndError::Target(msg)) => msg,
+        other => return other,
+    };
+    let now = state.now();
+    let Some(mut tx) = lease.begin(state, grant_id).await? else {
+        return Err(EndError::LeaseLost);
+    };
+    let mut db = tx.db();
+    let Some(before) = grant_store::get_by_id(&mut db, grant_id).await? else {
+        return Err(EndError::Target(msg));
+    };
+    let flag = before.attempts + 1 >= REVOKE_FLAG_AFTER;
+    let attempts = grant_store::record_failure(
+        &mut db,
+        grant_id,
+        &format!("removing access failed, will retry: {msg}"),
+        after(
+            now,
+            backoff(before.attempts + 1, state.config.retry_base_ms),
+        ),
+        flag,
+        now,
+    )
+    .await?;
+    if flag && !before.revoke_failed {
+        audit::write(
+            &mut db,
+            Event::new("grant_revoke_failed", &Actor::system("expiry"))
+                .user(before.user_id)
+                .grant(grant_id)
+                .request_opt(before.request_id)
+                .details(json!({"attempts": attempts, "error": msg})),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Err(EndError::Target(msg))
+}
+
+/// (grant id, db role id, login) of one membership to remove.
+type Member = (i64, i64, String);
+
+/// Removes, per target role, the memberships of all claimed grants with one batched call, and
+/// ends those logins' sessions. Returns, per grant, the db roles confirmed removed, and the
+/// assignment rows. Anything not confirmed here is retried one by one by `end_with`.
+async fn predrop(
+    state: &AppState,
+    ids: &[i64],
+) -> (
+    HashMap<i64, HashSet<i64>>,
+    Vec<grant_store::BatchAssignment>,
+) {
+    let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
+    let rows = {
+        let Ok(mut c) = state.store.conn().await else {
+            return (done, Vec::new());
+        };
+        match grant_store::assignments_of(&mut Db::new(&mut c, state.store.dialect()), ids).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "loading batch assignments failed");
+                return (done, Vec::new());
+            }
+        }
+    };
+    let mut groups: HashMap<(TargetAddr, String), Vec<Member>> = HashMap::new();
+    for a in rows.iter().filter(|a| a.drop_succeeded != Some(true)) {
+        groups
+            .entry((a.target.clone(), a.db_role_name.clone()))
+            .or_default()
+            .push((a.grant_id, a.db_role_id, a.login_name.clone()));
+    }
+    let mut dropped_by_target: HashMap<TargetAddr, Vec<String>> = HashMap::new();
+    for ((target, role), members) in groups {
+        let Ok((connector, tref)) = connector(state, &target) else {
+            continue;
+        };
+        let logins: Vec<String> = members.iter().map(|m| m.2.clone()).collect();
+        let results = connector.drop_members(&tref, &role, &logins).await;
+        for ((grant_id, db_role_id, login), r) in members.into_iter().zip(results) {
+            if r.is_ok() {
+                done.entry(grant_id).or_default().insert(db_role_id);
+                dropped_by_target
+                    .entry(target.clone())
+                    .or_default()
+                    .push(login);
+            }
+        }
+    }
+    for (target, mut logins) in dropped_by_target {
+        logins.sort();
+        logins.dedup();
+        if let Ok((c, tref)) = connector(state, &target) {
+            if let Err(e) = c.end_sessions_many(&tref, &logins).await {
+                tracing::warn!(error = %e, "ending sessions after batched removal failed");
+            }
+        }
+    }
+    (done, rows)
+}
+
+/// Records, in one transaction fenced by the batch's lease, the plain expiry of every grant in
+/// `ids` whose unconfirmed memberships were all removed by the batch (`predropped`): drops,
+/// statuses, requests, audit and outbox rows. Returns the grants it ended; the rest (pending
+/// revokes or failures, partial removals) go through `end_or_retry`.
+async fn expire_batch(
+    state: &AppState,
+    lease: &Lease,
+    ids: &[i64],
+    rows: &[grant_store::BatchAssignment],
+    predropped: &HashMap<i64, HashSet<i64>>,
+) -> Result<HashSet<i64>, StoreError> {
+    let none = HashSet::new();
+    let eligible: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            let done = predropped.get(id).unwrap_or(&none);
+            rows.iter()
+                .filter(|a| a.grant_id == *id && a.drop_succeeded != Some(true))
+                .all(|a| done.contains(&a.db_role_id))
+        })
+        .collect();
+    if eligible.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let actor = Actor::system("expiry");
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let mut db = tx.db();
+    let moved =
+        grant_store::expire_many(&mut db, &eligible, lease.id(), &actor.login_name, now).await?;
+    let mut events = Vec::new();
+    let mut messages = Vec::new();
+    for g in &moved {
+        for a in rows.iter().filter(|a| {
+            a.grant_id == g.id
+                && predropped
+                    .get(&g.id)
+                    .is_some_and(|d| d.contains(&a.db_role_id))
+        }) {
+            events.push(Event::new("role_dropped", &actor).user(g.user_id).grant(g.id).request_opt(g.request_id).details(json!({
+                "db_role_id": a.db_role_id, "db_role_name": a.db_role_name, "target_id": a.target.id, "error": null, "batched": true,
+            })));
+        }
+        events.push(
+            Event::new("grant_expired", &actor)
+                .user(g.user_id)
+                .grant(g.id)
+                .request_opt(g.request_id)
+                .details(json!({
+                    "valid_to_utc": g.valid_to, "lag_ms": (now - g.valid_to).num_milliseconds(),
+                })),
+        );
+        messages.push((
+            "grant.expired",
+            json!({"grant_id": g.id, "user_id": g.user_id}),
+        ));
+    }
+    audit::write_many(&mut db, events, now).await?;
+    outbox::enqueue_many(&mut db, messages, now).await?;
+    tx.commit().await?;
+    Ok(moved.into_iter().map(|g| g.id).collect())
+}
+
+/// The engine's work on a batch of grants it claimed for ending (all held under `lease`):
+/// remove the memberships of the whole batch with one statement per target role, record the
+/// plain expiries together, and end the rest one by one. Returns (ended, failed).
+pub async fn end_claimed_batch(state: &AppState, lease: &Lease, ids: &[i64]) -> (i64, i64) {
+    let (predropped, rows) = predrop(state, ids).await;
+    let batched = match expire_batch(state, lease, ids, &rows, &predropped).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "batched expiry bookkeeping failed; ending one by one");
+            HashSet::new()
+        }
+    };
+    let rest: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !batched.contains(id))
+        .collect();
+    let predropped = &predropped;
+    let results: Vec<bool> = futures_util::stream::iter(rest)
+        .map(|id| async move {
+            let done = predropped.get(&id).cloned().unwrap_or_default();
+            match end_or_retry(state, lease, id, &done).await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(grant_id = id, error = ?e, "ending a grant failed; it will be retried");
+                    false
+                }
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let ok = results.iter().filter(|ok| **ok).count() as i64;
+    (batched.len() as i64 + ok, results.len() as i64 - ok)
+}
+
+/// What reconciliation's repair of an unexplained member did.
+pub enum Unexplained {
+    Removed,
+    /// A live grant explains the member after all (it was issued meanwhile): left alone.
+    Explained,
+    Failed(String),
+}
+
+/// Reconciliation under `drift_policy: repair`: removes a member no live grant explains, and
+/// ends its sessions. Re-checks right before removing, so a grant issued meanwhile keeps it.
+pub async fn remove_unexplained(
+    state: &AppState,
+    target: &TargetAddr,
+    db_role_id: i64,
+    db_role: &str,
+    login: &str,
+) -> Result<Unexplained, StoreError> {
+    let explained = {
+        let mut c = state.store.conn().await?;
+        grant_store::has_live_member(
+            &mut Db::new(&mut c, state.store.dialect()),
+            db_role_id,
+            login,
+        )
+        .await?
+    };
+    if explained {
+        return Ok(Unexplained::Explained);
+    }
+    Ok(match drop_one(state, target, db_role, login).await {
+        Ok(()) => Unexplained::Removed,
+        Err(e) => Unexplained::Failed(e),
+    })
+}

@@ -1,0 +1,137 @@
+//! Architecture rules, checked against the source (ARCHITECTURE.md states them): a newcomer
+//! can rely on finding each rule where the folder names say, and a change that breaks one
+//! fails here with the file and line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).expect("read src") {
+        let p = e.expect("dir entry").path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// (path relative to `src/`, line number, line) of every non-comment source line.
+fn lines() -> Vec<(String, usize, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(&src)
+            .expect("under src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = fs::read_to_string(&f).expect("read source");
+        for (i, l) in text.lines().enumerate() {
+            let t = l.trim_start();
+            if t.starts_with("//") {
+                continue;
+            }
+            out.push((rel.clone(), i + 1, l.to_string()));
+        }
+    }
+    out
+}
+
+fn violations(pred: impl Fn(&str, &str) -> bool) -> Vec<String> {
+    lines()
+        .into_iter()
+        .filter(|(f, _, l)| pred(f, l))
+        .map(|(f, n, l)| format!("src/{f}:{n}: {}", l.trim()))
+        .collect()
+}
+
+/// Only the grant lifecycle (`workflow/grants/`) changes access on a target: every call that
+/// adds, drops or ends sessions goes through it, under the grant's lease.
+#[test]
+fn only_the_grant_lifecycle_changes_targets() {
+    let calls = [
+        ".add_member(",
+        ".drop_member(",
+        ".drop_members(",
+        ".end_sessions(",
+        ".end_sessions_many(",
+    ];
+    let v = violations(|f, l| {
+        !f.starts_with("provision/")
+            && !f.starts_with("workflow/grants/")
+            && calls.iter().any(|c| l.contains(c))
+    });
+    assert!(
+        v.is_empty(),
+        "target changes outside workflow/grants/:\n{}",
+        v.join("\n")
+    );
+}
+
+/// The store knows no connector types; domain rules do no I/O.
+#[test]
+fn layers_point_down_only() {
+    let rules: [(&str, &[&str]); 5] = [
+        (
+            "store/",
+            &[
+                "crate::provision",
+                "crate::workflow",
+                "crate::http",
+                "crate::jobs",
+                "crate::notify",
+                "crate::auth",
+            ],
+        ),
+        (
+            "domain/",
+            &[
+                "crate::store",
+                "crate::provision",
+                "crate::workflow",
+                "crate::http",
+                "crate::jobs",
+                "crate::state",
+                "sqlx",
+            ],
+        ),
+        (
+            "provision/",
+            &[
+                "crate::store",
+                "crate::workflow",
+                "crate::http",
+                "crate::jobs",
+                "crate::domain",
+            ],
+        ),
+        ("workflow/", &["crate::http", "crate::jobs"]),
+        ("jobs/", &["crate::http"]),
+    ];
+    let mut all = Vec::new();
+    for (dir, banned) in rules {
+        all.extend(violations(|f, l| {
+            f.starts_with(dir) && banned.iter().any(|b| l.contains(b))
+        }));
+    }
+    assert!(
+        all.is_empty(),
+        "imports against the layering:\n{}",
+        all.join("\n")
+    );
+}
+
+/// No SQL outside `store/`: handlers, workflow and jobs go through repository functions.
+#[test]
+fn sql_lives_in_the_store() {
+    let v = violations(|f, l| {
+        (f.starts_with("http/") || f.starts_with("workflow/") || f.starts_with("jobs/"))
+            && ["\"SELECT ", "\"UPDATE ", "\"INSERT ", "\"DELETE "]
+                .iter()
+                .any(|k| l.contains(k))
+    });
+    assert!(v.is_empty(), "SQL outside store/:\n{}", v.join("\n"));
+}
