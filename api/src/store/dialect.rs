@@ -65,6 +65,15 @@ impl Dialect {
         }
     }
 
+    /// `expr` trimmed and lower-cased, for case-insensitive comparisons of ASCII names such
+    /// as login names (`LTRIM(RTRIM())` on SQL Server, which has `TRIM` only from 2017).
+    pub fn fold_name(self, expr: &str) -> String {
+        match self {
+            Self::Mssql => format!("LOWER(LTRIM(RTRIM({expr})))"),
+            _ => format!("lower(trim({expr}))"),
+        }
+    }
+
     /// `UPDATE table SET … WHERE …` returning the ids of the rows it changed (`RETURNING` /
     /// `OUTPUT INSERTED`).
     pub fn update_returning_id(self, table: &str, set: &str, filter: &str) -> String {
