@@ -73,7 +73,30 @@ pub async fn list(
     if let Some(v) = f.status {
         q.push_bind(" AND r.status = ?", v.as_str());
     }
-    fetch_page(db, q, "r.id", Order::NewestFirst, page, map, |r| r.id).await
+    let mut page = fetch_page(db, q, "r.id", Order::NewestFirst, page, map, |r| r.id).await?;
+    attach_approvals(db, &mut page.items).await?;
+    Ok(page)
+}
+
+/// Fills `approvals` of every request with one query (not one per request).
+async fn attach_approvals(db: &mut Db<'_>, reqs: &mut [AccessRequest]) -> Result<(), StoreError> {
+    if reqs.is_empty() {
+        return Ok(());
+    }
+    let mut q = Q::new(format!(
+        "SELECT {APPROVAL_COLS} FROM approvals WHERE request_id IN "
+    ));
+    q.push_in(reqs.iter().map(|r| r.id));
+    q.push(" ORDER BY id");
+    let mut by_request: std::collections::HashMap<i64, Vec<Approval>> = Default::default();
+    for row in db.fetch_all(&q).await? {
+        let a = map_approval(&row)?;
+        by_request.entry(a.request_id).or_default().push(a);
+    }
+    for r in reqs {
+        r.approvals = by_request.remove(&r.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Who is asking for their approval queue, with the facts the approver rules need.
@@ -127,7 +150,9 @@ pub async fn pending_for_approver(
         }
         q.push(")");
     }
-    fetch_page(db, q, "r.id", Order::OldestFirst, page, map, |r| r.id).await
+    let mut page = fetch_page(db, q, "r.id", Order::OldestFirst, page, map, |r| r.id).await?;
+    attach_approvals(db, &mut page.items).await?;
+    Ok(page)
 }
 
 /// The open request (pending or approved with live access) of a user for a role.
@@ -249,25 +274,24 @@ pub async fn insert_approval(
     .await
 }
 
+const APPROVAL_COLS: &str = "id, request_id, approver_user_id, approver_login_name, decision, decision_comment, decision_utc";
+
+fn map_approval(r: &AnyRow) -> Result<Approval, StoreError> {
+    Ok(Approval {
+        id: get(r, "id")?,
+        request_id: get(r, "request_id")?,
+        approver_user_id: opt_i64(r, "approver_user_id")?,
+        approver_login_name: get(r, "approver_login_name")?,
+        decision: parsed(r, "decision")?,
+        decision_comment: opt_str(r, "decision_comment")?,
+        decision_utc: time(r, "decision_utc")?,
+    })
+}
+
 pub async fn approvals(db: &mut Db<'_>, request_id: i64) -> Result<Vec<Approval>, StoreError> {
-    let q = Q::new(
-        "SELECT id, request_id, approver_user_id, approver_login_name, decision, decision_comment, decision_utc \
-         FROM approvals WHERE request_id = ? ORDER BY id",
-    )
+    let q = Q::new(format!(
+        "SELECT {APPROVAL_COLS} FROM approvals WHERE request_id = ? ORDER BY id"
+    ))
     .bind(request_id);
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Approval {
-                id: get(r, "id")?,
-                request_id: get(r, "request_id")?,
-                approver_user_id: opt_i64(r, "approver_user_id")?,
-                approver_login_name: get(r, "approver_login_name")?,
-                decision: parsed(r, "decision")?,
-                decision_comment: opt_str(r, "decision_comment")?,
-                decision_utc: time(r, "decision_utc")?,
-            })
-        })
-        .collect()
+    db.fetch_all(&q).await?.iter().map(map_approval).collect()
 }
