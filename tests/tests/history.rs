@@ -111,6 +111,18 @@ fn the_audit_log_refuses_update_and_delete(backend: Backend) {
         s.db.scalar("SELECT COUNT(*) AS n FROM audit_log WHERE event_type = 'nothing_happened'"),
         0
     );
+    // No route writes to the audit log: the documented `/audit` paths are read-only.
+    let spec = s
+        .call("GET", "/api/v1/openapi.json", None, None)
+        .expect(200)
+        .body;
+    let paths = spec["paths"].as_object().unwrap();
+    let audit: Vec<_> = paths.iter().filter(|(p, _)| p.contains("audit")).collect();
+    assert!(!audit.is_empty());
+    for (p, ops) in audit {
+        let methods: Vec<&String> = ops.as_object().unwrap().keys().collect();
+        assert_eq!(methods, vec!["get"], "{p} must be read-only");
+    }
     // Appending still works.
     s.post("/api/v1/teams", &admin, json!({"team_name": "u"}))
         .expect(201);

@@ -220,6 +220,13 @@ mod tests {
     }
 
     #[test]
+    fn names_fold_to_lower_case_without_padding() {
+        assert_eq!(Dialect::Sqlite.fold_name("x"), "lower(trim(x))");
+        assert_eq!(Dialect::Postgres.fold_name("x"), "lower(trim(x))");
+        assert_eq!(Dialect::Mssql.fold_name("x"), "LOWER(LTRIM(RTRIM(x)))");
+    }
+
+    #[test]
     fn inserts_return_the_generated_id() {
         assert_eq!(
             Dialect::Mssql.insert_returning_id("t", &["a", "b"]),
