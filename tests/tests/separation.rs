@@ -174,6 +174,22 @@ fn nobody_changes_their_own_access_facts(backend: Backend) {
     assert_eq!(e["details"]["before"]["is_active"], true, "{e}");
     assert_eq!(e["details"]["after"]["is_active"], false, "{e}");
 
+    // Nor create the user who would be their own manager (and so decide their requests).
+    s.patch(&me, &o.root, json!({"manager_login_name": "zed"}))
+        .expect(200);
+    s.post(
+        "/api/v1/users",
+        &o.ada,
+        json!({"login_name": "ZED", "password": PW}),
+    )
+    .expect_error(403, "self_change_forbidden");
+    s.post(
+        "/api/v1/users",
+        &o.root,
+        json!({"login_name": "zed", "password": PW}),
+    )
+    .expect(201);
+
     // A member of a team cannot switch that team on or off either.
     s.post(&members, &o.root, json!({"user_id": o.ada_id}))
         .expect(200);
