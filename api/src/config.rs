@@ -27,6 +27,11 @@ pub struct Config {
     pub retry_base_ms: u64,
     /// The built web app (Trunk's `dist/`).
     pub web_dir: PathBuf,
+    /// Whether admins may decide requests of roles whose approvers do not include them
+    /// (`JITEA_ADMINS_MAY_APPROVE`, default false: only the role's approvers decide).
+    pub admins_may_approve: bool,
+    /// How long delivered outbox rows are kept, in hours (`JITEA_OUTBOX_RETENTION_HOURS`).
+    pub outbox_retention_hours: i64,
 }
 
 /// The same settings as they appear in a TOML file (all optional).
@@ -44,6 +49,8 @@ struct FileConfig {
     reconcile_interval_secs: Option<u64>,
     retry_base_ms: Option<u64>,
     web_dir: Option<String>,
+    admins_may_approve: Option<bool>,
+    outbox_retention_hours: Option<i64>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -208,6 +215,36 @@ impl Config {
         let web_dir =
             PathBuf::from(pick("JITEA_WEB_DIR", fc.web_dir).unwrap_or_else(|| "dist".into()));
 
+        let admins_may_approve = match env("JITEA_ADMINS_MAY_APPROVE") {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" | "" => false,
+                _ => {
+                    return Err(err(
+                        "JITEA_ADMINS_MAY_APPROVE",
+                        format!("`{v}` is not true or false"),
+                    ))
+                }
+            },
+            None => fc.admins_may_approve.unwrap_or(false),
+        };
+
+        let outbox_retention_hours = match env("JITEA_OUTBOX_RETENTION_HOURS") {
+            Some(v) => v.trim().parse::<i64>().map_err(|_| {
+                err(
+                    "JITEA_OUTBOX_RETENTION_HOURS",
+                    format!("`{v}` is not a whole number of hours"),
+                )
+            })?,
+            None => fc.outbox_retention_hours.unwrap_or(168),
+        };
+        if !(1..=87_600).contains(&outbox_retention_hours) {
+            return Err(err(
+                "JITEA_OUTBOX_RETENTION_HOURS",
+                "must be between 1 and 87600 (ten years)",
+            ));
+        }
+
         Ok(Self {
             bind,
             data_dir,
@@ -220,6 +257,8 @@ impl Config {
             reconcile_interval_secs,
             retry_base_ms,
             web_dir,
+            admins_may_approve,
+            outbox_retention_hours,
         })
     }
 
@@ -266,6 +305,24 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("configuration error: JITEA_TOKEN_TTL_MINUTES"));
+    }
+
+    #[test]
+    fn admins_may_not_approve_unless_configured() {
+        let c = load(&[]).unwrap();
+        assert!(!c.admins_may_approve);
+        assert_eq!(c.outbox_retention_hours, 168);
+        let c = load(&[
+            ("JITEA_ADMINS_MAY_APPROVE", "true"),
+            ("JITEA_OUTBOX_RETENTION_HOURS", "24"),
+        ])
+        .unwrap();
+        assert!(c.admins_may_approve);
+        assert_eq!(c.outbox_retention_hours, 24);
+        let e = load(&[("JITEA_ADMINS_MAY_APPROVE", "maybe")]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_ADMINS_MAY_APPROVE");
+        let e = load(&[("JITEA_OUTBOX_RETENTION_HOURS", "0")]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_OUTBOX_RETENTION_HOURS");
     }
 
     #[test]

@@ -164,6 +164,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx.clone()));
+    let outbox_prune = tokio::spawn(jobs::outbox_prune::run(state.clone(), stop_rx.clone()));
     let live = tokio::spawn(jitea::notify::live::run(state.clone(), stop_rx));
     let app_state = state.clone();
     let assets = http::web::WebAssets::load(&app_state.config.web_dir);
@@ -185,6 +186,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = expiry.await;
     let _ = reconcile.await;
+    let _ = outbox_prune.await;
     let _ = live.await;
     state.store.close().await;
     Ok(())

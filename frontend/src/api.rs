@@ -338,8 +338,19 @@ pub async fn cancel_request(id: i64) -> ApiResult<AccessRequest> {
 
 // ---------------------------------------------------------------- approver
 
+/// The whole approval queue, oldest first (follows the cursor through every page).
 pub async fn pending_approvals() -> ApiResult<Vec<AccessRequest>> {
-    get("/approvals/pending").await
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = Query::new().opt("cursor", cursor).set("limit", 500);
+        let page: Page<AccessRequest> = get(&format!("/approvals/pending{}", q.build())).await?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// The requester's recent requests, for the approver's context.

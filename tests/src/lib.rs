@@ -162,6 +162,47 @@ impl TestDb {
         });
     }
 
+    /// Like `exec`, but returns the database's error instead of panicking (to prove that a
+    /// statement is refused).
+    pub fn try_exec(&self, sql: &str) -> Result<u64, String> {
+        use sqlx_oldapi::{Connection, Executor};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = self.url.clone();
+        rt.block_on(async move {
+            let mut c = sqlx_oldapi::AnyConnection::connect(&url)
+                .await
+                .expect("connect to test database");
+            c.execute(sql)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    /// Runs a query returning one integer column named `n` in one row (e.g. a `COUNT(*) AS n`).
+    pub fn scalar(&self, sql: &str) -> i64 {
+        use sqlx_oldapi::{Connection, Row};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = self.url.clone();
+        rt.block_on(async move {
+            let mut c = sqlx_oldapi::AnyConnection::connect(&url)
+                .await
+                .expect("connect to test database");
+            let row = sqlx_oldapi::query(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            row.try_get::<i64, _>("n")
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        })
+    }
+
     /// Moves a grant's end to `secs` seconds from now (database clock), as if it had been issued
     /// for that long: lets tests watch real expiry without waiting whole minutes.
     pub fn set_grant_ends_in(&self, grant_id: i64, secs: f64) {

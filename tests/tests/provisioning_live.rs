@@ -295,7 +295,11 @@ fn revocation_that_keeps_failing_is_flagged_and_retried_until_done() {
         st.s.get("/api/v1/reports/revoke-failures", &st.admin)
             .expect(200)
             .body;
-    assert!(report.as_array().unwrap().iter().any(|g| g["id"] == gid));
+    assert!(report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["id"] == gid));
     let metrics = st.s.call("GET", "/metrics", None, None).text;
     assert!(
         metrics.contains("jitea_grants_revoke_failed 1"),

@@ -212,14 +212,13 @@ fn full_workflow(backend: Backend) {
         json!({}),
     )
     .expect_error(403, "self_approval");
-    assert!(!s
-        .get("/api/v1/approvals/pending", &o.jun)
-        .expect(200)
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["id"] == rid));
+    assert!(
+        !s.get("/api/v1/approvals/pending", &o.jun).expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == rid)
+    );
     assert_eq!(
         s.get(&format!("/api/v1/requests/{rid}"), &o.jun)
             .expect(200)
@@ -229,7 +228,7 @@ fn full_workflow(backend: Backend) {
 
     // The manager sees it in the queue and approves with a comment.
     let queue = s.get("/api/v1/approvals/pending", &o.mgr).expect(200).body;
-    let item = queue
+    let item = queue["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -258,13 +257,12 @@ fn full_workflow(backend: Backend) {
         .unwrap()
         .iter()
         .all(|a| a["state"] == "added"));
-    assert!(s
-        .get("/api/v1/approvals/pending", &o.mgr)
-        .expect(200)
-        .body
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        s.get("/api/v1/approvals/pending", &o.mgr).expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Another user's grant is invisible; the user's own list has both grants.
     s.get(&format!("/api/v1/grants/{gid}"), &o.sam)

@@ -21,6 +21,11 @@ pub fn grant_window(
     (decided_at, valid_to)
 }
 
+/// Whether a requested duration still fits the role's (current) maximum.
+pub fn within_max(requested_minutes: i64, max_minutes: i64) -> bool {
+    (1..=max_minutes).contains(&requested_minutes)
+}
+
 /// Whether a grant ending at `valid_to` must be expired at `now` (the end is exclusive).
 pub fn is_due(valid_to: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now >= valid_to
@@ -48,6 +53,13 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
+
+    #[test]
+    fn durations_are_rechecked_against_the_current_maximum() {
+        assert!(within_max(60, 60));
+        assert!(!within_max(61, 60));
+        assert!(!within_max(0, 60));
+    }
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()

@@ -8,12 +8,14 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::auth::{Admin, Auditor, AuthUser};
+use crate::domain::separation::Fact;
 use crate::domain::window::Window;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::{catalog, eligibility, teams, users, Db};
 use crate::workflow::access;
+use crate::workflow::separation as sod;
 
 use super::errors::CommonErrors;
 use super::json::Json;
@@ -69,6 +71,13 @@ async fn check_scope(db: &mut Db<'_>, t: ScopeType, v: Option<&str>) -> ApiResul
     }
 }
 
+/// The user a rule of scope `user` names (separation of duties: not the caller).
+fn rule_subject(t: ScopeType, v: Option<&str>) -> Option<i64> {
+    (t == ScopeType::User)
+        .then(|| v.and_then(|s| s.trim().parse().ok()))
+        .flatten()
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RuleListQuery {
@@ -120,6 +129,9 @@ pub async fn create_rule(
 ) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
     check_window(b.valid_from_utc, b.valid_to_utc)?;
+    if let Some(subject) = rule_subject(b.scope_type, b.scope_value.as_deref()) {
+        sod::guard(&st, &admin.0, subject, &[Fact::EligibilityRule]).await?;
+    }
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
@@ -161,6 +173,19 @@ pub async fn update_rule(
     let before = eligibility::get_rule(&mut db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("eligibility rule"))?;
+    let new_type = body.scope_type.unwrap_or(before.scope_type);
+    let new_value = match &body.scope_value {
+        Some(v) => v.clone(),
+        None => before.scope_value.clone(),
+    };
+    let subjects = [
+        rule_subject(before.scope_type, before.scope_value.as_deref()),
+        rule_subject(new_type, new_value.as_deref()),
+    ];
+    if subjects.contains(&Some(admin.0.id)) {
+        drop(tx);
+        return Err(sod::refused(&st, &admin.0, admin.0.id, &[Fact::EligibilityRule]).await);
+    }
     let mut r = before.clone();
     if let Some(t) = body.scope_type {
         r.scope_type = t;
@@ -215,6 +240,11 @@ pub async fn delete_rule(
     let before = eligibility::get_rule(&mut db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("eligibility rule"))?;
+    let subject = rule_subject(before.scope_type, before.scope_value.as_deref());
+    if subject == Some(admin.0.id) {
+        drop(tx);
+        return Err(sod::refused(&st, &admin.0, admin.0.id, &[Fact::EligibilityRule]).await);
+    }
     eligibility::delete_rule(&mut db, id).await?;
     audit::write(
         &mut db,

@@ -24,17 +24,14 @@ pub async fn run_expiry(st: web::Data<AppState>, _a: Admin) -> ApiResult<HttpRes
 #[utoipa::path(tag = "jobs", responses((status = 200, body = ReconcileRun), CommonErrors), security(("bearer" = [])))]
 #[post("/jobs/reconcile")]
 pub async fn run_reconcile(st: web::Data<AppState>, admin: Admin) -> ApiResult<HttpResponse> {
-    let run = crate::jobs::reconcile::run_once(
-        &st,
-        "api",
-        &Actor::user(admin.0.id, &admin.0.login_name),
-    )
-    .await?
-    .ok_or_else(|| {
-        ApiError::conflict(
+    let run =
+        crate::jobs::reconcile::run_once(&st, "api", &Actor::user(admin.0.id, &admin.0.login_name))
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict(
             "job_running",
             "a reconciliation pass is already running and did not finish in time; try again later",
         )
-    })?;
+            })?;
     Ok(ok(&run))
 }

@@ -8,12 +8,10 @@ use utoipa::IntoParams;
 use crate::auth::Auditor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::grants::GrantFilter;
-use crate::store::paging::{PageReq, MAX_LIMIT};
-use crate::store::{drift, grants as grant_store, Db};
+use crate::store::{drift, reports, Db};
 
 use super::errors::CommonErrors;
-use super::support::ok;
+use super::support::{ok, page};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -67,30 +65,31 @@ pub async fn direct_grants_report(
     Ok(ok(&report(&st, q.run_id, &["direct_grant"]).await?))
 }
 
-/// Live grants whose removal keeps failing on a target (still being retried).
-#[utoipa::path(tag = "reports", responses((status = 200, body = Vec<Grant>), CommonErrors), security(("bearer" = [])))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FailuresQuery {
+    /// Page size (1-500, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Live grants whose removal keeps failing on a target (still being retried), newest first,
+/// paged: every one of them, however many ended grants once failed.
+#[utoipa::path(tag = "reports", params(FailuresQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
 #[get("/reports/revoke-failures")]
-pub async fn revoke_failures(st: web::Data<AppState>, _a: Auditor) -> ApiResult<HttpResponse> {
-    let f = GrantFilter {
-        revoke_failed: Some(true),
-        ..Default::default()
-    };
+pub async fn revoke_failures(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<FailuresQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    let page = grant_store::list(
+    Ok(ok(&reports::revoke_failures(
         &mut Db::new(&mut c, st.store.dialect()),
-        &f,
-        PageReq {
-            limit: MAX_LIMIT,
-            after: None,
-        },
+        p,
     )
-    .await?;
-    let live: Vec<Grant> = page
-        .items
-        .into_iter()
-        .filter(|g| g.status.is_live())
-        .collect();
-    Ok(ok(&live))
+    .await?))
 }
 
 /// Numbers for the admin overview: pending requests, active grants, grants ending within the

@@ -68,11 +68,7 @@ pub async fn list_requests(
     };
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    let mut page = req_store::list(&mut db, &f, p).await?;
-    for r in &mut page.items {
-        r.approvals = req_store::approvals(&mut db, r.id).await?;
-    }
-    Ok(ok(&page))
+    Ok(ok(&req_store::list(&mut db, &f, p).await?))
 }
 
 /// Get a request (yours, one you may decide, or any for auditors and admins).
@@ -153,7 +149,7 @@ pub async fn request_history(
     };
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    let mut page = req_store::list(
+    let page = req_store::list(
         &mut db,
         &f,
         crate::store::paging::PageReq {
@@ -162,8 +158,5 @@ pub async fn request_history(
         },
     )
     .await?;
-    for r in &mut page.items {
-        r.approvals = req_store::approvals(&mut db, r.id).await?;
-    }
     Ok(ok(&page.items))
 }

@@ -215,10 +215,14 @@ pub async fn set_role_db_role(
             ),
         ));
     }
+    let before = catalog::role_db_roles(&mut db, role_id)
+        .await?
+        .into_iter()
+        .find(|m| m.db_role_id == db_role_id);
     catalog::set_role_db_role(&mut db, role_id, db_role_id, is_required).await?;
     audit::write(
         &mut db,
-        Event::new("role_db_role_set", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": role_id, "db_role_id": db_role_id, "db_role_name": d.db_role_name, "is_required": is_required})),
+        Event::new("role_db_role_set", &Actor::user(admin.0.id, &admin.0.login_name)).details(json!({"role_id": role_id, "db_role_id": db_role_id, "db_role_name": d.db_role_name, "is_required": is_required, "before": before})),
         now,
     )
     .await?;
@@ -239,7 +243,11 @@ pub async fn remove_role_db_role(
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    if !catalog::remove_role_db_role(&mut db, role_id, db_role_id).await? {
+    let removed = catalog::role_db_roles(&mut db, role_id)
+        .await?
+        .into_iter()
+        .find(|m| m.db_role_id == db_role_id);
+    if removed.is_none() || !catalog::remove_role_db_role(&mut db, role_id, db_role_id).await? {
         return Err(ApiError::not_found("mapping"));
     }
     audit::write(
@@ -248,7 +256,7 @@ pub async fn remove_role_db_role(
             "role_db_role_removed",
             &Actor::user(admin.0.id, &admin.0.login_name),
         )
-        .details(json!({"role_id": role_id, "db_role_id": db_role_id})),
+        .details(json!({"role_id": role_id, "db_role_id": db_role_id, "removed": removed})),
         now,
     )
     .await?;
@@ -391,6 +399,10 @@ pub async fn remove_approver(
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
+    let removed = catalog::get_approver(&mut db, approver_id)
+        .await?
+        .filter(|a| a.role_id == role_id)
+        .ok_or_else(|| ApiError::not_found("approver"))?;
     if !catalog::delete_approver(&mut db, role_id, approver_id).await? {
         return Err(ApiError::not_found("approver"));
     }
@@ -400,7 +412,7 @@ pub async fn remove_approver(
             "approver_removed",
             &Actor::user(admin.0.id, &admin.0.login_name),
         )
-        .details(json!({"role_id": role_id, "approver_id": approver_id})),
+        .details(json!({"role_id": role_id, "approver_id": approver_id, "removed": removed})),
         now,
     )
     .await?;

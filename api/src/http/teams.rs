@@ -7,10 +7,12 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::auth::{Admin, AuthUser};
+use crate::domain::separation::Fact;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::{teams, users, Db};
+use crate::workflow::separation as sod;
 
 use super::errors::CommonErrors;
 use super::json::Json;
@@ -116,9 +118,28 @@ pub async fn update_team(
         department: patch_text("department", &body.department, 255, false)?,
         is_active: body.is_active,
     };
+    if b.is_active.is_some() {
+        // (De)activating a team changes its members' access: not for a team you are in.
+        let (current, mine) = {
+            let mut c = st.store.conn().await?;
+            let mut db = Db::new(&mut c, st.store.dialect());
+            (
+                teams::get_by_id(&mut db, id).await?,
+                teams::member(&mut db, id, admin.0.id).await?,
+            )
+        };
+        if current.is_some_and(|t| Some(t.is_active) != b.is_active)
+            && mine.is_some_and(|m| m.is_active)
+        {
+            sod::guard(&st, &admin.0, admin.0.id, &[Fact::TeamMembership]).await?;
+        }
+    }
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
+    let before = teams::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("team"))?;
     if !teams::update(&mut db, id, &b, &admin.0.login_name, now)
         .await
         .map_err(unique(
@@ -128,19 +149,19 @@ pub async fn update_team(
     {
         return Err(ApiError::not_found("team"));
     }
+    let t = teams::get_by_id(&mut db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     audit::write(
         &mut db,
         Event::new(
             "team_updated",
             &Actor::user(admin.0.id, &admin.0.login_name),
         )
-        .details(json!({"team_id": id, "changes": &*body})),
+        .details(json!({"team_id": id, "changes": &*body, "before": before, "after": t})),
         now,
     )
     .await?;
-    let t = teams::get_by_id(&mut db, id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(ok(&t))
 }
@@ -185,6 +206,7 @@ pub async fn add_member(
     body: Json<TeamMemberAdd>,
 ) -> ApiResult<HttpResponse> {
     let team_id = id.into_inner();
+    sod::guard(&st, &admin.0, body.user_id, &[Fact::TeamMembership]).await?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
@@ -194,7 +216,12 @@ pub async fn add_member(
     users::get_by_id(&mut db, body.user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    if teams::add_member(&mut db, team_id, body.user_id, now).await? {
+    let before = teams::member(&mut db, team_id, body.user_id).await?;
+    let added = teams::add_member(&mut db, team_id, body.user_id, now).await?;
+    let m = teams::member(&mut db, team_id, body.user_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    if added {
         audit::write(
             &mut db,
             Event::new(
@@ -202,14 +229,11 @@ pub async fn add_member(
                 &Actor::user(admin.0.id, &admin.0.login_name),
             )
             .user(body.user_id)
-            .details(json!({"team_id": team_id})),
+            .details(json!({"team_id": team_id, "before": before, "after": m})),
             now,
         )
         .await?;
     }
-    let m = teams::member(&mut db, team_id, body.user_id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(ok(&m))
 }
@@ -223,13 +247,18 @@ pub async fn remove_member(
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
     let (team_id, user_id) = path.into_inner();
+    sod::guard(&st, &admin.0, user_id, &[Fact::TeamMembership]).await?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
     let m = teams::member(&mut db, team_id, user_id)
         .await?
         .ok_or_else(|| ApiError::not_found("team member"))?;
-    if teams::remove_member(&mut db, team_id, user_id, now).await? {
+    let removed = teams::remove_member(&mut db, team_id, user_id, now).await?;
+    let after = teams::member(&mut db, team_id, user_id)
+        .await?
+        .unwrap_or_else(|| m.clone());
+    if removed {
         audit::write(
             &mut db,
             Event::new(
@@ -237,12 +266,11 @@ pub async fn remove_member(
                 &Actor::user(admin.0.id, &admin.0.login_name),
             )
             .user(user_id)
-            .details(json!({"team_id": team_id})),
+            .details(json!({"team_id": team_id, "before": m, "after": after})),
             now,
         )
         .await?;
     }
-    let after = teams::member(&mut db, team_id, user_id).await?.unwrap_or(m);
     tx.commit().await?;
     Ok(ok(&after))
 }

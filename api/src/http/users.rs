@@ -8,11 +8,13 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::auth::{password, Admin, Auditor, AuthUser};
+use crate::domain::separation::{self, Fact};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::UserFilter;
 use crate::store::{catalog, credentials, eligibility, users, Db};
+use crate::workflow::separation as sod;
 
 use super::errors::CommonErrors;
 use super::json::Json;
@@ -109,6 +111,9 @@ pub async fn create_user(
     body: Json<UserCreate>,
 ) -> ApiResult<HttpResponse> {
     let b = clean_create(&body)?;
+    if separation::creates_own_manager(&admin.0, &b.login_name) {
+        return Err(sod::refused(&st, &admin.0, admin.0.id, &[Fact::Manager]).await);
+    }
     let hash = match b.password.clone() {
         Some(p) => Some(
             web::block(move || password::hash(&p))
@@ -177,12 +182,6 @@ pub async fn update_user(
         is_admin: body.is_admin,
         is_auditor: body.is_auditor,
     };
-    if id == admin.0.id && clean.is_admin == Some(false) {
-        return Err(ApiError::conflict(
-            "cannot_demote_self",
-            "you cannot remove your own admin role; ask another admin",
-        ));
-    }
     let now = st.now();
     let actor = Actor::user(admin.0.id, &admin.0.login_name);
     let mut tx = st.store.begin_write().await?;
@@ -190,6 +189,11 @@ pub async fn update_user(
     let before = users::get_by_id(&mut db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    let facts = separation::changed_facts(&before, &clean);
+    if !separation::may_change_subject(admin.0.id, id) && !facts.is_empty() {
+        drop(tx);
+        return Err(sod::refused(&st, &admin.0, id, &facts).await);
+    }
     users::update(&mut db, id, &clean, &admin.0.login_name, now).await?;
     let after = users::get_by_id(&mut db, id)
         .await?
@@ -316,6 +320,7 @@ pub async fn set_override(
 ) -> ApiResult<HttpResponse> {
     let (user_id, role_id) = path.into_inner();
     super::eligibility::check_window(body.valid_from_utc, body.valid_to_utc)?;
+    sod::guard(&st, &admin.0, user_id, &[Fact::EligibilityOverride]).await?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
@@ -325,19 +330,22 @@ pub async fn set_override(
     catalog::get_role(&mut db, role_id)
         .await?
         .ok_or_else(|| ApiError::not_found("role"))?;
+    let before = eligibility::get_override(&mut db, user_id, role_id).await?;
     eligibility::set_override(&mut db, user_id, role_id, &body, &admin.0.login_name, now).await?;
-    audit::write(
-        &mut db,
-        Event::new("eligibility_override_set", &Actor::user(admin.0.id, &admin.0.login_name)).user(user_id).details(json!({
-            "role_id": role_id, "can_request": body.can_request, "valid_from_utc": body.valid_from_utc,
-            "valid_to_utc": body.valid_to_utc, "priority": body.priority,
-        })),
-        now,
-    )
-    .await?;
     let o = eligibility::get_override(&mut db, user_id, role_id)
         .await?
         .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "eligibility_override_set",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .user(user_id)
+        .details(json!({"role_id": role_id, "before": before, "after": o})),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ok(&o))
 }
@@ -351,9 +359,13 @@ pub async fn delete_override(
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
     let (user_id, role_id) = path.into_inner();
+    sod::guard(&st, &admin.0, user_id, &[Fact::EligibilityOverride]).await?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
+    let Some(removed) = eligibility::get_override(&mut db, user_id, role_id).await? else {
+        return Err(ApiError::not_found("override"));
+    };
     if !eligibility::delete_override(&mut db, user_id, role_id).await? {
         return Err(ApiError::not_found("override"));
     }
@@ -364,7 +376,7 @@ pub async fn delete_override(
             &Actor::user(admin.0.id, &admin.0.login_name),
         )
         .user(user_id)
-        .details(json!({"role_id": role_id})),
+        .details(json!({"role_id": role_id, "removed": removed})),
         now,
     )
     .await?;

@@ -2,4 +2,5 @@
 //! (API, CLI, tests) with an explicit `now`.
 
 pub mod expiry;
+pub mod outbox_prune;
 pub mod reconcile;

@@ -462,6 +462,19 @@ pub async fn approvers(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleApprover
     db.fetch_all(&q).await?.iter().map(map_approver).collect()
 }
 
+/// Every distinct department named by a `department` approver entry.
+pub async fn approver_departments(db: &mut Db<'_>) -> Result<Vec<String>, StoreError> {
+    let q = Q::new(
+        "SELECT DISTINCT approver_department FROM role_approvers WHERE approver_type = ? AND approver_department IS NOT NULL",
+    )
+    .bind(ApproverType::Department.as_str());
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "approver_department"))
+        .collect()
+}
+
 pub async fn get_approver(db: &mut Db<'_>, id: i64) -> Result<Option<RoleApprover>, StoreError> {
     let q = Q::new(format!(
         "SELECT {APPROVER_COLS} FROM role_approvers WHERE id = ?"

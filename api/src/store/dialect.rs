@@ -65,6 +65,15 @@ impl Dialect {
         }
     }
 
+    /// `expr` trimmed and lower-cased, for case-insensitive comparisons of ASCII names such
+    /// as login names (`LTRIM(RTRIM())` on SQL Server, which has `TRIM` only from 2017).
+    pub fn fold_name(self, expr: &str) -> String {
+        match self {
+            Self::Mssql => format!("LOWER(LTRIM(RTRIM({expr})))"),
+            _ => format!("lower(trim({expr}))"),
+        }
+    }
+
     /// `UPDATE table SET … WHERE …` returning the ids of the rows it changed (`RETURNING` /
     /// `OUTPUT INSERTED`).
     pub fn update_returning_id(self, table: &str, set: &str, filter: &str) -> String {
@@ -208,6 +217,13 @@ mod tests {
         let ms = Dialect::Mssql.claim("grants", set, filter, "id", 10);
         assert!(ms.sql.starts_with("WITH c AS (SELECT TOP (10) * FROM grants WITH (UPDLOCK, READPAST, ROWLOCK) WHERE status = ?"), "{}", ms.sql);
         assert!(matches!(&ms.args[0], crate::store::Arg::Str(Some(s)) if s == "active"));
+    }
+
+    #[test]
+    fn names_fold_to_lower_case_without_padding() {
+        assert_eq!(Dialect::Sqlite.fold_name("x"), "lower(trim(x))");
+        assert_eq!(Dialect::Postgres.fold_name("x"), "lower(trim(x))");
+        assert_eq!(Dialect::Mssql.fold_name("x"), "LOWER(LTRIM(RTRIM(x)))");
     }
 
     #[test]

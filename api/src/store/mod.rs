@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod paging;
 pub mod query;
+pub mod reports;
 pub mod requests;
 pub mod rows;
 pub mod stats;

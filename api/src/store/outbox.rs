@@ -93,3 +93,23 @@ pub async fn since(
         })
         .collect()
 }
+
+/// Deletes up to `limit` outbox rows that are done with and older than `before`: rows marked
+/// delivered before it, and unmarked rows created before it. Returns how many it deleted.
+///
+/// Why unmarked rows count as done: today the only consumer is the live-event poller
+/// (`notify/live.rs`), which does not mark rows; each process reads forward from its own
+/// position every 200 ms, so a row older than the retention period (hours) has long been
+/// passed by every running poller. A future dispatcher that must deliver every row (e-mail,
+/// webhooks) marks `delivered_utc` and must then narrow this to delivered rows.
+pub async fn prune(db: &mut Db<'_>, before: DateTime<Utc>, limit: i64) -> Result<u64, StoreError> {
+    let inner = db.dialect.limit(
+        "SELECT id FROM outbox WHERE (delivered_utc IS NOT NULL AND delivered_utc < ?) \
+         OR (delivered_utc IS NULL AND created_utc < ?) ORDER BY id",
+        limit,
+    );
+    let q = super::Q::new(format!("DELETE FROM outbox WHERE id IN ({inner})"))
+        .bind(before)
+        .bind(before);
+    db.execute(&q).await
+}

@@ -73,21 +73,86 @@ pub async fn list(
     if let Some(v) = f.status {
         q.push_bind(" AND r.status = ?", v.as_str());
     }
-    fetch_page(db, q, "r.id", Order::NewestFirst, page, map, |r| r.id).await
+    let mut page = fetch_page(db, q, "r.id", Order::NewestFirst, page, map, |r| r.id).await?;
+    attach_approvals(db, &mut page.items).await?;
+    Ok(page)
 }
 
-/// Pending requests, oldest first, for the approvers' queue (filtered per approver by the
-/// domain rules afterwards).
-pub async fn pending(db: &mut Db<'_>, limit: i64) -> Result<Vec<AccessRequest>, StoreError> {
-    let q = Q::new(format!(
-        "SELECT {COLS} {FROM} WHERE r.status = ? ORDER BY r.id"
+/// Fills `approvals` of every request with one query (not one per request).
+async fn attach_approvals(db: &mut Db<'_>, reqs: &mut [AccessRequest]) -> Result<(), StoreError> {
+    if reqs.is_empty() {
+        return Ok(());
+    }
+    let mut q = Q::new(format!(
+        "SELECT {APPROVAL_COLS} FROM approvals WHERE request_id IN "
+    ));
+    q.push_in(reqs.iter().map(|r| r.id));
+    q.push(" ORDER BY id");
+    let mut by_request: std::collections::HashMap<i64, Vec<Approval>> = Default::default();
+    for row in db.fetch_all(&q).await? {
+        let a = map_approval(&row)?;
+        by_request.entry(a.request_id).or_default().push(a);
+    }
+    for r in reqs {
+        r.approvals = by_request.remove(&r.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Who is asking for their approval queue, with the facts the approver rules need.
+pub struct ApproverScope<'a> {
+    pub user_id: i64,
+    pub login_name: &'a str,
+    /// Teams the approver is an active member of (active teams only).
+    pub team_ids: &'a [i64],
+    /// The stored spellings of `department` approver entries that name the approver's
+    /// department.
+    pub departments: &'a [String],
+    /// Every pending request but the approver's own (admins with `JITEA_ADMINS_MAY_APPROVE`).
+    pub everything: bool,
+}
+
+/// One page (oldest first) of the pending requests the approver may decide, in one query:
+/// the request's role has a `role_approvers` entry naming the approver (`user`), one of
+/// their teams (`team`), their department (`department`), or a `manager` entry while the
+/// requester's manager is the approver; never the approver's own requests.
+pub async fn pending_for_approver(
+    db: &mut Db<'_>,
+    a: &ApproverScope<'_>,
+    page: PageReq,
+) -> Result<Page<AccessRequest>, StoreError> {
+    let mut q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE r.status = ? AND r.user_id <> ?"
     ))
-    .bind(RequestStatus::Pending.as_str());
-    let q = Q {
-        sql: db.dialect.limit(&q.sql, limit),
-        args: q.args,
-    };
-    db.fetch_all(&q).await?.iter().map(map).collect()
+    .bind(RequestStatus::Pending.as_str())
+    .bind(a.user_id);
+    if !a.everything {
+        let entry = "EXISTS (SELECT 1 FROM role_approvers ra WHERE ra.role_id = r.role_id AND ra.approver_type = ?";
+        q.push_bind(&format!(" AND ({entry}"), ApproverType::User.as_str());
+        q.push_bind(" AND ra.approver_user_id = ?)", a.user_id);
+        q.push_bind(&format!(" OR ({entry})"), ApproverType::Manager.as_str());
+        let manager = db.dialect.fold_name("u.manager_login_name");
+        q.push_bind(
+            &format!(" AND {manager} = ?)"),
+            a.login_name.trim().to_lowercase(),
+        );
+        if !a.team_ids.is_empty() {
+            q.push_bind(&format!(" OR {entry}"), ApproverType::Team.as_str());
+            q.push(" AND ra.approver_team_id IN ");
+            q.push_in(a.team_ids.iter().copied());
+            q.push(")");
+        }
+        if !a.departments.is_empty() {
+            q.push_bind(&format!(" OR {entry}"), ApproverType::Department.as_str());
+            q.push(" AND ra.approver_department IN ");
+            q.push_in(a.departments.iter().map(String::as_str));
+            q.push(")");
+        }
+        q.push(")");
+    }
+    let mut page = fetch_page(db, q, "r.id", Order::OldestFirst, page, map, |r| r.id).await?;
+    attach_approvals(db, &mut page.items).await?;
+    Ok(page)
 }
 
 /// The open request (pending or approved with live access) of a user for a role.
@@ -209,25 +274,24 @@ pub async fn insert_approval(
     .await
 }
 
+const APPROVAL_COLS: &str = "id, request_id, approver_user_id, approver_login_name, decision, decision_comment, decision_utc";
+
+fn map_approval(r: &AnyRow) -> Result<Approval, StoreError> {
+    Ok(Approval {
+        id: get(r, "id")?,
+        request_id: get(r, "request_id")?,
+        approver_user_id: opt_i64(r, "approver_user_id")?,
+        approver_login_name: get(r, "approver_login_name")?,
+        decision: parsed(r, "decision")?,
+        decision_comment: opt_str(r, "decision_comment")?,
+        decision_utc: time(r, "decision_utc")?,
+    })
+}
+
 pub async fn approvals(db: &mut Db<'_>, request_id: i64) -> Result<Vec<Approval>, StoreError> {
-    let q = Q::new(
-        "SELECT id, request_id, approver_user_id, approver_login_name, decision, decision_comment, decision_utc \
-         FROM approvals WHERE request_id = ? ORDER BY id",
-    )
+    let q = Q::new(format!(
+        "SELECT {APPROVAL_COLS} FROM approvals WHERE request_id = ? ORDER BY id"
+    ))
     .bind(request_id);
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Approval {
-                id: get(r, "id")?,
-                request_id: get(r, "request_id")?,
-                approver_user_id: opt_i64(r, "approver_user_id")?,
-                approver_login_name: get(r, "approver_login_name")?,
-                decision: parsed(r, "decision")?,
-                decision_comment: opt_str(r, "decision_comment")?,
-                decision_utc: time(r, "decision_utc")?,
-            })
-        })
-        .collect()
+    db.fetch_all(&q).await?.iter().map(map_approval).collect()
 }

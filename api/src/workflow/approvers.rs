@@ -1,16 +1,32 @@
-//! Who may decide a pending request: the role's approvers (domain rules) or an admin — never
-//! the requester.
+//! Who may decide a pending request: the role's approvers (domain rules) — never the
+//! requester. Admins are not approvers by their app role alone; only when
+//! `JITEA_ADMINS_MAY_APPROVE` is on may they decide requests whose approvers do not name them.
 
-use jitea_shared::{AccessRequest, ApproverType, User};
+use jitea_shared::{AccessRequest, ApproverType, Page, User};
 
 use crate::domain::approvers::{may_approve, ApproverEntry, Candidate, Requester};
+use crate::domain::same_name;
+use crate::store::paging::PageReq;
+use crate::store::requests::{self as req_store, ApproverScope};
 use crate::store::{catalog, users, Db, StoreError};
 
-/// Why `approver` may decide `req`, or None.
+/// Why `approver` may decide `req` by the role's approvers alone, or None (admins are not
+/// special here; see `decision_right`).
 pub async fn approval_right(
     db: &mut Db<'_>,
     approver: &User,
     req: &AccessRequest,
+) -> Result<Option<String>, StoreError> {
+    decision_right(db, approver, req, false).await
+}
+
+/// Why `approver` may decide `req`, or None; `admins_may_approve` is the
+/// `JITEA_ADMINS_MAY_APPROVE` setting.
+pub async fn decision_right(
+    db: &mut Db<'_>,
+    approver: &User,
+    req: &AccessRequest,
+    admins_may_approve: bool,
 ) -> Result<Option<String>, StoreError> {
     if approver.id == req.user_id || !approver.is_active {
         return Ok(None);
@@ -44,10 +60,46 @@ pub async fn approval_right(
     if let Some(t) = may_approve(&candidate, &r, &entries) {
         return Ok(Some(approver_label(t).to_string()));
     }
-    if approver.is_admin {
+    if approver.is_admin && admins_may_approve {
         return Ok(Some("admin".to_string()));
     }
     Ok(None)
+}
+
+/// The pending requests `approver` may decide, oldest first, one page: a single query that
+/// applies the same rules as `decision_right` (the caller's teams and the approver
+/// departments that name theirs are looked up first, once).
+pub async fn queue(
+    db: &mut Db<'_>,
+    approver: &User,
+    admins_may_approve: bool,
+    page: PageReq,
+) -> Result<Page<AccessRequest>, StoreError> {
+    if !approver.is_active {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    let team_ids = users::active_team_ids(db, approver.id).await?;
+    // Departments are compared like `same_name` (Unicode case, trimmed), which SQL cannot do
+    // the same way on every backend: pick the stored spellings that match here.
+    let departments: Vec<String> = match approver.department.as_deref() {
+        Some(mine) => catalog::approver_departments(db)
+            .await?
+            .into_iter()
+            .filter(|d| same_name(d, mine))
+            .collect(),
+        None => Vec::new(),
+    };
+    let scope = ApproverScope {
+        user_id: approver.id,
+        login_name: &approver.login_name,
+        team_ids: &team_ids,
+        departments: &departments,
+        everything: approver.is_admin && admins_may_approve,
+    };
+    req_store::pending_for_approver(db, &scope, page).await
 }
 
 fn approver_label(t: ApproverType) -> &'static str {

@@ -7,4 +7,5 @@ pub mod access;
 pub mod approvers;
 pub mod grants;
 pub mod requests;
+pub mod separation;
 pub mod users;

@@ -3,6 +3,7 @@
 use jitea_shared::*;
 use serde_json::json;
 
+use crate::domain::duration::within_max;
 use crate::domain::validation::{validate_request, RequestInput};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -274,7 +275,9 @@ pub async fn decide(
             "you cannot approve or deny your own request",
         ));
     }
-    let Some(right) = approvers::approval_right(&mut db, approver, &req).await? else {
+    let Some(right) =
+        approvers::decision_right(&mut db, approver, &req, state.config.admins_may_approve).await?
+    else {
         audit::write(
             &mut db,
             Event::new("approval_refused", &actor)
@@ -285,7 +288,8 @@ pub async fn decide(
         )
         .await?;
         tx.commit().await?;
-        if approver.is_auditor {
+        // Auditors and admins may see the request, so hiding it behind a 404 helps nobody.
+        if approver.is_auditor || approver.is_admin {
             return Err(ApiError::forbidden(
                 "not_an_approver",
                 "you are not an approver for this request",
@@ -331,6 +335,31 @@ pub async fn decide(
                 format!("the requester is no longer eligible for this role: {}; deny the request instead", check.eligibility.reason.explain()),
             )
             .with_details(json!({"reason": reason})));
+        }
+        // The role's maximum may have been lowered since the request was made.
+        if !within_max(req.requested_duration_minutes, role.max_duration_minutes) {
+            let details = json!({
+                "requested_duration_minutes": req.requested_duration_minutes,
+                "max_duration_minutes": role.max_duration_minutes,
+            });
+            audit::write(
+                &mut db,
+                Event::new("approval_refused", &actor)
+                    .user(user.id)
+                    .request(id)
+                    .details(json!({"why": "duration_exceeds_max", "limits": details})),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(ApiError::conflict(
+                "duration_exceeds_max",
+                format!(
+                    "the request asks for {} minutes but the role now allows at most {}; deny it and ask for a new request",
+                    req.requested_duration_minutes, role.max_duration_minutes
+                ),
+            )
+            .with_details(details));
         }
     }
 
@@ -489,20 +518,15 @@ pub async fn cancel(state: &AppState, caller: &User, id: i64) -> ApiResult<Acces
     load(state, id).await
 }
 
-/// Pending requests `approver` may decide, oldest first.
-pub async fn pending_for(state: &AppState, approver: &User) -> ApiResult<Vec<AccessRequest>> {
+/// Pending requests `approver` may decide, oldest first, one page at a time.
+pub async fn pending_for(
+    state: &AppState,
+    approver: &User,
+    page: crate::store::paging::PageReq,
+) -> ApiResult<Page<AccessRequest>> {
     let mut c = state.store.conn().await?;
     let mut db = crate::store::Db::new(&mut c, state.store.dialect());
-    let mut out = Vec::new();
-    for req in req_store::pending(&mut db, 1000).await? {
-        if approvers::approval_right(&mut db, approver, &req)
-            .await?
-            .is_some()
-        {
-            out.push(req);
-        }
-    }
-    Ok(out)
+    Ok(approvers::queue(&mut db, approver, state.config.admins_may_approve, page).await?)
 }
 
 /// Cancels every pending request of a user (on deactivation), inside the caller's transaction.
