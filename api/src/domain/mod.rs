@@ -13,6 +13,7 @@ pub mod auto_approval;
 pub mod duration;
 pub mod eligibility;
 pub mod errors;
+pub mod throttle;
 pub mod transitions;
 pub mod validation;
 pub mod window;

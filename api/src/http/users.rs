@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::UserFilter;
-use crate::store::{catalog, credentials, eligibility, users, Db};
+use crate::store::{catalog, credentials, eligibility, sessions, users, Db};
 use crate::workflow::grants::end_user_access;
 
 use super::errors::CommonErrors;
@@ -79,7 +79,7 @@ pub async fn get_user(
 fn clean_create(b: &UserCreate) -> ApiResult<UserCreate> {
     validate_seniority(b.seniority_level)?;
     if let Some(p) = &b.password {
-        password::validate_new_password(p).map_err(|m| ApiError::bad_request("validation_failed", m).with_details(json!({"fields": [{"field": "password", "code": "weak_password", "message": "password must be at least 12 characters"}]})))?;
+        super::auth::password_rule(p, &b.login_name)?;
     }
     Ok(UserCreate {
         login_name: login_name(&b.login_name)?,
@@ -192,6 +192,7 @@ pub async fn update_user(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     users::update(&mut db, id, &clean, &admin.0.login_name, now).await?;
+    sessions::bump_epoch_if_roles_changed(&mut db, &before, &clean, now).await?;
     let after = users::get_by_id(&mut db, id)
         .await?
         .ok_or_else(ApiError::internal)?;
@@ -258,6 +259,7 @@ async fn set_active(st: &AppState, admin: &User, id: i64, active: bool) -> ApiRe
             return Ok(ok(&before));
         }
         users::set_active(&mut db, id, active, &admin.login_name, now).await?;
+        sessions::bump_epoch(&mut db, id, now).await?;
         let event = if active {
             "user_activated"
         } else {
@@ -300,8 +302,7 @@ pub async fn set_password(
     body: Json<PasswordSet>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    password::validate_new_password(&body.password)
-        .map_err(|m| ApiError::bad_request("validation_failed", m))?;
+    super::auth::check_new_password(&st, id, &body.password).await?;
     let p = body.password.clone();
     let hash = web::block(move || password::hash(&p))
         .await
@@ -313,6 +314,7 @@ pub async fn set_password(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     credentials::set_password_hash(&mut db, id, &hash, now).await?;
+    sessions::bump_epoch(&mut db, id, now).await?;
     audit::write(
         &mut db,
         Event::new(

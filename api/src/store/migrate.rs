@@ -70,9 +70,15 @@ macro_rules! migrations {
 /// The embedded migrations for a dialect, in version order.
 pub fn migrations(dialect: Dialect) -> &'static [Migration] {
     match dialect {
-        Dialect::Sqlite => migrations!("sqlite": 1 "0001_core", 2 "0002_engine_and_drift"),
-        Dialect::Postgres => migrations!("postgres": 1 "0001_core", 2 "0002_engine_and_drift"),
-        Dialect::Mssql => migrations!("mssql": 1 "0001_core", 2 "0002_engine_and_drift"),
+        Dialect::Sqlite => {
+            migrations!("sqlite": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions")
+        }
+        Dialect::Postgres => {
+            migrations!("postgres": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions")
+        }
+        Dialect::Mssql => {
+            migrations!("mssql": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions")
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod paging;
 pub mod query;
 pub mod requests;
 pub mod rows;
+pub mod sessions;
 pub mod stats;
 pub mod teams;
 pub mod users;

@@ -7,3 +7,4 @@ pub mod access;
 pub mod approvers;
 pub mod grants;
 pub mod requests;
+pub mod signin;
