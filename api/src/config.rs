@@ -393,6 +393,30 @@ mod tests {
     }
 
     #[test]
+    fn security_settings_are_checked() {
+        let c = load(&[]).unwrap();
+        assert!(!c.trust_proxy && !c.public_https());
+        assert_eq!((c.login_max_failures, c.events_max_per_user), (5, 5));
+        for (k, v) in [
+            ("JITEA_SECRET_KEY", "too-short"),
+            ("JITEA_TRUST_PROXY", "maybe"),
+            ("JITEA_PUBLIC_URL", "jitea.example"),
+            ("JITEA_LOGIN_MAX_FAILURES", "0"),
+            ("JITEA_EVENTS_MAX_TOTAL", "lots"),
+        ] {
+            assert_eq!(load(&[(k, v)]).unwrap_err().setting, k);
+        }
+        let c = load(&[
+            ("JITEA_PUBLIC_URL", "https://jitea.example"),
+            ("JITEA_TRUST_PROXY", "true"),
+        ])
+        .unwrap();
+        assert!(c.trust_proxy && c.public_https());
+        let e = load(&[("JITEA_BOOTSTRAP_ADMIN", "root:password1234")]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_BOOTSTRAP_ADMIN");
+    }
+
+    #[test]
     fn bootstrap_admin_is_split_at_the_first_colon() {
         let c = load(&[("JITEA_BOOTSTRAP_ADMIN", "root:pass:word-long-enough")]).unwrap();
         assert_eq!(

@@ -101,7 +101,12 @@ pub async fn bootstrap_admin(
                 is_admin: Some(true),
                 ..Default::default()
             };
-            users::insert(&mut db, &c, "system:bootstrap", now).await?
+            match users::insert(&mut db, &c, "system:bootstrap", now).await {
+                Ok(id) => id,
+                // Another process starting at the same time created it first.
+                Err(crate::store::StoreError::Conflict) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     credentials::set_password_hash(&mut db, id, &hash, now).await?;

@@ -280,3 +280,18 @@ fn forged_header_tricks_are_refused() {
         s.get("/api/v1/me", &t).expect_error(401, "invalid_token");
     }
 }
+
+#[test]
+fn processes_starting_together_on_a_new_database_agree_on_one_key() {
+    let db = TestDb::new(Backend::Postgres);
+    let shared = db.shared();
+    let other = std::thread::spawn(move || Server::start_on(shared));
+    let a = Server::start_on(db);
+    let b = other.join().unwrap();
+    assert_eq!(stored_keys(&a.db).len(), 1, "one initial key");
+    let ta = a.admin_token();
+    let tb = b.admin_token();
+    assert_eq!(kid_of(&ta), kid_of(&tb));
+    b.get("/api/v1/me", &ta).expect(200);
+    a.get("/api/v1/me", &tb).expect(200);
+}

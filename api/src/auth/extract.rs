@@ -105,7 +105,8 @@ fn credentials(req: &HttpRequest) -> Result<Credentials, ApiError> {
 pub async fn verify_token(state: &AppState, token: &str) -> Result<Verified, ApiError> {
     let mut r = state.keys.verify_full(token);
     if r == Err(TokenError::UnknownKey) {
-        super::keyring::refresh(&state.keys, &state.store, state.now()).await;
+        let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+        super::keyring::refresh(&state.keys, &state.store, state.now(), kid.as_deref()).await;
         r = state.keys.verify_full(token);
     }
     r.map_err(|e| {

@@ -8,8 +8,8 @@
 //!   `secret.key` in the data directory created with mode 0600. The database alone never
 //!   holds a usable signing key. Every process on one database must use the same secret key.
 //! * `jitea rotate-signing-key` retires the current key and adds a new one: new tokens use the
-//!   new key (processes pick it up within a second of their next sign-in or of seeing a token
-//!   with the new `kid`), and tokens signed with a retired key verify until they expire.
+//!   new key (processes pick it up at their next sign-in or when they see a token with the
+//!   new `kid`), and tokens signed with a retired key verify until they expire.
 
 use std::io::Write;
 use std::path::Path;
@@ -216,14 +216,22 @@ async fn managed_keys(
         credentials::signing_keys(&mut crate::store::Db::new(&mut c, store.dialect())).await?
     };
     if create && !rows.iter().any(|r| r.retired.is_none()) {
+        // The first key has a fixed id, so processes starting together on a new database
+        // agree on one key: the loser's insert conflicts and it reads the winner's.
+        let kid = if rows.is_empty() {
+            "k-initial".to_string()
+        } else {
+            random_kid()
+        };
         let mut tx = store.begin_write().await?;
-        let mut db = tx.db();
-        let again = credentials::signing_keys(&mut db).await?;
-        if !again.iter().any(|r| r.retired.is_none()) {
-            add_key(&mut db, kek, now).await?;
+        match insert_new_key(&mut tx.db(), kek, &kid, now).await {
+            Ok(()) => tx.commit().await?,
+            Err(crate::store::StoreError::Conflict) => drop(tx),
+            Err(e) => return Err(e.into()),
         }
-        rows = credentials::signing_keys(&mut db).await?;
-        tx.commit().await?;
+        let mut c = store.conn().await?;
+        rows =
+            credentials::signing_keys(&mut crate::store::Db::new(&mut c, store.dialect())).await?;
     }
     // Current keys first (newest first), then retired ones still inside a token lifetime.
     rows.sort_by_key(|r| (r.retired.is_some(), -r.id));
@@ -247,18 +255,21 @@ async fn managed_keys(
     Ok(out)
 }
 
-async fn add_key(
+fn random_kid() -> String {
+    let mut kid = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut kid);
+    format!("k-{}", hex::encode(kid))
+}
+
+async fn insert_new_key(
     db: &mut crate::store::Db<'_>,
     kek: &Kek,
+    kid: &str,
     now: DateTime<Utc>,
-) -> Result<String, crate::store::StoreError> {
-    let mut kid = [0u8; 8];
+) -> Result<(), crate::store::StoreError> {
     let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut kid);
     rand::rngs::OsRng.fill_bytes(&mut secret);
-    let kid = format!("k-{}", hex::encode(kid));
-    credentials::insert_signing_key(db, &kid, &kek.seal(&kid, &secret), now).await?;
-    Ok(kid)
+    credentials::insert_signing_key(db, kid, &kek.seal(kid, &secret), now).await
 }
 
 /// The key ring for this process (creating the first stored key if needed).
@@ -302,7 +313,8 @@ pub async fn rotate(
     let mut tx = store.begin_write().await?;
     let mut db = tx.db();
     credentials::retire_signing_keys(&mut db, now).await?;
-    let kid = add_key(&mut db, kek, now).await?;
+    let kid = random_kid();
+    insert_new_key(&mut db, kek, &kid, now).await?;
     crate::store::audit::write(
         &mut db,
         crate::store::audit::Event::new(
@@ -317,14 +329,37 @@ pub async fn rotate(
     Ok(kid)
 }
 
-/// Reloads stored keys (another process may have rotated), at most once a second.
-pub async fn refresh(keys: &TokenKeys, store: &Store, now: DateTime<Utc>) {
+/// The shortest time between two reloads of the stored keys.
+const RELOAD_GAP: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Reloads stored keys (another process may have rotated), at most every 250 ms. With
+/// `unknown_kid` (a token named a key this process does not know), a reload that is too soon
+/// waits for the gap instead of being skipped, unless the key turned up meanwhile.
+pub async fn refresh(
+    keys: &TokenKeys,
+    store: &Store,
+    now: DateTime<Utc>,
+    unknown_kid: Option<&str>,
+) {
     let Some((kek, last)) = keys.kek() else {
         return;
     };
+    let since = |last: &RefreshMark| {
+        last.lock()
+            .ok()
+            .and_then(|g| g.map(|t: Instant| t.elapsed()))
+    };
+    if let (Some(kid), Some(e)) = (unknown_kid, since(&last)) {
+        if e < RELOAD_GAP {
+            tokio::time::sleep(RELOAD_GAP - e).await;
+            if keys.knows(kid) {
+                return;
+            }
+        }
+    }
     {
         let Ok(mut g) = last.lock() else { return };
-        if matches!(*g, Some(t) if t.elapsed() < std::time::Duration::from_secs(1)) {
+        if matches!(*g, Some(t) if t.elapsed() < RELOAD_GAP) {
             return;
         }
         *g = Some(Instant::now());

@@ -91,7 +91,7 @@ pub async fn login(
     let u =
         signin::check_credentials(&st, &body.login_name, &body.password, client.as_deref()).await?;
     let epoch = signin::current_epoch(&st, u.id).await?;
-    keyring::refresh(&st.keys, &st.store, st.now()).await;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
     let (token, expires_utc) = st.keys.issue(u.id, &u.login_name, epoch, st.now());
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
@@ -133,7 +133,7 @@ pub async fn start_session(
     let u =
         signin::check_credentials(&st, &body.login_name, &body.password, client.as_deref()).await?;
     let epoch = signin::current_epoch(&st, u.id).await?;
-    keyring::refresh(&st.keys, &st.store, st.now()).await;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
     let now = st.now();
     let (token, expires_utc, csrf_token) = st.keys.issue_session(u.id, &u.login_name, epoch, now);
     let cookie = session_cookie(&req, &st.config, token, (expires_utc - now).num_seconds());
