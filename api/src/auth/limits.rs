@@ -16,6 +16,7 @@ const ARGON2_WAIT: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub struct Limits {
     argon2: Semaphore,
+    argon2_wait: Duration,
     streams: Mutex<HashMap<i64, usize>>,
     max_streams_per_user: usize,
     max_streams_total: usize,
@@ -45,6 +46,7 @@ impl Limits {
     pub fn new(config: &Config) -> Self {
         Self {
             argon2: Semaphore::new(config.argon2_concurrency.max(1)),
+            argon2_wait: ARGON2_WAIT,
             streams: Mutex::new(HashMap::new()),
             max_streams_per_user: config.events_max_per_user.max(1),
             max_streams_total: config.events_max_total.max(1),
@@ -53,7 +55,7 @@ impl Limits {
 
     /// A slot for one password hash or verification; 503 `auth_busy` after a short wait.
     pub async fn argon2_slot(&self) -> Result<SemaphorePermit<'_>, ApiError> {
-        match tokio::time::timeout(ARGON2_WAIT, self.argon2.acquire()).await {
+        match tokio::time::timeout(self.argon2_wait, self.argon2.acquire()).await {
             Ok(Ok(p)) => Ok(p),
             _ => Err(ApiError::new(
                 503,
@@ -93,5 +95,49 @@ impl Limits {
             limits: self.clone(),
             user_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(pairs: &[(&str, &str)]) -> Arc<Limits> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let c = Config::load(|k| m.get(k).cloned(), None).unwrap();
+        let mut l = Limits::new(&c);
+        l.argon2_wait = Duration::from_millis(50);
+        Arc::new(l)
+    }
+
+    #[tokio::test]
+    async fn password_hashing_beyond_the_limit_is_turned_away() {
+        let l = limits(&[("JITEA_ARGON2_CONCURRENCY", "2")]);
+        let a = l.argon2_slot().await.unwrap();
+        let _b = l.argon2_slot().await.unwrap();
+        let e = l.argon2_slot().await.unwrap_err();
+        assert_eq!((e.status, e.code), (503, "auth_busy"));
+        drop(a);
+        assert!(l.argon2_slot().await.is_ok());
+    }
+
+    #[test]
+    fn streams_are_capped_per_user_and_in_total_and_slots_free_on_drop() {
+        let l = limits(&[
+            ("JITEA_EVENTS_MAX_PER_USER", "2"),
+            ("JITEA_EVENTS_MAX_TOTAL", "3"),
+        ]);
+        let a1 = l.stream_slot(1).unwrap();
+        let _a2 = l.stream_slot(1).unwrap();
+        assert_eq!(l.stream_slot(1).unwrap_err().code, "too_many_streams");
+        let _b1 = l.stream_slot(2).unwrap();
+        let e = l.stream_slot(3).unwrap_err();
+        assert_eq!((e.status, e.code), (429, "too_many_streams"));
+        drop(a1);
+        assert!(l.stream_slot(3).is_ok());
+        assert!(l.stream_slot(1).is_ok());
     }
 }
