@@ -25,12 +25,10 @@ pub async fn epoch(db: &mut Db<'_>, user_id: i64) -> Result<Option<i64>, StoreEr
 pub async fn bump_epoch(
     db: &mut Db<'_>,
     user_id: i64,
-    now: DateTime<Utc>,
+    _now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let q =
-        Q::new("UPDATE users SET session_epoch = session_epoch + 1, updated_utc = ? WHERE id = ?")
-            .bind(now)
-            .bind(user_id);
+    // Only the epoch: a sign-out is not a change of the user's record (`updated_utc`).
+    let q = Q::new("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?").bind(user_id);
     db.execute(&q).await?;
     Ok(())
 }
