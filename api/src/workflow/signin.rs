@@ -36,12 +36,27 @@ fn keys(st: &AppState, login_name: &str, client: Option<&str>) -> Vec<Key> {
     }];
     if let Some(a) = client {
         out.push(Key {
-            key: format!("addr:{a}"),
+            key: format!("addr:{}", address_key(a)),
             kind: "address",
             policy: p.scaled(ADDRESS_FACTOR),
         });
     }
     out
+}
+
+/// IPv4 addresses count one by one; IPv6 ones by their /64 (one host usually has a whole /64).
+fn address_key(a: &str) -> String {
+    match a.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        _ => a.to_string(),
+    }
 }
 
 fn too_many(secs: i64) -> ApiError {
@@ -279,4 +294,20 @@ pub async fn logout(st: &AppState, user: &User) -> ApiResult<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_key("2001:db8:1:2:bbbb::9"),
+            address_key("2001:db8:1:2:aaaa::1")
+        );
+        assert_eq!(address_key("::ffff:198.51.100.4"), "198.51.100.4");
+    }
 }
