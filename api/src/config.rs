@@ -32,6 +32,27 @@ pub struct Config {
     pub admins_may_approve: bool,
     /// How long delivered outbox rows are kept, in hours (`JITEA_OUTBOX_RETENTION_HOURS`).
     pub outbox_retention_hours: i64,
+    /// A file of signing secrets, one per line (the first signs, the others still verify).
+    pub jwt_secret_file: Option<PathBuf>,
+    /// Key-encryption key for the signing keys stored in the database.
+    pub secret_key: Option<String>,
+    /// A file holding the key-encryption key.
+    pub secret_key_file: Option<PathBuf>,
+    /// The URL users reach the service at; `https://` turns on Secure cookies and HSTS.
+    pub public_url: Option<String>,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For` and the scheme
+    /// from `X-Forwarded-Proto`.
+    pub trust_proxy: bool,
+    /// Failed sign-ins per login name before it is locked (per client address: 4 times this).
+    pub login_max_failures: i64,
+    /// The first lockout in seconds; it doubles with every further failure (up to an hour).
+    pub login_lockout_secs: i64,
+    /// Password hash computations running at once (more wait briefly, then get 503).
+    pub argon2_concurrency: usize,
+    /// Live event streams one user may hold open.
+    pub events_max_per_user: usize,
+    /// Live event streams this process serves in total.
+    pub events_max_total: usize,
 }
 
 /// The same settings as they appear in a TOML file (all optional).
@@ -51,6 +72,16 @@ struct FileConfig {
     web_dir: Option<String>,
     admins_may_approve: Option<bool>,
     outbox_retention_hours: Option<i64>,
+    jwt_secret_file: Option<String>,
+    secret_key: Option<String>,
+    secret_key_file: Option<String>,
+    public_url: Option<String>,
+    trust_proxy: Option<bool>,
+    login_max_failures: Option<i64>,
+    login_lockout_secs: Option<i64>,
+    argon2_concurrency: Option<u64>,
+    events_max_per_user: Option<u64>,
+    events_max_total: Option<u64>,
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -129,7 +160,7 @@ impl Config {
                 if l.trim().is_empty() {
                     return Err(err("JITEA_BOOTSTRAP_ADMIN", "the login is empty"));
                 }
-                crate::auth::password::validate_new_password(p)
+                crate::auth::password::validate_new_password(p, l.trim())
                     .map_err(|e| err("JITEA_BOOTSTRAP_ADMIN", e))?;
                 Some((l.trim().to_string(), p.to_string()))
             }
@@ -244,8 +275,93 @@ impl Config {
                 "must be between 1 and 87600 (ten years)",
             ));
         }
+        let jwt_secret_file = pick("JITEA_JWT_SECRET_FILE", fc.jwt_secret_file).map(PathBuf::from);
+        let secret_key = pick("JITEA_SECRET_KEY", fc.secret_key);
+        if let Some(s) = &secret_key {
+            if s.trim().len() < crate::auth::keyring::MIN_SECRET_LEN {
+                return Err(err("JITEA_SECRET_KEY", "must be at least 32 characters"));
+            }
+        }
+        let secret_key_file = pick("JITEA_SECRET_KEY_FILE", fc.secret_key_file).map(PathBuf::from);
+        let public_url = pick("JITEA_PUBLIC_URL", fc.public_url).map(|u| u.trim().to_string());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(err(
+                    "JITEA_PUBLIC_URL",
+                    "must start with https:// or http://",
+                ));
+            }
+        }
+        let trust_proxy = match env("JITEA_TRUST_PROXY").filter(|v| !v.trim().is_empty()) {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(err("JITEA_TRUST_PROXY", "must be true or false")),
+            },
+            None => fc.trust_proxy.unwrap_or(false),
+        };
+        let num = |name: &str,
+                   f: Option<u64>,
+                   default: u64,
+                   range: std::ops::RangeInclusive<u64>|
+         -> Result<u64, ConfigError> {
+            let v = match env(name).filter(|v| !v.trim().is_empty()) {
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| err(name, format!("`{v}` is not a whole number")))?,
+                None => f.unwrap_or(default),
+            };
+            if !range.contains(&v) {
+                return Err(err(
+                    name,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                ));
+            }
+            Ok(v)
+        };
+        let login_max_failures = num(
+            "JITEA_LOGIN_MAX_FAILURES",
+            fc.login_max_failures.map(|v| v.max(0) as u64),
+            5,
+            1..=1000,
+        )? as i64;
+        let login_lockout_secs = num(
+            "JITEA_LOGIN_LOCKOUT_SECS",
+            fc.login_lockout_secs.map(|v| v.max(0) as u64),
+            30,
+            1..=3600,
+        )? as i64;
+        let argon2_concurrency = num(
+            "JITEA_ARGON2_CONCURRENCY",
+            fc.argon2_concurrency,
+            4,
+            1..=256,
+        )? as usize;
+        let events_max_per_user = num(
+            "JITEA_EVENTS_MAX_PER_USER",
+            fc.events_max_per_user,
+            5,
+            1..=1000,
+        )? as usize;
+        let events_max_total = num(
+            "JITEA_EVENTS_MAX_TOTAL",
+            fc.events_max_total,
+            1000,
+            1..=100_000,
+        )? as usize;
 
         Ok(Self {
+            jwt_secret_file,
+            secret_key,
+            secret_key_file,
+            public_url,
+            trust_proxy,
+            login_max_failures,
+            login_lockout_secs,
+            argon2_concurrency,
+            events_max_per_user,
+            events_max_total,
             bind,
             data_dir,
             database_url,
@@ -264,6 +380,13 @@ impl Config {
 
     pub fn from_env(file: Option<&Path>) -> Result<Self, ConfigError> {
         Self::load(|k| std::env::var(k).ok(), file)
+    }
+
+    /// Whether users reach the service over HTTPS by configuration (`JITEA_PUBLIC_URL`).
+    pub fn public_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -323,6 +446,30 @@ mod tests {
         assert_eq!(e.setting, "JITEA_ADMINS_MAY_APPROVE");
         let e = load(&[("JITEA_OUTBOX_RETENTION_HOURS", "0")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_OUTBOX_RETENTION_HOURS");
+    }
+
+    #[test]
+    fn security_settings_are_checked() {
+        let c = load(&[]).unwrap();
+        assert!(!c.trust_proxy && !c.public_https());
+        assert_eq!((c.login_max_failures, c.events_max_per_user), (5, 5));
+        for (k, v) in [
+            ("JITEA_SECRET_KEY", "too-short"),
+            ("JITEA_TRUST_PROXY", "maybe"),
+            ("JITEA_PUBLIC_URL", "jitea.example"),
+            ("JITEA_LOGIN_MAX_FAILURES", "0"),
+            ("JITEA_EVENTS_MAX_TOTAL", "lots"),
+        ] {
+            assert_eq!(load(&[(k, v)]).unwrap_err().setting, k);
+        }
+        let c = load(&[
+            ("JITEA_PUBLIC_URL", "https://jitea.example"),
+            ("JITEA_TRUST_PROXY", "true"),
+        ])
+        .unwrap();
+        assert!(c.trust_proxy && c.public_https());
+        let e = load(&[("JITEA_BOOTSTRAP_ADMIN", "root:password1234")]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_BOOTSTRAP_ADMIN");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The `jitea` command: `serve`, `migrate`, `openapi`, `expire`.
+//! The `jitea` command: `serve`, `migrate`, `openapi`, `expire`, `reconcile`,
+//! `rotate-signing-key`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Retire the current token signing key and start signing with a new one (tokens signed
+    /// with the old key stay valid until they expire).
+    RotateSigningKey,
     /// Reconcile every enabled target once and print the run.
     Reconcile,
     /// Run the expiry job once and exit, as of now or of `--at`.
@@ -84,6 +88,11 @@ fn main() -> ExitCode {
             Command::Migrate => {
                 setup::open_store(&config).await?;
                 println!("migrations applied");
+                Ok(())
+            }
+            Command::RotateSigningKey => {
+                let kid = setup::rotate_signing_key(&config).await?;
+                println!("new signing key {kid}; tokens signed with older keys stay valid until they expire");
                 Ok(())
             }
             Command::Expire { at } => {

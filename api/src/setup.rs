@@ -5,17 +5,16 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use jitea_shared::UserCreate;
-use rand::RngCore;
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::auth::{password, TokenKeys};
+use crate::auth::{keyring, password, TokenKeys};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::provision::Connectors;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
-use crate::store::{credentials, migrate, users, Store};
+use crate::store::{credentials, migrate, sessions, users, Store};
 
 /// Connects and migrates. SQLite's data directory is created first.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -39,34 +38,36 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// The token signing key: from configuration, or generated once and kept in the database so
-/// every process (and every restart) agrees.
+/// The token signing keys: from configuration, or stored encrypted in the database under the
+/// secret key from the environment (see `auth::keyring`), so every process agrees.
 pub async fn signing_keys(
     store: &Store,
     config: &Config,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<TokenKeys> {
-    let secret = match &config.jwt_secret {
-        Some(s) => s.clone(),
-        None => {
-            let mut bytes = [0u8; 32];
-            rand::thread_rng().fill_bytes(&mut bytes);
-            let mut tx = store.begin_write().await?;
-            let s = credentials::ensure_signing_secret(
-                &mut tx.db(),
-                "primary",
-                &hex::encode(bytes),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            s
-        }
-    };
-    Ok(TokenKeys::new(
-        secret.as_bytes(),
+    let source = keyring::key_source(config)?;
+    keyring::load(
+        store,
+        &source,
         Duration::minutes(config.token_ttl_minutes),
-    ))
+        now,
+    )
+    .await
+}
+
+/// `jitea rotate-signing-key`: new tokens use a new key, old ones verify until they expire.
+pub async fn rotate_signing_key(config: &Config) -> anyhow::Result<String> {
+    let store = open_store(config).await?;
+    let source = keyring::key_source(config)?;
+    // Make sure the current key opens with this secret key before retiring it.
+    keyring::load(
+        &store,
+        &source,
+        Duration::minutes(config.token_ttl_minutes),
+        SystemClock.now(),
+    )
+    .await?;
+    keyring::rotate(&store, &source, SystemClock.now()).await
 }
 
 /// Creates (or promotes and re-passwords) the bootstrap admin when no active admin exists.
@@ -100,10 +101,16 @@ pub async fn bootstrap_admin(
                 is_admin: Some(true),
                 ..Default::default()
             };
-            users::insert(&mut db, &c, "system:bootstrap", now).await?
+            match users::insert(&mut db, &c, "system:bootstrap", now).await {
+                Ok(id) => id,
+                // Another process starting at the same time created it first.
+                Err(crate::store::StoreError::Conflict) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     credentials::set_password_hash(&mut db, id, &hash, now).await?;
+    sessions::bump_epoch(&mut db, id, now).await?;
     audit::write(
         &mut db,
         Event::new("admin_bootstrapped", &actor)
@@ -126,6 +133,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             tracing::info!(login = %login, "created bootstrap admin");
         }
     }
+    let limits = Arc::new(crate::auth::limits::Limits::new(&config));
     Ok(AppState {
         store,
         keys,
@@ -135,5 +143,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         expiry_wake: Arc::new(Notify::new()),
         owner: crate::jobs::expiry::owner_id(),
         live: crate::notify::live::channel(),
+        limits,
     })
 }

@@ -24,6 +24,8 @@ pub struct AppState {
     pub owner: String,
     /// Live events for server-sent-event subscribers (fed from the outbox).
     pub live: tokio::sync::broadcast::Sender<jitea_shared::LiveEvent>,
+    /// Flood limits: concurrent password hashing, open live streams.
+    pub limits: Arc<crate::auth::limits::Limits>,
 }
 
 impl AppState {

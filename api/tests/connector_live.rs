@@ -76,7 +76,7 @@ fn seq() -> usize {
 /// A target whose URL is in an environment variable of its own.
 fn target(kind: TargetKind, url: &str) -> TargetRef {
     let n = seq();
-    let var = format!("JITEA_LIVE_URL_{}_{n}", std::process::id());
+    let var = format!("JITEA_TARGET_LIVE_URL_{}_{n}", std::process::id());
     std::env::set_var(&var, url);
     TargetRef {
         id: 1_000_000 + n as i64,

@@ -32,11 +32,11 @@ fn mssql_membership_round_trip_when_configured() {
             .execute(format!("CREATE USER {} WITHOUT LOGIN", quote_ident(&user).unwrap()).as_str())
             .await
             .unwrap();
-        std::env::set_var("JT_MSSQL_TEST_URL", &url);
+        std::env::set_var("JITEA_TARGET_MSSQL_TEST_URL", &url);
         let t = TargetRef {
             id: 1,
             kind: TargetKind::Mssql,
-            url_env: Some("JT_MSSQL_TEST_URL".into()),
+            url_env: Some("JITEA_TARGET_MSSQL_TEST_URL".into()),
         };
         let c = MssqlConnector::new();
         let result = async {

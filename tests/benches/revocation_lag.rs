@@ -69,7 +69,7 @@ fn main() {
     let s = Arc::new(Server::start_with(
         Backend::Postgres,
         &[
-            ("JT_PG_URL", PG_ADMIN_URL),
+            ("JITEA_TARGET_PG_URL", PG_ADMIN_URL),
             ("JITEA_JWT_SECRET", SECRET),
             ("JITEA_LOG", "error"),
         ],
@@ -79,7 +79,7 @@ fn main() {
         .post(
             "/api/v1/targets",
             &admin,
-            json!({"name": "bench", "kind": "postgres", "connection_url_env": "JT_PG_URL"}),
+            json!({"name": "bench", "kind": "postgres", "connection_url_env": "JITEA_TARGET_PG_URL"}),
         )
         .expect(201)
         .id();

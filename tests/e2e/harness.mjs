@@ -37,6 +37,7 @@ export async function startServer(extraArgs = []) {
       ...process.env,
       JITEA_BIND: `127.0.0.1:${port}`,
       JITEA_DATABASE_URL: `sqlite://${join(dir, 'jitea.db')}`,
+      JITEA_DATA_DIR: dir,
       JITEA_WEB_DIR: process.env.JITEA_WEB_DIR || join(REPO, 'dist'),
       JITEA_BOOTSTRAP_ADMIN: `${ADMIN.login}:${ADMIN.password}`,
       JITEA_LOG: 'warn',

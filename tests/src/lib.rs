@@ -19,6 +19,8 @@ pub mod targets;
 
 pub const ADMIN_LOGIN: &str = "root";
 pub const ADMIN_PASSWORD: &str = "root-password-123";
+/// The key-encryption key every test server gets (`JITEA_SECRET_KEY`).
+pub const TEST_SECRET_KEY: &str = "jitea-test-secret-key-0123456789abcdef";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -605,7 +607,14 @@ fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
         .env("JITEA_LOG", "warn")
         .env("JITEA_EXPIRY_INTERVAL_SECS", "1")
         .env_remove("JITEA_CONFIG")
-        .env_remove("JITEA_JWT_SECRET");
+        .env_remove("JITEA_JWT_SECRET")
+        .env_remove("JITEA_JWT_SECRET_FILE")
+        .env_remove("JITEA_SECRET_KEY_FILE")
+        .env_remove("JITEA_PUBLIC_URL")
+        .env_remove("JITEA_TRUST_PROXY")
+        // Stored signing keys are sealed under this (a test value); every process a test
+        // starts on one database shares it. Set it to "" to test the generated key file.
+        .env("JITEA_SECRET_KEY", TEST_SECRET_KEY);
     for (k, v) in extra {
         c.env(k, v);
     }

@@ -166,12 +166,25 @@ fn assert_field_error(r: &Resp, field: &str, code: &str) {
 /// JWT claims as the server issues them, for `sub`, valid for an hour.
 fn claims(sub: i64) -> Value {
     let now = chrono::Utc::now().timestamp();
-    json!({"sub": sub.to_string(), "login": "root", "iss": "jitea", "aud": "jitea-api", "iat": now, "exp": now + 3600})
+    // `sep` is the bootstrap admin's session epoch (created, then its password set: 1).
+    json!({"sub": sub.to_string(), "login": "root", "iss": "jitea", "aud": "jitea-api", "iat": now, "exp": now + 3600, "jti": "minted", "sep": 1})
+}
+
+/// The key id the server gives a secret configured by `JITEA_JWT_SECRET`.
+fn static_kid(secret: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"jitea-kid:");
+    h.update(secret.as_bytes());
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("s-{}", &hex[..16])
 }
 
 fn mint(secret: &str, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(static_kid(secret));
     encode(
-        &Header::new(Algorithm::HS256),
+        &header,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )

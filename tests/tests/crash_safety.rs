@@ -21,14 +21,17 @@ fn sigkill_during_issue_and_expiry_leaves_target_and_records_consistent() {
     for l in &logins {
         pg.exec(&format!("CREATE ROLE \"{l}\" LOGIN"));
     }
-    let env = [("JT_PG_URL", PG_ADMIN_URL), ("JITEA_RETRY_BASE_MS", "50")];
+    let env = [
+        ("JITEA_TARGET_PG_URL", PG_ADMIN_URL),
+        ("JITEA_RETRY_BASE_MS", "50"),
+    ];
     let s = Server::start_with(Backend::Sqlite, &env);
     let admin = s.admin_token();
     let target = s
         .post(
             "/api/v1/targets",
             &admin,
-            json!({"name": "prod", "kind": "postgres", "connection_url_env": "JT_PG_URL"}),
+            json!({"name": "prod", "kind": "postgres", "connection_url_env": "JITEA_TARGET_PG_URL"}),
         )
         .expect(201)
         .id();

@@ -111,7 +111,13 @@ fn postgres_membership_follows_the_grant_and_sessions_end_at_expiry() {
     pg.exec(&format!("CREATE ROLE \"{alice}\" LOGIN"));
     pg.exec(&format!("CREATE TABLE \"{table}\" (x int)"));
     pg.exec(&format!("GRANT SELECT ON \"{table}\" TO \"{reader}\""));
-    let st = setup("postgres", "JT_PG_URL", PG_ADMIN_URL, &reader, &[]);
+    let st = setup(
+        "postgres",
+        "JITEA_TARGET_PG_URL",
+        PG_ADMIN_URL,
+        &reader,
+        &[],
+    );
 
     let g = st.grant_for(&alice);
     assert_eq!(g["status"], "active");
@@ -156,7 +162,13 @@ fn mariadb_membership_follows_the_grant_and_sessions_end_at_expiry() {
     ));
     my.exec(&format!("CREATE TABLE test.`{table}` (x int)"));
     my.exec(&format!("GRANT SELECT ON test.`{table}` TO `{reader}`"));
-    let st = setup("mysql", "JT_MY_URL", MYSQL_ADMIN_URL, &reader, &[]);
+    let st = setup(
+        "mysql",
+        "JITEA_TARGET_MY_URL",
+        MYSQL_ADMIN_URL,
+        &reader,
+        &[],
+    );
 
     let g = st.grant_for(&bob);
     assert_eq!(g["status"], "active", "{g}");
@@ -191,7 +203,13 @@ fn admin_revoke_and_deactivation_remove_access_at_once() {
     pg.exec(&format!("CREATE ROLE \"{reader}\" NOLOGIN"));
     pg.exec(&format!("CREATE ROLE \"{u1}\" LOGIN"));
     pg.exec(&format!("CREATE ROLE \"{u2}\" LOGIN"));
-    let st = setup("postgres", "JT_PG_URL", PG_ADMIN_URL, &reader, &[]);
+    let st = setup(
+        "postgres",
+        "JITEA_TARGET_PG_URL",
+        PG_ADMIN_URL,
+        &reader,
+        &[],
+    );
     let g1 = st.grant_for(&u1)["id"].as_i64().unwrap();
     let g2 = st.grant_for(&u2)["id"].as_i64().unwrap();
     assert_eq!(pg.members(&reader), vec![u1.clone(), u2.clone()]);
@@ -227,7 +245,13 @@ fn provisioning_that_keeps_failing_ends_failed_with_nothing_left() {
     let mut pg = PgTarget::new();
     let reader = pg.name("reader");
     pg.exec(&format!("CREATE ROLE \"{reader}\" NOLOGIN"));
-    let st = setup("postgres", "JT_PG_URL", PG_ADMIN_URL, &reader, &[]);
+    let st = setup(
+        "postgres",
+        "JITEA_TARGET_PG_URL",
+        PG_ADMIN_URL,
+        &reader,
+        &[],
+    );
     // The JITEA user has no login on the target: every GRANT fails.
     let ghost = pg.name("ghost");
     let g = st.grant_for(&ghost);
@@ -265,14 +289,20 @@ fn revocation_that_keeps_failing_is_flagged_and_retried_until_done() {
     let (reader, u) = (pg.name("reader"), pg.name("u"));
     pg.exec(&format!("CREATE ROLE \"{reader}\" NOLOGIN"));
     pg.exec(&format!("CREATE ROLE \"{u}\" LOGIN"));
-    let st = setup("postgres", "JT_PG_URL", PG_ADMIN_URL, &reader, &[]);
+    let st = setup(
+        "postgres",
+        "JITEA_TARGET_PG_URL",
+        PG_ADMIN_URL,
+        &reader,
+        &[],
+    );
     let gid = st.grant_for(&u)["id"].as_i64().unwrap();
 
     // Point the target at an unset variable: the target is now unreachable.
     st.s.patch(
         &format!("/api/v1/targets/{}", st.target),
         &st.admin,
-        json!({"connection_url_env": "JT_NOT_SET_ANYWHERE"}),
+        json!({"connection_url_env": "JITEA_TARGET_NOT_SET_ANYWHERE"}),
     )
     .expect(200);
     st.s.post(
@@ -318,7 +348,7 @@ fn revocation_that_keeps_failing_is_flagged_and_retried_until_done() {
     st.s.patch(
         &format!("/api/v1/targets/{}", st.target),
         &st.admin,
-        json!({"connection_url_env": "JT_PG_URL"}),
+        json!({"connection_url_env": "JITEA_TARGET_PG_URL"}),
     )
     .expect(200);
     st.wait_status(gid, "revoked");
@@ -338,7 +368,13 @@ fn reconciliation_finds_hand_made_changes_and_repair_fixes_them() {
     pg.exec(&format!("CREATE ROLE \"{alice}\" LOGIN"));
     pg.exec(&format!("CREATE ROLE \"{carol}\" LOGIN"));
     pg.exec(&format!("CREATE TABLE \"{table}\" (x int)"));
-    let st = setup("postgres", "JT_PG_URL", PG_ADMIN_URL, &reader, &[]);
+    let st = setup(
+        "postgres",
+        "JITEA_TARGET_PG_URL",
+        PG_ADMIN_URL,
+        &reader,
+        &[],
+    );
     let gid = st.grant_for(&alice)["id"].as_i64().unwrap();
 
     // By hand on the target: alice's membership removed, carol added, and a direct grant.

@@ -8,11 +8,21 @@ use jitea_shared::User;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{users, Db};
+use crate::store::{sessions, users, Db};
+
+use super::token::{TokenError, Verified};
 
 /// Any signed-in, active user.
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub User);
+
+/// Any signed-in, active user, with the token they presented (for long-lived responses such
+/// as the live event stream, which re-check it).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub token: Verified,
+}
 
 /// Any active user may request access for themselves.
 #[derive(Debug, Clone)]
@@ -90,15 +100,51 @@ fn credentials(req: &HttpRequest) -> Result<Credentials, ApiError> {
     ))
 }
 
-async fn authenticate(state: web::Data<AppState>, cred: Credentials) -> Result<User, ApiError> {
-    let v = state.keys.verify_full(&cred.token).map_err(|code| {
-        let msg = if code == "token_expired" {
+/// Verifies a token's signature and expiry; an unknown `kid` reloads the stored keys once (a
+/// rotation by another process) before it is refused.
+pub async fn verify_token(state: &AppState, token: &str) -> Result<Verified, ApiError> {
+    let mut r = state.keys.verify_full(token);
+    if r == Err(TokenError::UnknownKey) {
+        let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+        super::keyring::refresh(&state.keys, &state.store, state.now(), kid.as_deref()).await;
+        r = state.keys.verify_full(token);
+    }
+    r.map_err(|e| {
+        let msg = if e == TokenError::Expired {
             "the token has expired; sign in again"
         } else {
             "the token is not valid"
         };
-        ApiError::unauthorized(code, msg)
+        ApiError::unauthorized(e.code(), msg)
+    })
+}
+
+/// The user a verified token stands for, if it is still theirs to use: the user exists, is
+/// active, and the token's session epoch is the user's current one (401 `session_revoked`
+/// after logout, a password change, deactivation or an app-role change).
+pub async fn token_user(state: &AppState, v: &Verified) -> Result<User, ApiError> {
+    let mut c = state.store.conn().await?;
+    let mut db = Db::new(&mut c, state.store.dialect());
+    let user = users::get_by_id(&mut db, v.user_id).await?.ok_or_else(|| {
+        ApiError::unauthorized("invalid_token", "the token's user no longer exists")
     })?;
+    if !user.is_active {
+        return Err(ApiError::unauthorized(
+            "user_inactive",
+            "this account is deactivated",
+        ));
+    }
+    if sessions::epoch(&mut db, user.id).await? != Some(v.epoch) {
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this session has been ended (sign-out, password or role change); sign in again",
+        ));
+    }
+    Ok(user)
+}
+
+async fn authenticate(state: web::Data<AppState>, cred: Credentials) -> Result<Session, ApiError> {
+    let v = verify_token(&state, &cred.token).await?;
     if cred.via_cookie {
         // A cookie must hold a browser session (bound to a CSRF token), and a state change
         // through it must echo that token: another site can make the browser send the cookie,
@@ -116,30 +162,32 @@ async fn authenticate(state: web::Data<AppState>, cred: Credentials) -> Result<U
             ));
         }
     }
-    let mut c = state.store.conn().await?;
-    let user = users::get_by_id(&mut Db::new(&mut c, state.store.dialect()), v.user_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::unauthorized("invalid_token", "the token's user no longer exists")
-        })?;
-    if !user.is_active {
-        return Err(ApiError::unauthorized(
-            "user_inactive",
-            "this account is deactivated",
-        ));
-    }
-    Ok(user)
+    let user = token_user(&state, &v).await?;
+    Ok(Session { user, token: v })
 }
 
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
-fn extract(req: &HttpRequest) -> Fut<User> {
+fn extract_session(req: &HttpRequest) -> Fut<Session> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let cred = credentials(req);
     Box::pin(async move {
         let state = state.ok_or_else(ApiError::internal)?;
         authenticate(state, cred?).await
     })
+}
+
+fn extract(req: &HttpRequest) -> Fut<User> {
+    let f = extract_session(req);
+    Box::pin(async move { f.await.map(|s| s.user) })
+}
+
+impl FromRequest for Session {
+    type Error = ApiError;
+    type Future = Fut<Self>;
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        extract_session(req)
+    }
 }
 
 impl FromRequest for AuthUser {

@@ -4,6 +4,8 @@
 //! approvers), `Auditor` (read-only on everything), `Admin`.
 
 pub mod extract;
+pub mod keyring;
+pub mod limits;
 pub mod password;
 pub mod token;
 

@@ -14,6 +14,7 @@ pub mod duration;
 pub mod eligibility;
 pub mod errors;
 pub mod separation;
+pub mod throttle;
 pub mod transitions;
 pub mod validation;
 pub mod window;

@@ -1,103 +1,98 @@
 //! Sign-in. `POST /auth/login` returns a bearer token for scripts; `POST /auth/session` signs a
 //! browser in with an HttpOnly, SameSite=Strict cookie (the page never sees the token) and a
-//! CSRF token the page echoes on state changes. Failed attempts are audited; the answer never
-//! says whether the login or the password was wrong.
+//! CSRF token the page echoes on state changes. Failed attempts are throttled and audited
+//! (`workflow::signin`); the answer never says whether the login or the password was wrong.
+//! Logout ends every token of the user (bearer and cookie).
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use jitea_shared::{LoginRequest, LoginResponse, SessionInfo, User};
+use jitea_shared::{LoginRequest, LoginResponse, SessionInfo};
 use serde_json::json;
 
 use crate::auth::extract::SESSION_COOKIE;
-use crate::auth::{password, AuthUser};
+use crate::auth::{keyring, password, AuthUser};
+use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Event};
-use crate::store::{credentials, users, Db};
+use crate::store::{sessions, users, Db};
+use crate::workflow::signin;
 
-use super::errors::CommonErrors;
+use super::errors::{CommonErrors, ThrottleErrors};
 use super::json::Json;
 
-/// Checks a login and password, auditing the outcome.
-async fn check_credentials(st: &AppState, body: &LoginRequest) -> ApiResult<User> {
-    let now = st.now();
-    let login_name = body.login_name.trim();
-    if login_name.is_empty()
-        || login_name.len() > 255
-        || body.password.len() > password::MAX_PASSWORD_LEN * 4
-    {
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "wrong login name or password",
-        ));
-    }
-    let (user, hash) = {
-        let mut c = st.store.conn().await?;
-        let mut db = Db::new(&mut c, st.store.dialect());
-        let user = users::get_by_login(&mut db, login_name).await?;
-        let hash = match &user {
-            Some(u) => credentials::password_hash(&mut db, u.id).await?,
-            None => None,
-        };
-        (user, hash)
-    };
-    let pw = body.password.clone();
-    let verified = match hash {
-        Some(h) => web::block(move || password::verify(&pw, &h))
-            .await
-            .unwrap_or(false),
-        None => {
-            let _ = web::block(move || password::verify_dummy(&pw)).await;
-            false
-        }
-    };
-    let ok_user = match user {
-        Some(u) if verified && u.is_active => Some(u),
-        _ => None,
-    };
-    let mut tx = st.store.begin_write().await?;
-    let mut db = tx.db();
-    match ok_user {
-        Some(u) => {
-            audit::write(
-                &mut db,
-                Event::new("login_succeeded", &Actor::user(u.id, &u.login_name)).user(u.id),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(u)
-        }
-        None => {
-            let actor = Actor {
-                user_id: None,
-                login_name: login_name.chars().take(255).collect(),
-            };
-            audit::write(
-                &mut db,
-                Event::new("login_failed", &actor).details(json!({"login_name": actor.login_name})),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            Err(ApiError::unauthorized(
-                "invalid_credentials",
-                "wrong login name or password",
-            ))
+/// The client's address for throttling: the TCP peer, or (only with `JITEA_TRUST_PROXY`) the
+/// address the proxy appended last to `X-Forwarded-For`.
+pub fn client_address(req: &HttpRequest, config: &Config) -> Option<String> {
+    if config.trust_proxy {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+            .last();
+        if let Some(ip) = forwarded {
+            return Some(ip.to_string());
         }
     }
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// Whether the client reached us over HTTPS, by configuration: `JITEA_PUBLIC_URL` starts with
+/// `https://`, or `JITEA_TRUST_PROXY` is set and the proxy says `X-Forwarded-Proto: https`.
+/// A client-supplied header alone never decides.
+pub fn is_https(req: &HttpRequest, config: &Config) -> bool {
+    if config.public_https() {
+        return true;
+    }
+    config.trust_proxy
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .next_back()
+                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+            })
+}
+
+/// The password rules for a new password of `login_name` (400 with a field error).
+pub fn password_rule(pw: &str, login_name: &str) -> ApiResult<()> {
+    password::validate_new_password(pw, login_name).map_err(|m| {
+        ApiError::bad_request("validation_failed", m.clone()).with_details(
+            json!({"fields": [{"field": "password", "code": "weak_password", "message": m}]}),
+        )
+    })
+}
+
+/// [`password_rule`] for an existing user (404 when there is none).
+pub async fn check_new_password(st: &AppState, user_id: i64, pw: &str) -> ApiResult<()> {
+    let mut c = st.store.conn().await?;
+    let u = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    password_rule(pw, &u.login_name)
 }
 
 /// Sign in with a built-in account and receive a bearer token (for scripts and tools).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, description = "Signed in", body = LoginResponse), CommonErrors)
+    responses((status = 200, description = "Signed in", body = LoginResponse), CommonErrors, ThrottleErrors)
 )]
 #[post("/auth/login")]
-pub async fn login(st: web::Data<AppState>, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
-    let u = check_credentials(&st, &body).await?;
-    let (token, expires_utc) = st.keys.issue(u.id, &u.login_name, st.now());
+pub async fn login(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let client = client_address(&req, &st.config);
+    let u =
+        signin::check_credentials(&st, &body.login_name, &body.password, client.as_deref()).await?;
+    let epoch = signin::current_epoch(&st, u.id).await?;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
+    let (token, expires_utc) = st.keys.issue(u.id, &u.login_name, epoch, st.now());
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
         token_type: "Bearer".into(),
@@ -106,13 +101,17 @@ pub async fn login(st: web::Data<AppState>, body: Json<LoginRequest>) -> ApiResu
     }))
 }
 
-fn session_cookie(req: &HttpRequest, value: String, max_age_secs: i64) -> Cookie<'static> {
-    let secure = req.connection_info().scheme() == "https";
+fn session_cookie(
+    req: &HttpRequest,
+    config: &Config,
+    value: String,
+    max_age_secs: i64,
+) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(secure)
+        .secure(is_https(req, config))
         .max_age(CookieDuration::seconds(max_age_secs))
         .finish()
 }
@@ -122,7 +121,7 @@ fn session_cookie(req: &HttpRequest, value: String, max_age_secs: i64) -> Cookie
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, description = "Signed in; session cookie set", body = SessionInfo), CommonErrors)
+    responses((status = 200, description = "Signed in; session cookie set", body = SessionInfo), CommonErrors, ThrottleErrors)
 )]
 #[post("/auth/session")]
 pub async fn start_session(
@@ -130,10 +129,14 @@ pub async fn start_session(
     st: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let u = check_credentials(&st, &body).await?;
+    let client = client_address(&req, &st.config);
+    let u =
+        signin::check_credentials(&st, &body.login_name, &body.password, client.as_deref()).await?;
+    let epoch = signin::current_epoch(&st, u.id).await?;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
     let now = st.now();
-    let (token, expires_utc, csrf_token) = st.keys.issue_session(u.id, &u.login_name, now);
-    let cookie = session_cookie(&req, token, (expires_utc - now).num_seconds());
+    let (token, expires_utc, csrf_token) = st.keys.issue_session(u.id, &u.login_name, epoch, now);
+    let cookie = session_cookie(&req, &st.config, token, (expires_utc - now).num_seconds());
     Ok(HttpResponse::Ok().cookie(cookie).json(SessionInfo {
         user: u,
         csrf_token,
@@ -147,19 +150,25 @@ pub async fn start_session(
 pub async fn current_session(req: HttpRequest, st: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let none = || ApiError::unauthorized("unauthenticated", "no browser session; sign in");
     let cookie = req.cookie(SESSION_COOKIE).ok_or_else(none)?;
-    let v = st
-        .keys
-        .verify_full(cookie.value())
-        .map_err(|code| ApiError::unauthorized(code, "the session has ended; sign in again"))?;
-    let csrf_token = v.csrf.ok_or_else(none)?;
+    let v = crate::auth::extract::verify_token(&st, cookie.value())
+        .await
+        .map_err(|e| ApiError::unauthorized(e.code, "the session has ended; sign in again"))?;
+    let csrf_token = v.csrf.clone().ok_or_else(none)?;
     let mut c = st.store.conn().await?;
-    let user = users::get_by_id(&mut Db::new(&mut c, st.store.dialect()), v.user_id)
+    let mut db = Db::new(&mut c, st.store.dialect());
+    let user = users::get_by_id(&mut db, v.user_id)
         .await?
         .ok_or_else(none)?;
     if !user.is_active {
         return Err(ApiError::unauthorized(
             "user_inactive",
             "this account is deactivated",
+        ));
+    }
+    if sessions::epoch(&mut db, user.id).await? != Some(v.epoch) {
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this session has been ended; sign in again",
         ));
     }
     Ok(HttpResponse::Ok().json(SessionInfo {
@@ -169,7 +178,8 @@ pub async fn current_session(req: HttpRequest, st: web::Data<AppState>) -> ApiRe
     }))
 }
 
-/// Sign the browser out (clears the session cookie).
+/// Sign out everywhere: every token of the caller issued so far (bearer tokens and browser
+/// sessions) stops working, and the session cookie is cleared.
 #[utoipa::path(tag = "auth", responses((status = 204, description = "Signed out"), CommonErrors), security(("bearer" = [])))]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -177,16 +187,8 @@ pub async fn logout(
     st: web::Data<AppState>,
     me: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    let now = st.now();
-    let mut tx = st.store.begin_write().await?;
-    audit::write(
-        &mut tx.db(),
-        Event::new("logout", &Actor::user(me.0.id, &me.0.login_name)).user(me.0.id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    signin::logout(&st, &me.0).await?;
     Ok(HttpResponse::NoContent()
-        .cookie(session_cookie(&req, String::new(), 0))
+        .cookie(session_cookie(&req, &st.config, String::new(), 0))
         .finish())
 }

@@ -19,7 +19,17 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut b = HttpResponse::build(self.status_code());
+        // Throttling and overload answers say when to come back.
+        if let Some(secs) = self
+            .details
+            .as_ref()
+            .and_then(|d| d.get("retry_after_secs"))
+            .and_then(|v| v.as_u64())
+        {
+            b.insert_header(("Retry-After", secs.to_string()));
+        }
+        b.json(ErrorBody {
             error: ErrorInfo {
                 code: self.code.to_string(),
                 message: self.message.clone(),
@@ -115,4 +125,17 @@ pub enum CommonErrors {
     /// Body larger than 64 KiB.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
+}
+
+/// The answers of sign-in and the live stream when they are flooded, for the OpenAPI document.
+#[allow(dead_code)]
+#[derive(IntoResponses)]
+pub enum ThrottleErrors {
+    /// Too many attempts or open streams; `Retry-After` says when to come back
+    /// (`too_many_attempts`, `too_many_streams`).
+    #[response(status = 429)]
+    TooManyRequests(#[to_schema] ErrorBody),
+    /// Too many sign-ins being checked at once (`auth_busy`); retry after `Retry-After`.
+    #[response(status = 503)]
+    Busy(ErrorBody),
 }

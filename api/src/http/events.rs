@@ -1,20 +1,34 @@
 //! `GET /api/v1/events`: server-sent events, scoped to what the caller may see — their own
 //! requests and grants, requests they may decide, and everything for auditors and admins.
-//! Browsers reconnect by themselves (`retry:` is set); a keep-alive comment goes out every 15 s.
+//! Browsers reconnect by themselves (`retry:` is set); a keep-alive comment goes out every 5 s.
+//!
+//! A stream is not a way around session rules: the caller's token and account are checked
+//! again before every event and every 5 s while idle, and the stream ends when the token
+//! expires or its session ends (logout, password or app-role change, deactivation). Streams are
+//! capped per user and per process (`JITEA_EVENTS_MAX_PER_USER`, `JITEA_EVENTS_MAX_TOTAL`;
+//! 429 `too_many_streams` beyond).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
 use jitea_shared::{LiveEvent, User};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
 
-use crate::auth::AuthUser;
+use crate::auth::extract::{token_user, Session};
+use crate::auth::limits::StreamSlot;
+use crate::auth::token::Verified;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::{requests as req_store, Db};
 use crate::workflow::approvers::approval_right;
 
-use super::errors::CommonErrors;
+use super::errors::{CommonErrors, ThrottleErrors};
+
+/// How often an idle stream re-checks its caller (and sends a keep-alive).
+const RECHECK: Duration = Duration::from_secs(5);
 
 async fn visible(st: &AppState, user: &User, ev: &LiveEvent) -> bool {
     if user.is_admin || user.is_auditor || ev.user_id == Some(user.id) {
@@ -37,43 +51,96 @@ fn frame(event: &str, data: &str) -> Bytes {
     Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
 }
 
+struct Stream {
+    rx: Receiver<LiveEvent>,
+    st: Arc<AppState>,
+    user: User,
+    token: Verified,
+    first: bool,
+    _slot: StreamSlot,
+}
+
+impl Stream {
+    /// The caller as they are now, or `None` when the stream must end.
+    async fn recheck(&mut self) -> bool {
+        if self.st.now() >= self.token.expires {
+            return false;
+        }
+        match token_user(&self.st, &self.token).await {
+            Ok(u) => {
+                self.user = u;
+                true
+            }
+            // A database hiccup keeps the stream; anything else about the caller ends it.
+            Err(e) => e.status == 503,
+        }
+    }
+
+    fn until_next_check(&self) -> Duration {
+        let left = (self.token.expires - self.st.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        RECHECK.min(left)
+    }
+}
+
 /// Live events for the signed-in user (`text/event-stream`; each `data` is a `LiveEvent`).
 #[utoipa::path(
     tag = "me",
-    responses((status = 200, description = "Server-sent events: `event: <topic>`, `data: LiveEvent`", content_type = "text/event-stream", body = LiveEvent), CommonErrors),
+    responses((status = 200, description = "Server-sent events: `event: <topic>`, `data: LiveEvent`", content_type = "text/event-stream", body = LiveEvent), CommonErrors, ThrottleErrors),
     security(("bearer" = []))
 )]
 #[get("/events")]
-pub async fn events(st: web::Data<AppState>, me: AuthUser) -> HttpResponse {
-    let rx = st.live.subscribe();
-    let state = (rx, st.into_inner(), me.0, true);
-    let stream = futures_util::stream::unfold(state, |(mut rx, st, user, first)| async move {
-        if first {
+pub async fn events(st: web::Data<AppState>, me: Session) -> ApiResult<HttpResponse> {
+    let slot = st.limits.stream_slot(me.user.id)?;
+    let state = Stream {
+        rx: st.live.subscribe(),
+        st: st.into_inner(),
+        user: me.user,
+        token: me.token,
+        first: true,
+        _slot: slot,
+    };
+    let stream = futures_util::stream::unfold(state, |mut s| async move {
+        if s.first {
+            s.first = false;
             let hello = Bytes::from("retry: 2000\nevent: hello\ndata: {}\n\n");
-            return Some((Ok::<_, actix_web::Error>(hello), (rx, st, user, false)));
+            return Some((Ok::<_, actix_web::Error>(hello), s));
         }
         loop {
+            let wait = s.until_next_check();
             tokio::select! {
-                ev = rx.recv() => match ev {
+                ev = s.rx.recv() => match ev {
                     Ok(ev) => {
-                        if visible(&st, &user, &ev).await {
+                        if !s.recheck().await {
+                            return None;
+                        }
+                        if visible(&s.st, &s.user, &ev).await {
                             let data = serde_json::to_string(&ev).unwrap_or_else(|_| "{}".into());
-                            return Some((Ok(frame(&ev.topic, &data)), (rx, st, user, false)));
+                            return Some((Ok(frame(&ev.topic, &data)), s));
                         }
                     }
                     // Fell behind: tell the page to refetch everything.
-                    Err(RecvError::Lagged(_)) => return Some((Ok(frame("resync", "{}")), (rx, st, user, false))),
+                    Err(RecvError::Lagged(_)) => {
+                        if !s.recheck().await {
+                            return None;
+                        }
+                        return Some((Ok(frame("resync", "{}")), s));
+                    }
                     Err(RecvError::Closed) => return None,
                 },
-                _ = tokio::time::sleep(Duration::from_secs(15)) => {
-                    return Some((Ok(Bytes::from(": keep-alive\n\n")), (rx, st, user, false)));
+                _ = tokio::time::sleep(wait) => {
+                    if !s.recheck().await {
+                        return None;
+                    }
+                    return Some((Ok(Bytes::from(": keep-alive\n\n")), s));
                 }
             }
         }
     });
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream)
+        .streaming(stream))
 }

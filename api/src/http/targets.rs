@@ -18,11 +18,14 @@ use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 use super::teams::PageQuery;
 
 fn env_name(v: Option<&str>) -> ApiResult<Option<String>> {
+    let prefix = crate::provision::TARGET_ENV_PREFIX;
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) if s.len() <= 128 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit()) => Ok(Some(s.to_string())),
-        Some(_) => Err(ApiError::bad_request("validation_failed", "connection_url_env must be an environment variable name like JITEA_TARGET_PROD_URL (A-Z, 0-9, _), never the URL itself")
+        Some(s) if !(s.len() <= 128 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())) => Err(ApiError::bad_request("validation_failed", "connection_url_env must be an environment variable name like JITEA_TARGET_PROD_URL (A-Z, 0-9, _), never the URL itself")
             .with_details(json!({"fields": [{"field": "connection_url_env", "code": "invalid_env_name", "message": "use the name of an environment variable"}]}))),
+        Some(s) if !s.starts_with(prefix) || s.len() == prefix.len() => Err(ApiError::bad_request("env_name_not_allowed", format!("connection_url_env must name a variable starting with {prefix}, e.g. JITEA_TARGET_PROD_URL"))
+            .with_details(json!({"fields": [{"field": "connection_url_env", "code": "env_name_not_allowed", "message": format!("use a variable whose name starts with {prefix}")}]}))),
+        Some(s) => Ok(Some(s.to_string())),
     }
 }
 

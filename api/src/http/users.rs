@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::UserFilter;
-use crate::store::{catalog, credentials, eligibility, users, Db};
+use crate::store::{catalog, credentials, eligibility, sessions, users, Db};
 use crate::workflow::separation as sod;
 
 use super::errors::CommonErrors;
@@ -80,7 +80,7 @@ pub async fn get_user(
 fn clean_create(b: &UserCreate) -> ApiResult<UserCreate> {
     validate_seniority(b.seniority_level)?;
     if let Some(p) = &b.password {
-        password::validate_new_password(p).map_err(|m| ApiError::bad_request("validation_failed", m).with_details(json!({"fields": [{"field": "password", "code": "weak_password", "message": "password must be at least 12 characters"}]})))?;
+        super::auth::password_rule(p, &b.login_name)?;
     }
     Ok(UserCreate {
         login_name: login_name(&b.login_name)?,
@@ -195,6 +195,7 @@ pub async fn update_user(
         return Err(sod::refused(&st, &admin.0, id, &facts).await);
     }
     users::update(&mut db, id, &clean, &admin.0.login_name, now).await?;
+    sessions::bump_epoch_if_roles_changed(&mut db, &before, &clean, now).await?;
     let after = users::get_by_id(&mut db, id)
         .await?
         .ok_or_else(ApiError::internal)?;
@@ -264,8 +265,7 @@ pub async fn set_password(
     body: Json<PasswordSet>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    password::validate_new_password(&body.password)
-        .map_err(|m| ApiError::bad_request("validation_failed", m))?;
+    super::auth::check_new_password(&st, id, &body.password).await?;
     let p = body.password.clone();
     let hash = web::block(move || password::hash(&p))
         .await
@@ -277,6 +277,7 @@ pub async fn set_password(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     credentials::set_password_hash(&mut db, id, &hash, now).await?;
+    sessions::bump_epoch(&mut db, id, now).await?;
     audit::write(
         &mut db,
         Event::new(

@@ -85,6 +85,11 @@ pub async fn security_headers(
         .app_data::<web::Data<WebAssets>>()
         .map(|w| w.csp.clone())
         .unwrap_or_else(|| csp_for(&[]));
+    // HSTS only when HTTPS is known from configuration (`JITEA_PUBLIC_URL`, or a trusted
+    // proxy's `X-Forwarded-Proto`), never from a client header alone.
+    let https = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .is_some_and(|st| super::auth::is_https(req.request(), &st.config));
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
     let set = |h: &mut actix_web::http::header::HeaderMap, k: &'static str, v: &str| {
@@ -107,6 +112,13 @@ pub async fn security_headers(
         "permissions-policy",
         "camera=(), microphone=(), geolocation=(), payment=()",
     );
+    if https {
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
     if path.starts_with("/api/") && !h.contains_key("cache-control") {
         set(h, "cache-control", "no-store");
     }

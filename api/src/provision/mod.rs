@@ -32,6 +32,10 @@ pub enum ConnectorError {
     InvalidIdentifier(String),
 }
 
+/// Target connection URLs may only come from environment variables with this prefix, so a
+/// target cannot be pointed at (and leak) any other variable of the service's environment.
+pub const TARGET_ENV_PREFIX: &str = "JITEA_TARGET_";
+
 /// Which target an operation is for. The connection URL is read at call time from the
 /// environment variable `url_env`; it is never stored in JITEA's database.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,6 +52,11 @@ impl TargetRef {
         let name = self.url_env.as_deref().ok_or_else(|| {
             ConnectorError::NotConfigured("the target has no connection_url_env".into())
         })?;
+        if !name.starts_with(TARGET_ENV_PREFIX) {
+            return Err(ConnectorError::NotConfigured(format!(
+                "connection_url_env must start with {TARGET_ENV_PREFIX}"
+            )));
+        }
         std::env::var(name)
             .ok()
             .filter(|v| !v.trim().is_empty())

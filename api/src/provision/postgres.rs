@@ -448,7 +448,7 @@ mod tests {
 
     #[tokio::test]
     async fn unreachable_target_error_hides_the_url() {
-        let var = format!("JITEA_TEST_PG_UNREACHABLE_{}", std::process::id());
+        let var = format!("JITEA_TARGET_TEST_PG_UNREACHABLE_{}", std::process::id());
         std::env::set_var(&var, "postgres://secretuser:secretpw@127.0.0.1:1/db");
         let t = TargetRef {
             id: 1,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rows::get;
+use super::rows::{get, opt_time, time};
 use super::{Db, StoreError, Q};
 
 pub async fn password_hash(db: &mut Db<'_>, user_id: i64) -> Result<Option<String>, StoreError> {
@@ -36,38 +36,61 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-/// The signing secret for `kid`, if one exists.
-pub async fn signing_secret(db: &mut Db<'_>, kid: &str) -> Result<Option<String>, StoreError> {
-    let q = Q::new("SELECT secret FROM signing_keys WHERE kid = ?").bind(kid);
-    db.fetch_optional(&q)
-        .await?
-        .map(|r| get(&r, "secret"))
-        .transpose()
+/// One stored signing key. `sealed` is the secret encrypted under the key-encryption key
+/// from the environment (`auth::keyring`); the database alone cannot sign a token.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub id: i64,
+    pub kid: String,
+    pub sealed: String,
+    pub created: DateTime<Utc>,
+    pub retired: Option<DateTime<Utc>>,
 }
 
-/// Stores a new secret unless another process stored one first; returns the one that won.
-pub async fn ensure_signing_secret(
+/// Every stored signing key, newest first.
+pub async fn signing_keys(db: &mut Db<'_>) -> Result<Vec<StoredKey>, StoreError> {
+    let q = Q::new(
+        "SELECT id, kid, secret, created_utc, retired_utc FROM signing_keys ORDER BY id DESC",
+    );
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredKey {
+                id: get(r, "id")?,
+                kid: get(r, "kid")?,
+                sealed: get(r, "secret")?,
+                created: time(r, "created_utc")?,
+                retired: opt_time(r, "retired_utc")?,
+            })
+        })
+        .collect()
+}
+
+/// Stores a new (sealed) signing key.
+pub async fn insert_signing_key(
     db: &mut Db<'_>,
     kid: &str,
-    candidate: &str,
+    sealed: &str,
     now: DateTime<Utc>,
-) -> Result<String, StoreError> {
-    if let Some(s) = signing_secret(db, kid).await? {
-        return Ok(s);
-    }
-    let ins = db
-        .execute(
-            &Q::new("INSERT INTO signing_keys (kid, algorithm, secret, created_utc) VALUES (?, ?, ?, ?)")
-                .bind(kid)
-                .bind("HS256")
-                .bind(candidate)
-                .bind(now),
+) -> Result<(), StoreError> {
+    db.execute(
+        &Q::new(
+            "INSERT INTO signing_keys (kid, algorithm, secret, created_utc) VALUES (?, ?, ?, ?)",
         )
-        .await;
-    match ins {
-        Ok(_) | Err(StoreError::Conflict) => signing_secret(db, kid)
-            .await?
-            .ok_or_else(|| StoreError::Internal("signing key vanished".into())),
-        Err(e) => Err(e),
-    }
+        .bind(kid)
+        .bind("HS256")
+        .bind(sealed)
+        .bind(now),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks every current key retired (it still verifies until its tokens expire).
+pub async fn retire_signing_keys(db: &mut Db<'_>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    db.execute(
+        &Q::new("UPDATE signing_keys SET retired_utc = ? WHERE retired_utc IS NULL").bind(now),
+    )
+    .await
 }

@@ -17,6 +17,7 @@ pub mod query;
 pub mod reports;
 pub mod requests;
 pub mod rows;
+pub mod sessions;
 pub mod stats;
 pub mod teams;
 pub mod users;

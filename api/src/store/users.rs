@@ -47,7 +47,11 @@ pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<User>, StoreEr
 }
 
 pub async fn get_by_login(db: &mut Db<'_>, login: &str) -> Result<Option<User>, StoreError> {
-    let q = Q::new(format!("SELECT {COLS} {FROM} WHERE u.login_name = ?")).bind(login);
+    // Login names are unique regardless of case (`ux_users_login_lower`), so this finds one.
+    let q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE LOWER(u.login_name) = LOWER(?)"
+    ))
+    .bind(login);
     db.fetch_optional(&q).await?.as_ref().map(map).transpose()
 }
 

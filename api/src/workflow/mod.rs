@@ -8,4 +8,5 @@ pub mod approvers;
 pub mod grants;
 pub mod requests;
 pub mod separation;
+pub mod signin;
 pub mod users;

@@ -5,7 +5,7 @@ use jitea_shared::User;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
-use crate::store::users;
+use crate::store::{sessions, users};
 
 use super::grants;
 
@@ -39,6 +39,7 @@ pub async fn set_active(
         .ok_or_else(|| ApiError::not_found("user"))?;
     if !before.is_active {
         users::set_active(&mut db, id, true, &by.login_name, now).await?;
+        sessions::bump_epoch(&mut db, id, now).await?;
         audit::write(&mut db, Event::new("user_activated", &actor).user(id), now).await?;
     }
     let u = users::get_by_id(&mut db, id)

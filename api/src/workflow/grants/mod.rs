@@ -32,7 +32,7 @@ use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{
     self as grant_store, AssignmentTarget, NewGrant, PendingEnd, TargetAddr,
 };
-use crate::store::{users, Db, StoreError};
+use crate::store::{sessions, users, Db, StoreError};
 
 pub use end::{end_claimed_batch, remove_unexplained, EndError, Unexplained};
 pub use lease::Lease;
@@ -343,6 +343,8 @@ pub async fn deactivate_user(
     let live = grant_store::live_ids_for_user(&mut db, user_id).await?;
     if before.is_active {
         users::set_active(&mut db, user_id, false, &by.login_name, now).await?;
+        // Every token the user holds stops working with this commit.
+        sessions::bump_epoch(&mut db, user_id, now).await?;
         audit::write(
             &mut db,
             Event::new("user_deactivated", by)
