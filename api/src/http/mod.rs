@@ -15,6 +15,7 @@ pub mod grants;
 pub mod jobs;
 pub mod json;
 pub mod me;
+pub mod methods;
 pub mod openapi;
 pub mod ops;
 pub mod reports;
