@@ -115,4 +115,7 @@ pub enum CommonErrors {
     /// Body larger than 64 KiB.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
+    /// A body sent as something other than `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
 }
