@@ -52,6 +52,7 @@ pub struct Page<T> {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
     pub login_name: String,
     pub password: String,
 }
@@ -870,6 +871,7 @@ pub struct RequestCreate {
     /// Why access is needed; required when the role says so; at most 4000 characters after
     /// trimming.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
     pub justification: Option<String>,
     /// The change or incident ticket; required when the role says so, matched in full by the
     /// role's `ticket_regex`; at most 255 characters after trimming, no control characters.
@@ -883,6 +885,7 @@ pub struct RequestCreate {
 pub struct DecisionBody {
     /// Optional comment, at most 4000 characters after trimming.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
     pub comment: Option<String>,
 }
 
@@ -959,7 +962,7 @@ pub struct RevokeBody {
     #[cfg_attr(
         feature = "openapi",
         schema(
-            pattern = r#"^[\s\S]*[^\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]*$"#
+            pattern = r#"^[^\u0000]*[^\u0000\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"#
         )
     )]
     pub reason: String,

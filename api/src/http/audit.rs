@@ -24,9 +24,11 @@ pub struct AuditQuery {
     /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     /// e.g. `request_created`, `request_approved`, `grant_expired`, `login_failed`.
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub event_type: Option<String>,
     pub actor_user_id: Option<i64>,
     /// e.g. `alice` or `system:expiry`.
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub actor_login_name: Option<String>,
     /// The user the event is about.
     pub user_id: Option<i64>,

@@ -30,8 +30,10 @@ pub struct UserListQuery {
     /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub is_active: Option<bool>,
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub department: Option<String>,
     /// Substring of login or display name.
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub q: Option<String>,
 }
 
