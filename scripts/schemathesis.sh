@@ -42,6 +42,22 @@ trap cleanup EXIT INT TERM
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
+
+# api METHOD PATH [TOKEN] [JSON]: prints the response body; fails on a transport error or a
+# status of 400 or more (python3's urllib, so the script needs no curl).
+api() {
+    python3 - "$base$2" "$1" "${3:-}" "${4:-}" <<'PY'
+import sys, urllib.request
+url, method, token, body = sys.argv[1:5]
+req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+if body:
+    req.add_header("Content-Type", "application/json")
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+with urllib.request.urlopen(req, timeout=30) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
 bootstrap_login="bootstrap-admin"
 admin_login="fuzz-admin"
 admin_password="fuzz-admin-password-$RANDOM$RANDOM"
@@ -56,7 +72,7 @@ JITEA_LOG="${JITEA_LOG:-warn}" \
 server_pid=$!
 
 for _ in $(seq 1 300); do
-    if curl -fsS "$base/readyz" > /dev/null 2>&1; then break; fi
+    if api GET /readyz > /dev/null 2>&1; then break; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
         echo "schemathesis: jitea serve exited; its log:" >&2
         cat "$work/server.log" >&2
@@ -64,20 +80,18 @@ for _ in $(seq 1 300); do
     fi
     sleep 0.1
 done
-curl -fsS "$base/readyz" > /dev/null
+api GET /readyz > /dev/null
 
 login() {
-    curl -fsS -X POST "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
-        -d "{\"login_name\": \"$1\", \"password\": \"$2\"}" \
+    api POST /api/v1/auth/login "" "{\"login_name\": \"$1\", \"password\": \"$2\"}" \
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
 # The run's own admin is made after the demo organisation, so its id is not the 1 that
 # generated ids hit most often: a generated call that demotes, deactivates or re-passwords
 # user 1 then only affects the bootstrap admin.
 bootstrap_token=$(login "$bootstrap_login" "$admin_password")
-curl -fsS -X POST "$base/api/v1/users" -H "Authorization: Bearer $bootstrap_token" \
-    -H 'Content-Type: application/json' \
-    -d "{\"login_name\": \"$admin_login\", \"is_admin\": true, \"password\": \"$admin_password\"}" > /dev/null
+api POST /api/v1/users "$bootstrap_token" \
+    "{\"login_name\": \"$admin_login\", \"is_admin\": true, \"password\": \"$admin_password\"}" > /dev/null
 token=$(login "$admin_login" "$admin_password")
 
 echo "running schemathesis against $base/api/v1/openapi.json as $admin_login"
@@ -97,7 +111,7 @@ status=0
 
 # A run whose token stopped working (the admin demoted, deactivated or signed out by a
 # generated call) would pass while testing nothing but 401s: make sure it still works.
-me=$(curl -sS -H "Authorization: Bearer $token" "$base/api/v1/me" || true)
+me=$(api GET /api/v1/me "$token" 2>&1 || true)
 if ! printf '%s' "$me" | python3 -c 'import json, sys; u = json.load(sys.stdin); sys.exit(0 if u.get("is_admin") and u.get("is_active") else 1)' 2>/dev/null; then
     echo "schemathesis: the admin token no longer works at the end of the run (GET /api/v1/me: $me);" >&2
     echo "  a generated call changed the caller itself, so later cases only saw 401/403" >&2
