@@ -21,6 +21,8 @@ pub mod ops;
 pub mod reports;
 pub mod requests;
 pub mod roles;
+#[cfg(test)]
+mod spec_patterns;
 pub mod support;
 pub mod targets;
 pub mod teams;
