@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs everything CI runs: formatting, lints, OpenAPI drift, T-SQL syntax check of the SQL
-# Server migrations, and the whole test suite (unit, property and black-box tests against the
-# real binary on SQLite and PostgreSQL). Installs what it needs, idempotently.
+# Server migrations, the whole test suite (unit, property and black-box tests against the
+# real binary on SQLite and PostgreSQL), schemathesis against the running server, the web app
+# build and the browser test. Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
@@ -46,6 +47,9 @@ step "syntax-checking SQL Server migrations and connector statements (sqlglot, T
 py=$(scripts/ensure_sqlglot.sh)
 "$py" scripts/check_mssql_sql.py "$mssql_dump"
 rm -rf "$mssql_dump"
+
+step "fuzzing the running API from outside against its OpenAPI document (schemathesis, all checks, positive and negative data)"
+scripts/schemathesis.sh
 
 step "building the web app and checking its size budget"
 PATH="$tools_bin:$PATH" scripts/build_web.sh

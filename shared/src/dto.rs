@@ -52,6 +52,7 @@ pub struct Page<T> {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
     pub login_name: String,
     pub password: String,
 }
@@ -99,24 +100,65 @@ pub struct User {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r#"^[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[A-Za-z0-9._@\\-]{1,128}[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"#
+        )
+    )]
     pub login_name: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub given_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub surname: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub division: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub department: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub job_title: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
     pub seniority_level: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r#"^[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([A-Za-z0-9._@\\-]{1,128}[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"#
+        )
+    )]
     pub manager_login_name: Option<String>,
     #[serde(default)]
     pub is_admin: Option<bool>,
@@ -124,6 +166,7 @@ pub struct UserCreate {
     pub is_auditor: Option<bool>,
     /// Initial password for the built-in login (at least 12 characters). Never returned.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
     pub password: Option<String>,
 }
 
@@ -137,63 +180,63 @@ pub struct UserUpdate {
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub given_name: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub surname: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub display_name: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub email: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub division: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub department: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub job_title: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 0, maximum = 1000))]
     pub seniority_level: Option<Option<i64>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r#"^[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([A-Za-z0-9._@\\-]{1,128}[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"#))]
     pub manager_login_name: Option<Option<String>>,
     #[serde(default)]
     pub is_admin: Option<bool>,
@@ -206,6 +249,7 @@ pub struct UserUpdate {
 #[serde(deny_unknown_fields)]
 pub struct PasswordSet {
     /// New password (at least 12 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
     pub password: String,
 }
 
@@ -230,12 +274,34 @@ pub struct Team {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TeamCreate {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 255,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub team_name: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 4000,
+            pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub division: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub department: Option<String>,
 }
 
@@ -244,27 +310,34 @@ pub struct TeamCreate {
 #[serde(deny_unknown_fields)]
 pub struct TeamUpdate {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 255,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub team_name: Option<String>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 4000, pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#))]
     pub description: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub division: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub department: Option<Option<String>>,
     #[serde(default)]
     pub is_active: Option<bool>,
@@ -314,13 +387,34 @@ pub struct Target {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TargetCreate {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 255,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub name: String,
     pub kind: TargetKind,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 4000,
+            pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r#"^[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(JITEA_TARGET_[A-Z0-9_]{1,115}[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"#
+        )
+    )]
     pub connection_url_env: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^(report|repair)$"#))]
     pub drift_policy: Option<String>,
 }
 
@@ -329,22 +423,30 @@ pub struct TargetCreate {
 #[serde(deny_unknown_fields)]
 pub struct TargetUpdate {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 255,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub name: Option<String>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 4000, pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#))]
     pub description: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r#"^[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(JITEA_TARGET_[A-Z0-9_]{1,115}[\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"#))]
     pub connection_url_env: Option<Option<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^(report|repair)$"#))]
     pub drift_policy: Option<String>,
     #[serde(default)]
     pub is_enabled: Option<bool>,
@@ -374,10 +476,28 @@ pub struct DbRole {
 #[serde(deny_unknown_fields)]
 pub struct DbRoleCreate {
     pub target_id: i64,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 128,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub db_role_name: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 50, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub role_type: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 4000,
+            pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub description: Option<String>,
     #[serde(default)]
     pub is_jit_managed: Option<bool>,
@@ -394,14 +514,14 @@ pub struct DbRoleUpdate {
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 50, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub role_type: Option<Option<String>>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 4000, pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#))]
     pub description: Option<Option<String>>,
     #[serde(default)]
     pub is_jit_managed: Option<bool>,
@@ -437,9 +557,24 @@ pub struct Role {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoleCreate {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 255,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub role_name: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 4000,
+            pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 525600))]
     pub max_duration_minutes: i64,
     #[serde(default)]
     pub requires_ticket: Option<bool>,
@@ -452,6 +587,7 @@ pub struct RoleCreate {
     #[serde(default)]
     pub requires_approval: Option<bool>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub auto_approve_min_seniority: Option<i64>,
     /// Default true.
     #[serde(default)]
@@ -463,15 +599,23 @@ pub struct RoleCreate {
 #[serde(deny_unknown_fields)]
 pub struct RoleUpdate {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 255,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub role_name: Option<String>,
     #[serde(
         default,
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 4000, pattern = r#"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"#))]
     pub description: Option<Option<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 525600))]
     pub max_duration_minutes: Option<i64>,
     #[serde(default)]
     pub requires_ticket: Option<bool>,
@@ -491,7 +635,7 @@ pub struct RoleUpdate {
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 0))]
     pub auto_approve_min_seniority: Option<Option<i64>>,
     #[serde(default)]
     pub is_enabled: Option<bool>,
@@ -546,6 +690,10 @@ pub struct RoleApproverCreate {
     pub approver_team_id: Option<i64>,
     /// Required for `department`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub approver_department: Option<String>,
     #[serde(default)]
     pub priority: Option<i64>,
@@ -579,6 +727,10 @@ pub struct EligibilityRuleCreate {
     pub role_id: i64,
     pub scope_type: ScopeType,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
     pub scope_value: Option<String>,
     /// Default true.
     #[serde(default)]
@@ -602,7 +754,7 @@ pub struct EligibilityRuleUpdate {
         deserialize_with = "patch",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 255, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#))]
     pub scope_value: Option<Option<String>>,
     #[serde(default)]
     pub can_request: Option<bool>,
@@ -714,9 +866,15 @@ pub struct AccessRequest {
 #[serde(deny_unknown_fields)]
 pub struct RequestCreate {
     pub role_id: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 525600))]
     pub requested_duration_minutes: i64,
+    /// Why access is needed; required when the role says so; at most 4000 characters after
+    /// trimming.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
     pub justification: Option<String>,
+    /// The change or incident ticket; required when the role says so, matched in full by the
+    /// role's `ticket_regex`; at most 255 characters after trimming, no control characters.
     #[serde(default)]
     pub ticket_ref: Option<String>,
 }
@@ -725,7 +883,9 @@ pub struct RequestCreate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
+    /// Optional comment, at most 4000 characters after trimming.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
     pub comment: Option<String>,
 }
 
@@ -802,7 +962,14 @@ pub struct GrantAssignment {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeBody {
-    /// Why access is taken away early (required, recorded in the audit log).
+    /// Why access is taken away early (required, at most 4000 characters after trimming,
+    /// recorded in the audit log).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r#"^[^\u0000]*[^\u0000\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"#
+        )
+    )]
     pub reason: String,
 }
 

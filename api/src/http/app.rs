@@ -153,6 +153,9 @@ pub fn build_app(
         .app_data(web::Data::new(assets))
         // Everything that is not the API, the docs or an ops endpoint is the web app.
         .default_service(web::to(super::web::spa))
+        .wrap(actix_web::middleware::from_fn(
+            super::methods::method_not_allowed,
+        ))
         .wrap(actix_web::middleware::from_fn(super::web::security_headers))
         .wrap(actix_web::middleware::from_fn(log_request))
 }

@@ -18,12 +18,17 @@ use super::support::{ok, page};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     /// e.g. `request_created`, `request_approved`, `grant_expired`, `login_failed`.
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub event_type: Option<String>,
     pub actor_user_id: Option<i64>,
     /// e.g. `alice` or `system:expiry`.
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub actor_login_name: Option<String>,
     /// The user the event is about.
     pub user_id: Option<i64>,

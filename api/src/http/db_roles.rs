@@ -19,7 +19,10 @@ use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DbRoleListQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub target_id: Option<i64>,
 }
@@ -101,7 +104,7 @@ pub async fn create_db_role(
 
 /// Update a db role (admins). Taking it off the whitelist (`is_jit_managed: false`) stops
 /// new grants; live grants still end normally.
-#[utoipa::path(tag = "db-roles", params(("id" = i64, Path)), request_body = DbRoleUpdate, responses((status = 200, body = DbRole), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "db-roles", params(("id" = i64, Path)), request_body = Option<DbRoleUpdate>, responses((status = 200, body = DbRole), CommonErrors), security(("bearer" = [])))]
 #[patch("/db-roles/{id}")]
 pub async fn update_db_role(
     st: web::Data<AppState>,

@@ -81,7 +81,10 @@ fn rule_subject(t: ScopeType, v: Option<&str>) -> Option<i64> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RuleListQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub role_id: Option<i64>,
 }
@@ -158,7 +161,7 @@ pub async fn create_rule(
 }
 
 /// Update an eligibility rule (admins).
-#[utoipa::path(tag = "eligibility", params(("id" = i64, Path)), request_body = EligibilityRuleUpdate, responses((status = 200, body = EligibilityRule), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "eligibility", params(("id" = i64, Path)), request_body = Option<EligibilityRuleUpdate>, responses((status = 200, body = EligibilityRule), CommonErrors), security(("bearer" = [])))]
 #[patch("/eligibility-rules/{id}")]
 pub async fn update_rule(
     st: web::Data<AppState>,

@@ -125,6 +125,9 @@ pub enum CommonErrors {
     /// Body larger than 64 KiB.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
+    /// A body sent as something other than `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
 }
 
 /// The answers of sign-in and the live stream when they are flooded, for the OpenAPI document.

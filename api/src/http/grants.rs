@@ -19,7 +19,10 @@ use super::support::{ok, page};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GrantListQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub status: Option<GrantStatus>,
     pub role_id: Option<i64>,

@@ -49,7 +49,10 @@ pub async fn requestable_roles(st: web::Data<AppState>, me: Requester) -> ApiRes
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MyGrantsQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub status: Option<GrantStatus>,
 }

@@ -15,11 +15,14 @@ pub mod grants;
 pub mod jobs;
 pub mod json;
 pub mod me;
+pub mod methods;
 pub mod openapi;
 pub mod ops;
 pub mod reports;
 pub mod requests;
 pub mod roles;
+#[cfg(test)]
+mod spec_patterns;
 pub mod support;
 pub mod targets;
 pub mod teams;

@@ -12,6 +12,7 @@ use crate::store::{drift, reports, Db};
 
 use super::errors::CommonErrors;
 use super::support::{ok, page};
+use super::teams::PageQuery;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -65,23 +66,14 @@ pub async fn direct_grants_report(
     Ok(ok(&report(&st, q.run_id, &["direct_grant"]).await?))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FailuresQuery {
-    /// Page size (1-500, default 50).
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Live grants whose removal keeps failing on a target (still being retried), newest first,
 /// paged: every one of them, however many ended grants once failed.
-#[utoipa::path(tag = "reports", params(FailuresQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "reports", params(PageQuery), responses((status = 200, body = Page<Grant>), CommonErrors), security(("bearer" = [])))]
 #[get("/reports/revoke-failures")]
 pub async fn revoke_failures(
     st: web::Data<AppState>,
     _a: Auditor,
-    q: web::Query<FailuresQuery>,
+    q: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;

@@ -32,7 +32,10 @@ pub async fn create_request(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestListQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub status: Option<RequestStatus>,
     pub role_id: Option<i64>,
@@ -95,7 +98,7 @@ pub async fn cancel_request(
 
 /// Approve a pending request you are an approver for (never your own). The grant is issued
 /// at once. Repeating your own approval succeeds without change.
-#[utoipa::path(tag = "requests", params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "requests", params(("id" = i64, Path)), request_body = Option<DecisionBody>, responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[post("/requests/{id}/approve")]
 pub async fn approve_request(
     st: web::Data<AppState>,
@@ -114,7 +117,7 @@ pub async fn approve_request(
 }
 
 /// Deny a pending request you are an approver for (never your own).
-#[utoipa::path(tag = "requests", params(("id" = i64, Path)), request_body = DecisionBody, responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "requests", params(("id" = i64, Path)), request_body = Option<DecisionBody>, responses((status = 200, body = AccessRequest), CommonErrors), security(("bearer" = [])))]
 #[post("/requests/{id}/deny")]
 pub async fn deny_request(
     st: web::Data<AppState>,

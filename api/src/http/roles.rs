@@ -20,7 +20,10 @@ use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RoleListQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub is_enabled: Option<bool>,
 }
@@ -109,7 +112,7 @@ pub async fn create_role(
 }
 
 /// Update a role (admins).
-#[utoipa::path(tag = "roles", params(("id" = i64, Path)), request_body = RoleUpdate, responses((status = 200, body = Role), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "roles", params(("id" = i64, Path)), request_body = Option<RoleUpdate>, responses((status = 200, body = Role), CommonErrors), security(("bearer" = [])))]
 #[patch("/roles/{id}")]
 pub async fn update_role(
     st: web::Data<AppState>,
@@ -187,7 +190,7 @@ pub async fn list_role_db_roles(
 }
 
 /// Map a db role into a role (admins). Only JIT-managed db roles may be mapped.
-#[utoipa::path(tag = "roles", params(("id" = i64, Path), ("db_role_id" = i64, Path)), request_body = RoleDbRoleSet, responses((status = 200, body = Vec<RoleDbRole>), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "roles", params(("id" = i64, Path), ("db_role_id" = i64, Path)), request_body = Option<RoleDbRoleSet>, responses((status = 200, body = Vec<RoleDbRole>), CommonErrors), security(("bearer" = [])))]
 #[put("/roles/{id}/db-roles/{db_role_id}")]
 pub async fn set_role_db_role(
     st: web::Data<AppState>,

@@ -31,17 +31,16 @@ fn field_error(field: &str, code: &str, message: String) -> ApiError {
     }))
 }
 
-/// An optional free-text field: trimmed, blank becomes None, bounded, no control characters
-/// (newlines and tabs allowed when `multiline`).
+/// An optional free-text field: bounded, no control characters (newlines and tabs allowed
+/// when `multiline`), then trimmed, blank becoming None. Length and characters are checked on
+/// what was sent, before trimming, exactly as the OpenAPI document states them.
 pub fn opt_text(
     field: &str,
     v: Option<&str>,
     max: usize,
     multiline: bool,
 ) -> ApiResult<Option<String>> {
-    let Some(v) = v.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
+    let Some(v) = v else { return Ok(None) };
     if v.chars().count() > max {
         return Err(field_error(
             field,
@@ -58,7 +57,8 @@ pub fn opt_text(
             format!("{field} contains control characters"),
         ));
     }
-    Ok(Some(v.to_string()))
+    let v = v.trim();
+    Ok((!v.is_empty()).then(|| v.to_string()))
 }
 
 /// A required name: like `opt_text` but must be present.

@@ -118,7 +118,7 @@ pub async fn create_target(
 }
 
 /// Update, enable or disable a target (admins).
-#[utoipa::path(tag = "targets", params(("id" = i64, Path)), request_body = TargetUpdate, responses((status = 200, body = Target), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "targets", params(("id" = i64, Path)), request_body = Option<TargetUpdate>, responses((status = 200, body = Target), CommonErrors), security(("bearer" = [])))]
 #[patch("/targets/{id}")]
 pub async fn update_target(
     st: web::Data<AppState>,

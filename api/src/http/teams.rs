@@ -21,7 +21,10 @@ use super::support::{created, name, ok, opt_text, page, patch_text, unique};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
 }
 
@@ -98,7 +101,7 @@ pub async fn create_team(
 }
 
 /// Update or (de)activate a team (admins).
-#[utoipa::path(tag = "teams", params(("id" = i64, Path)), request_body = TeamUpdate, responses((status = 200, body = Team), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "teams", params(("id" = i64, Path)), request_body = Option<TeamUpdate>, responses((status = 200, body = Team), CommonErrors), security(("bearer" = [])))]
 #[patch("/teams/{id}")]
 pub async fn update_team(
     st: web::Data<AppState>,

@@ -26,12 +26,15 @@ use super::support::{
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
     pub cursor: Option<String>,
     pub is_active: Option<bool>,
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub department: Option<String>,
     /// Substring of login or display name.
+    #[param(pattern = r#"^[^\u0000]*$"#)]
     pub q: Option<String>,
 }
 
@@ -153,7 +156,7 @@ pub async fn create_user(
 }
 
 /// Change a user's details, seniority, manager or app roles (admins).
-#[utoipa::path(tag = "users", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "users", params(("id" = i64, Path)), request_body = Option<UserUpdate>, responses((status = 200, body = User), CommonErrors), security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update_user(
     st: web::Data<AppState>,

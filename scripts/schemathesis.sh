@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Fuzzes the running API from outside with schemathesis (PyPI): starts `jitea serve` from the
+# debug build on a free port with a fresh SQLite database, the demo organisation and a
+# bootstrap admin, signs in as that admin, and runs every check (status codes, response
+# schemas and headers, content types, 5xx, negative data must be refused, positive data
+# accepted, unsupported methods answered 405) in positive and negative mode against the
+# served /api/v1/openapi.json. Fails on any finding. Stops the server at the end.
+#
+# Usage: scripts/schemathesis.sh            (after `cargo build -p jitea-api`)
+# Env:   JITEA_BIN (default $CARGO_TARGET_DIR/debug/jitea); ST_MAX_EXAMPLES (per operation,
+#        default 30); ST_WORKERS (default 1: with more, hypothesis on Python 3.11 can stop
+#        with "AST constructor recursion depth mismatch"); ST_SEED (repeat a run: the seed
+#        is printed); ST_MIN_CASES (fail below this many generated cases, default 2000);
+#        ST_EXTRA (more `st run` flags).
+#
+# Left out of the run, on purpose:
+#   /api/v1/events        a server-sent event stream: it never ends, so nothing can check it;
+#   /api/v1/auth/logout   ends the session of the token the whole run uses.
+# schemathesis.toml (at the repository root) holds the business-rule
+# refusals the document cannot express as schema constraints; each entry says why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
+
+bin="${JITEA_BIN:-$CARGO_TARGET_DIR/debug/jitea}"
+if [ ! -x "$bin" ]; then
+    echo "schemathesis: $bin not found; run \`cargo build -p jitea-api\` first" >&2
+    exit 1
+fi
+st=$(scripts/ensure_schemathesis.sh | tail -n 1)
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+
+# api METHOD PATH [TOKEN] [JSON]: prints the response body; fails on a transport error or a
+# status of 400 or more (python3's urllib, so the script needs no curl).
+api() {
+    python3 - "$base$2" "$1" "${3:-}" "${4:-}" <<'PY'
+import sys, urllib.request
+url, method, token, body = sys.argv[1:5]
+req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+if body:
+    req.add_header("Content-Type", "application/json")
+if token:
+    req.add_header("Authorization", "Bearer " + token)
+with urllib.request.urlopen(req, timeout=30) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
+bootstrap_login="bootstrap-admin"
+admin_login="fuzz-admin"
+admin_password="fuzz-admin-password-$RANDOM$RANDOM"
+
+echo "starting jitea serve --demo on $base (fresh SQLite database in $work)"
+# The run sends thousands of sign-ins from 127.0.0.1 with generated passwords; at the default
+# limits the address would be locked out (429) within seconds and every later sign-in case
+# would test only the throttle, which tests/tests/signin_throttle.rs covers. Raise the limit.
+JITEA_LOGIN_MAX_FAILURES=1000 \
+JITEA_BIND="127.0.0.1:$port" \
+JITEA_DATA_DIR="$work/data" \
+JITEA_DATABASE_URL="sqlite://$work/data/jitea.db" \
+JITEA_BOOTSTRAP_ADMIN="$bootstrap_login:$admin_password" \
+JITEA_LOG="${JITEA_LOG:-warn}" \
+    "$bin" serve --demo > "$work/server.log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 1 300); do
+    if api GET /readyz > /dev/null 2>&1; then break; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "schemathesis: jitea serve exited; its log:" >&2
+        cat "$work/server.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+api GET /readyz > /dev/null
+
+login() {
+    api POST /api/v1/auth/login "" "{\"login_name\": \"$1\", \"password\": \"$2\"}" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+# The run's own admin is made after the demo organisation, so its id is not the 1 that
+# generated ids hit most often: a generated call that demotes, deactivates or re-passwords
+# user 1 then only affects the bootstrap admin.
+bootstrap_token=$(login "$bootstrap_login" "$admin_password")
+api POST /api/v1/users "$bootstrap_token" \
+    "{\"login_name\": \"$admin_login\", \"is_admin\": true, \"password\": \"$admin_password\"}" > /dev/null
+token=$(login "$admin_login" "$admin_password")
+
+echo "running schemathesis against $base/api/v1/openapi.json as $admin_login"
+status=0
+# shellcheck disable=SC2086
+"$st" --config-file schemathesis.toml --no-color run "$base/api/v1/openapi.json" \
+    -H "Authorization: Bearer $token" \
+    --checks all \
+    --mode all \
+    --max-examples "${ST_MAX_EXAMPLES:-30}" \
+    --workers "${ST_WORKERS:-1}" \
+    --exclude-path /api/v1/events \
+    --exclude-path /api/v1/auth/logout \
+    ${ST_SEED:+--seed "$ST_SEED"} \
+    ${ST_EXTRA:-} \
+    | tee "$work/st.out" || status=$?
+
+# A run whose token stopped working (the admin demoted, deactivated or signed out by a
+# generated call) would pass while testing nothing but 401s: make sure it still works.
+me=$(api GET /api/v1/me "$token" 2>&1 || true)
+if ! printf '%s' "$me" | python3 -c 'import json, sys; u = json.load(sys.stdin); sys.exit(0 if u.get("is_admin") and u.get("is_active") else 1)' 2>/dev/null; then
+    echo "schemathesis: the admin token no longer works at the end of the run (GET /api/v1/me: $me);" >&2
+    echo "  a generated call changed the caller itself, so later cases only saw 401/403" >&2
+    status=1
+fi
+if grep -qE 'request failed|panicked' "$work/server.log"; then
+    echo "schemathesis: the server logged failures:" >&2
+    grep -E 'request failed|panicked' "$work/server.log" | head -20 >&2
+    status=1
+fi
+summary=$(grep -E '^ *[0-9]+ generated' "$work/st.out" | tail -n 1 | sed 's/^ *//')
+cases=$(printf '%s' "$summary" | grep -oE '^[0-9]+' || echo 0)
+echo "schemathesis summary: ${summary:-none printed}"
+if [ "${cases:-0}" -lt "${ST_MIN_CASES:-2000}" ]; then
+    echo "schemathesis: only ${cases:-0} cases were generated; at least ${ST_MIN_CASES:-2000} are required (raise ST_MAX_EXAMPLES)" >&2
+    status=1
+fi
+if [ "$status" -ne 0 ]; then
+    echo "schemathesis found problems (exit $status); the server's log is above if it logged any" >&2
+    exit "$status"
+fi
+echo "schemathesis: no findings"
