@@ -23,7 +23,7 @@ pub struct AppState {
     /// This process's name on job leases.
     pub owner: String,
     /// Live events for server-sent-event subscribers (fed from the outbox).
-    pub live: tokio::sync::broadcast::Sender<jitea_shared::LiveEvent>,
+    pub live: tokio::sync::broadcast::Sender<Arc<crate::notify::live::Published>>,
     /// Flood limits: concurrent password hashing, open live streams.
     pub limits: Arc<crate::auth::limits::Limits>,
 }

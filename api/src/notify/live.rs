@@ -2,6 +2,7 @@
 //! state change, by this or any other process on the database) and broadcasts them to the
 //! server-sent-event subscribers of this process.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jitea_shared::LiveEvent;
@@ -10,11 +11,21 @@ use tokio::sync::{broadcast, watch};
 
 use crate::state::AppState;
 use crate::store::{outbox, Db};
+use crate::workflow::approvers::{decision_facts, DecisionFacts};
+
+/// An event as broadcast to this process's streams, with what decides who may see it,
+/// loaded once per event rather than once per stream.
+#[derive(Debug)]
+pub struct Published {
+    pub event: LiveEvent,
+    /// For a request's events: who may decide it.
+    pub decision: Option<DecisionFacts>,
+}
 
 /// How often the outbox is read; the live latency budget is one second.
 const POLL: Duration = Duration::from_millis(200);
 
-pub fn channel() -> broadcast::Sender<LiveEvent> {
+pub fn channel() -> broadcast::Sender<Arc<Published>> {
     broadcast::channel(1024).0
 }
 
@@ -26,6 +37,25 @@ fn to_event(topic: String, payload: &str) -> LiveEvent {
         grant_id: v["grant_id"].as_i64(),
         user_id: v["user_id"].as_i64(),
     }
+}
+
+async fn publish(state: &AppState, event: LiveEvent) -> Published {
+    let decision = match event
+        .request_id
+        .filter(|_| event.topic.starts_with("request."))
+    {
+        Some(rid) => match state.store.conn().await {
+            Ok(mut c) => decision_facts(&mut Db::new(&mut c, state.store.dialect()), rid)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "live events: loading who may decide failed");
+                    None
+                }),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    Published { event, decision }
 }
 
 /// Runs until `shutdown` turns true, starting after the newest existing outbox row.
@@ -66,7 +96,9 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(rows) => {
                 for (id, topic, payload) in rows {
                     last = id;
-                    let _ = state.live.send(to_event(topic, &payload));
+                    let _ = state
+                        .live
+                        .send(Arc::new(publish(&state, to_event(topic, &payload)).await));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "live events: reading the outbox failed"),

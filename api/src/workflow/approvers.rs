@@ -10,6 +10,66 @@ use crate::store::paging::PageReq;
 use crate::store::requests::{self as req_store, ApproverScope};
 use crate::store::{catalog, users, Db, StoreError};
 
+/// The facts that decide who may act on a request, loaded once (the live event hub attaches
+/// them to a request's events so each stream decides visibility in memory).
+#[derive(Debug, Clone)]
+pub struct DecisionFacts {
+    pub requester_id: i64,
+    pub manager_login_name: Option<String>,
+    pub entries: Vec<ApproverEntry>,
+}
+
+impl DecisionFacts {
+    /// Whether `user` (with their active teams) may decide this request by the role's
+    /// approvers: the same rule as `approval_right`.
+    pub fn may_decide(&self, user: &User, active_team_ids: &[i64]) -> bool {
+        let candidate = Candidate {
+            user_id: user.id,
+            login_name: &user.login_name,
+            is_active: user.is_active,
+            department: user.department.as_deref(),
+            active_team_ids,
+        };
+        let r = Requester {
+            user_id: self.requester_id,
+            manager_login_name: self.manager_login_name.as_deref(),
+        };
+        may_approve(&candidate, &r, &self.entries).is_some()
+    }
+}
+
+/// Loads a request's decision facts (role approver entries and the requester's manager).
+pub async fn decision_facts(
+    db: &mut Db<'_>,
+    request_id: i64,
+) -> Result<Option<DecisionFacts>, StoreError> {
+    let Some(req) = req_store::get_by_id(db, request_id).await? else {
+        return Ok(None);
+    };
+    let entries = approver_entries(db, req.role_id).await?;
+    let manager_login_name = users::get_by_id(db, req.user_id)
+        .await?
+        .and_then(|u| u.manager_login_name);
+    Ok(Some(DecisionFacts {
+        requester_id: req.user_id,
+        manager_login_name,
+        entries,
+    }))
+}
+
+async fn approver_entries(db: &mut Db<'_>, role_id: i64) -> Result<Vec<ApproverEntry>, StoreError> {
+    Ok(catalog::approvers(db, role_id)
+        .await?
+        .into_iter()
+        .map(|a| ApproverEntry {
+            approver_type: a.approver_type,
+            user_id: a.approver_user_id,
+            team_id: a.approver_team_id,
+            department: a.approver_department,
+        })
+        .collect())
+}
+
 /// Why `approver` may decide `req` by the role's approvers alone, or None (admins are not
 /// special here; see `decision_right`).
 pub async fn approval_right(
@@ -31,16 +91,7 @@ pub async fn decision_right(
     if approver.id == req.user_id || !approver.is_active {
         return Ok(None);
     }
-    let entries: Vec<ApproverEntry> = catalog::approvers(db, req.role_id)
-        .await?
-        .into_iter()
-        .map(|a| ApproverEntry {
-            approver_type: a.approver_type,
-            user_id: a.approver_user_id,
-            team_id: a.approver_team_id,
-            department: a.approver_department,
-        })
-        .collect();
+    let entries = approver_entries(db, req.role_id).await?;
     let requester = users::get_by_id(db, req.user_id).await?;
     let manager = requester
         .as_ref()
