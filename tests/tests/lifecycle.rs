@@ -120,17 +120,25 @@ impl World {
             .post("/api/v1/jobs/reconcile", &self.admin, json!({}))
             .expect(200)
             .body;
-        let findings = self
+        assert_eq!(
+            run["targets_checked"], 1,
+            "the reconciler did not look at the target: {run}"
+        );
+        let report = self
             .s
-            .get("/api/v1/reports/drift?limit=500", &self.admin)
+            .get(
+                &format!("/api/v1/reports/drift?run_id={}", run["id"]),
+                &self.admin,
+            )
             .expect(200)
             .body;
-        findings["items"]
+        let findings = report["findings"]
             .as_array()
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| panic!("no findings list: {report}"));
+        findings
             .into_iter()
-            .filter(|f| f["run_id"] == run["id"] && f["kind"] == "unexpected")
+            .filter(|f| f["kind"] == "unexpected")
             .collect()
     }
 }
