@@ -96,6 +96,31 @@ impl World {
             .body
     }
 
+    /// Sends the user's request from another thread (its provisioning may be slow) and
+    /// returns that thread and the grant id, which exists as soon as the request committed.
+    fn request_in_background(&self, token: &str, uid: i64) -> (std::thread::JoinHandle<u16>, i64) {
+        let (base, token, role) = (self.s.base.clone(), token.to_string(), self.role);
+        let requester = std::thread::spawn(move || {
+            ureq::post(&format!("{base}/api/v1/requests"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .send_json(json!({"role_id": role, "requested_duration_minutes": 30}))
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        });
+        let mut gid = 0;
+        let found = self.s.eventually(5.0, || {
+            let list = self
+                .s
+                .get(&format!("/api/v1/grants?user_id={uid}"), &self.admin)
+                .expect(200)
+                .body;
+            gid = list["items"][0]["id"].as_i64().unwrap_or(0);
+            gid > 0
+        });
+        assert!(found, "the request's grant never appeared");
+        (requester, gid)
+    }
+
     fn grant(&self, id: i64) -> Value {
         self.s
             .get(&format!("/api/v1/grants/{id}"), &self.admin)
@@ -155,28 +180,7 @@ fn revoke_racing_a_slow_add_leaves_no_access(backend: Backend) {
         &[("reader", true, true)],
     );
     let (uid, token) = w.user("slowpoke");
-    let s = w.s.base.clone();
-    let requester = std::thread::spawn({
-        let w_base = s.clone();
-        let token = token.clone();
-        let role = w.role;
-        move || {
-            let r = ureq::post(&format!("{w_base}/api/v1/requests"))
-                .header("Authorization", &format!("Bearer {token}"))
-                .send_json(json!({"role_id": role, "requested_duration_minutes": 30}));
-            r.map(|r| r.status().as_u16()).unwrap_or(0)
-        }
-    });
-    // The grant exists (provisioning) as soon as the request committed; the add is in flight.
-    let mut gid = 0;
-    assert!(w.s.eventually(5.0, || {
-        let list =
-            w.s.get(&format!("/api/v1/grants?user_id={uid}"), &w.admin)
-                .expect(200)
-                .body;
-        gid = list["items"][0]["id"].as_i64().unwrap_or(0);
-        gid > 0
-    }));
+    let (requester, gid) = w.request_in_background(&token, uid);
     std::thread::sleep(Duration::from_millis(300));
     let revoked = w.s.post(
         &format!("/api/v1/grants/{gid}/revoke"),
@@ -226,24 +230,7 @@ fn revoke_racing_a_blocked_grant_on_postgres_leaves_no_membership() {
     let mut locker = PgTarget::new();
     locker.exec("BEGIN");
     locker.exec("LOCK TABLE pg_auth_members IN SHARE MODE");
-    let base = w.s.base.clone();
-    let role = w.role;
-    let requester = std::thread::spawn(move || {
-        ureq::post(&format!("{base}/api/v1/requests"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send_json(json!({"role_id": role, "requested_duration_minutes": 30}))
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
-    });
-    let mut gid = 0;
-    assert!(w.s.eventually(5.0, || {
-        let list =
-            w.s.get(&format!("/api/v1/grants?user_id={uid}"), &w.admin)
-                .expect(200)
-                .body;
-        gid = list["items"][0]["id"].as_i64().unwrap_or(0);
-        gid > 0
-    }));
+    let (requester, gid) = w.request_in_background(&token, uid);
     std::thread::sleep(Duration::from_millis(500));
     // Release the lock while the revoke waits for the grant's lease.
     let unlock = std::thread::spawn(move || {
@@ -503,24 +490,7 @@ fn a_long_target_call_keeps_its_lease() {
         &[("reader", true, true)],
     );
     let (uid, token) = w.user("patient");
-    let base = w.s.base.clone();
-    let role = w.role;
-    let requester = std::thread::spawn(move || {
-        ureq::post(&format!("{base}/api/v1/requests"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send_json(json!({"role_id": role, "requested_duration_minutes": 30}))
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
-    });
-    let mut gid = 0;
-    assert!(w.s.eventually(5.0, || {
-        let list =
-            w.s.get(&format!("/api/v1/grants?user_id={uid}"), &w.admin)
-                .expect(200)
-                .body;
-        gid = list["items"][0]["id"].as_i64().unwrap_or(0);
-        gid > 0
-    }));
+    let (requester, gid) = w.request_in_background(&token, uid);
     // Keep the engine busy past the lease's 15 s while the add is in flight.
     for _ in 0..10 {
         std::thread::sleep(Duration::from_secs(2));
