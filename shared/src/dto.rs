@@ -89,6 +89,13 @@ pub struct User {
     pub is_auditor: bool,
     /// Whether the user can sign in with a built-in password.
     pub has_password: bool,
+    /// Where the user comes from: `local`, `oidc`, `directory` or `scim`.
+    #[serde(default = "default_source")]
+    pub source: String,
+    /// The source's stable id for the person (OIDC `sub`, directory entry id, SCIM
+    /// `externalId`); none for local users.
+    #[serde(default)]
+    pub external_id: Option<String>,
     pub last_ad_sync_utc: Option<DateTime<Utc>>,
     pub created_utc: DateTime<Utc>,
     pub updated_utc: DateTime<Utc>,
@@ -1114,4 +1121,8 @@ pub struct LiveEvent {
 
 fn default_true() -> bool {
     true
+}
+
+fn default_source() -> String {
+    "local".into()
 }

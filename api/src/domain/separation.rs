@@ -120,6 +120,8 @@ mod tests {
             is_admin: true,
             is_auditor: false,
             has_password: true,
+            source: "local".into(),
+            external_id: None,
             last_ad_sync_utc: None,
             created_utc: now,
             updated_utc: now,

@@ -11,7 +11,7 @@ use super::{Db, StoreError, Q};
 
 const COLS: &str = "u.id, u.login_name, u.given_name, u.surname, u.display_name, u.email, \
     u.division, u.department, u.job_title, u.seniority_level, u.manager_login_name, u.is_active, \
-    u.is_admin, u.is_auditor, u.last_ad_sync_utc, u.created_utc, u.updated_utc, u.created_by, \
+    u.is_admin, u.is_auditor, u.source, u.external_id, u.last_ad_sync_utc, u.created_utc, u.updated_utc, u.created_by, \
     u.updated_by, CASE WHEN c.user_id IS NULL THEN 0 ELSE 1 END AS has_password";
 
 const FROM: &str = "FROM users u LEFT JOIN local_credentials c ON c.user_id = u.id";
@@ -33,6 +33,8 @@ fn map(r: &AnyRow) -> Result<User, StoreError> {
         is_admin: get(r, "is_admin")?,
         is_auditor: get(r, "is_auditor")?,
         has_password: int(r, "has_password")? != 0,
+        source: get(r, "source")?,
+        external_id: opt_str(r, "external_id")?,
         last_ad_sync_utc: opt_time(r, "last_ad_sync_utc")?,
         created_utc: time(r, "created_utc")?,
         updated_utc: time(r, "updated_utc")?,
