@@ -97,3 +97,43 @@ fn two_processes_expire_500_grants_exactly_once() {
         .body;
     assert_eq!(statuses["items"].as_array().unwrap().len(), 500);
 }
+
+/// Two processes on one database run one scheduled reconciliation per interval between them,
+/// not one each.
+#[test]
+fn two_processes_reconcile_once_per_interval() {
+    let env = [("JITEA_RECONCILE_INTERVAL_SECS", "10")];
+    let a = Server::start_with(Backend::Postgres, &env);
+    let b = Server::start_on_with(a.db.shared(), &env);
+    let admin = a.admin_token();
+    a.post(
+        "/api/v1/targets",
+        &admin,
+        json!({"name": "t", "kind": "noop"}),
+    )
+    .expect(201);
+    // Both processes tick at about 10 s and 20 s after their start.
+    std::thread::sleep(std::time::Duration::from_secs(23));
+    let runs: Vec<Value> = a
+        .audit(&admin, "event_type=reconciliation_run")
+        .into_iter()
+        .filter(|e| e["details"]["trigger"] == "schedule")
+        .collect();
+    let mut starts: Vec<chrono::DateTime<chrono::Utc>> = runs
+        .iter()
+        .map(|e| e["event_utc"].as_str().unwrap().parse().unwrap())
+        .collect();
+    starts.sort();
+    assert!(
+        (1..=2).contains(&starts.len()),
+        "expected one scheduled pass per interval across both processes, got {}: {runs:?}",
+        starts.len()
+    );
+    for w in starts.windows(2) {
+        assert!(
+            (w[1] - w[0]).num_milliseconds() >= 9_000,
+            "two scheduled passes within one interval: {starts:?}"
+        );
+    }
+    drop(b);
+}
