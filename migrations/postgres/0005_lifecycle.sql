@@ -1,5 +1,5 @@
 -- Grant lifecycle ownership: every effect on a target happens under the grant's lease, whose
--- owner value is unique per acquisition and doubles as the fencing token; renewals and
+-- owner value is unique per acquisition and doubles as the fencing token. Renewals and
 -- fenced bookkeeping look grants up by it. Periodic jobs that must run once per interval
 -- across replicas (reconciliation) claim a row here.
 
