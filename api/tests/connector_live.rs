@@ -8,6 +8,9 @@
 //! Tests touching the same server take a lock, because the property tests compare the
 //! server's complete role list before and after each case.
 
+// Test scaffolding: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicUsize, Ordering};

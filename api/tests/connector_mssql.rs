@@ -3,6 +3,9 @@
 //! URL's user may create roles and users); otherwise it says it was skipped. The statements it
 //! sends are unit-tested and T-SQL syntax-checked in every run (see `provision::mssql`).
 
+// Test scaffolding: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use jitea::provision::mssql::{quote_ident, MssqlConnector};
 use jitea::provision::{Connector, TargetRef};
 use jitea_shared::TargetKind;

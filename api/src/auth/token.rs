@@ -290,7 +290,12 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_and_carry_kid_jti_and_epoch() {
-        let (t, _) = keys().issue(7, "alice", 3, Utc::now());
+        let (t, _) = keys().issue(
+            7,
+            "alice",
+            3,
+            crate::clock::Clock::now(&crate::clock::SystemClock),
+        );
         let v = keys().verify_full(&t).unwrap();
         assert_eq!((v.user_id, v.epoch), (7, 3));
         assert_eq!(v.jti.len(), 32);
@@ -308,9 +313,19 @@ mod tests {
             secret: b"new-secret-new-secret-new-secret".to_vec(),
         };
         let ring = TokenKeys::from_keys(std::slice::from_ref(&old), Duration::minutes(60)).unwrap();
-        let (t_old, _) = ring.issue(1, "a", 0, Utc::now());
+        let (t_old, _) = ring.issue(
+            1,
+            "a",
+            0,
+            crate::clock::Clock::now(&crate::clock::SystemClock),
+        );
         ring.replace(&[new.clone(), old]);
-        let (t_new, _) = ring.issue(1, "a", 0, Utc::now());
+        let (t_new, _) = ring.issue(
+            1,
+            "a",
+            0,
+            crate::clock::Clock::now(&crate::clock::SystemClock),
+        );
         assert_eq!(decode_header(&t_new).unwrap().kid.as_deref(), Some("new"));
         assert_eq!(ring.verify(&t_old), Ok(1));
         assert_eq!(ring.verify(&t_new), Ok(1));
@@ -320,14 +335,29 @@ mod tests {
 
     #[test]
     fn expired_forged_and_alg_swapped_tokens_are_refused() {
-        let (old, _) = keys().issue(7, "alice", 0, Utc::now() - Duration::hours(3));
+        let (old, _) = keys().issue(
+            7,
+            "alice",
+            0,
+            crate::clock::Clock::now(&crate::clock::SystemClock) - Duration::hours(3),
+        );
         assert_eq!(keys().verify(&old), Err(TokenError::Expired));
 
         let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::minutes(60));
-        let (forged, _) = other.issue(7, "alice", 0, Utc::now());
+        let (forged, _) = other.issue(
+            7,
+            "alice",
+            0,
+            crate::clock::Clock::now(&crate::clock::SystemClock),
+        );
         assert_eq!(keys().verify(&forged), Err(TokenError::UnknownKey));
 
-        let (t, _) = keys().issue(7, "alice", 0, Utc::now());
+        let (t, _) = keys().issue(
+            7,
+            "alice",
+            0,
+            crate::clock::Clock::now(&crate::clock::SystemClock),
+        );
         let parts: Vec<&str> = t.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         assert!(keys()

@@ -100,10 +100,9 @@ pub fn creates_own_manager(actor: &User, new_login: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
 
     fn user() -> User {
-        let now = Utc::now();
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
         User {
             id: 7,
             login_name: "ada".into(),

@@ -7,7 +7,6 @@
 //! transaction (advisory lock on PostgreSQL, `sp_getapplock` on SQL Server, the write lock on
 //! SQLite); the loser then sees the version already recorded and skips it.
 
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::{Db, Dialect, Store, StoreError, Q};
@@ -187,7 +186,7 @@ pub async fn run(store: &Store) -> Result<Vec<i64>, MigrateError> {
                 .bind(m.version)
                 .bind(m.name)
                 .bind(m.checksum())
-                .bind(Utc::now()),
+                .bind(crate::clock::Clock::now(&crate::clock::SystemClock)),
         )
         .await?;
         tx.commit().await?;
