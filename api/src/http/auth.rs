@@ -14,7 +14,7 @@ use crate::auth::{keyring, password, AuthUser};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{sessions, users, Db};
+use crate::store::{users, Db};
 use crate::workflow::signin;
 
 use super::errors::{CommonErrors, ThrottleErrors};
@@ -87,11 +87,7 @@ pub async fn login(
     st: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let client = client_address(&req, &st.config);
-    let u =
-        signin::check_credentials(&st, &body.login_name, &body.password, client.as_deref()).await?;
-    let epoch = signin::current_epoch(&st, u.id).await?;
-    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
+    let (u, epoch) = sign_in(&req, &st, &body).await?;
     let (token, expires_utc) = st.keys.issue(u.id, &u.login_name, epoch, st.now());
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
@@ -99,6 +95,21 @@ pub async fn login(
         expires_utc,
         user: u,
     }))
+}
+
+/// The steps both sign-in routes share: throttled credential check, the user's session epoch
+/// for the new token, and the current signing keys.
+async fn sign_in(
+    req: &HttpRequest,
+    st: &AppState,
+    body: &LoginRequest,
+) -> ApiResult<(jitea_shared::User, i64)> {
+    let client = client_address(req, &st.config);
+    let u =
+        signin::check_credentials(st, &body.login_name, &body.password, client.as_deref()).await?;
+    let epoch = signin::current_epoch(st, u.id).await?;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
+    Ok((u, epoch))
 }
 
 fn session_cookie(
@@ -129,11 +140,7 @@ pub async fn start_session(
     st: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let client = client_address(&req, &st.config);
-    let u =
-        signin::check_credentials(&st, &body.login_name, &body.password, client.as_deref()).await?;
-    let epoch = signin::current_epoch(&st, u.id).await?;
-    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
+    let (u, epoch) = sign_in(&req, &st, &body).await?;
     let now = st.now();
     let (token, expires_utc, csrf_token) = st.keys.issue_session(u.id, &u.login_name, epoch, now);
     let cookie = session_cookie(&req, &st.config, token, (expires_utc - now).num_seconds());
@@ -154,23 +161,7 @@ pub async fn current_session(req: HttpRequest, st: web::Data<AppState>) -> ApiRe
         .await
         .map_err(|e| ApiError::unauthorized(e.code, "the session has ended; sign in again"))?;
     let csrf_token = v.csrf.clone().ok_or_else(none)?;
-    let mut c = st.store.conn().await?;
-    let mut db = Db::new(&mut c, st.store.dialect());
-    let user = users::get_by_id(&mut db, v.user_id)
-        .await?
-        .ok_or_else(none)?;
-    if !user.is_active {
-        return Err(ApiError::unauthorized(
-            "user_inactive",
-            "this account is deactivated",
-        ));
-    }
-    if sessions::epoch(&mut db, user.id).await? != Some(v.epoch) {
-        return Err(ApiError::unauthorized(
-            "session_revoked",
-            "this session has been ended; sign in again",
-        ));
-    }
+    let user = crate::auth::extract::token_user(&st, &v).await?;
     Ok(HttpResponse::Ok().json(SessionInfo {
         user,
         csrf_token,
