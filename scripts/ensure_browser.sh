@@ -16,4 +16,8 @@ if [ ! -d "$tools/node_modules/playwright-core" ]; then
   say "installing playwright-core (npm) into $tools"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$tools" --no-audit --no-fund --silent playwright-core@1 >&2
 fi
+if [ ! -f "$tools/node_modules/axe-core/axe.min.js" ]; then
+  say "installing axe-core (npm) into $tools: the browser tests check every page they visit for WCAG 2 A/AA violations"
+  npm install --prefix "$tools" --no-audit --no-fund --silent axe-core@4.14.1 >&2
+fi
 echo "$tools/node_modules"

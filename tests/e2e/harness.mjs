@@ -2,7 +2,7 @@
 // free port with a fresh SQLite database, seeds it over the API, and drives Debian's Chromium
 // through playwright-core. Nothing here is mocked.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -105,9 +105,35 @@ export async function keepScreenshots(name, pages) {
   return dir;
 }
 
+let axeSource;
+/**
+ * Runs axe-core (WCAG 2 A and AA rules) on the page as it is now and fails with the list of
+ * violations, if any. The script is evaluated through the DevTools protocol, so the app's
+ * strict Content-Security-Policy does not need loosening for the check.
+ */
+export async function checkA11y(page, label = page.url()) {
+  if (!axeSource) {
+    axeSource = readFileSync(join(toolsModules, 'axe-core', 'axe.min.js'), 'utf8');
+  }
+  const violations = await page.evaluate(async (src) => {
+    if (!window.axe) {
+      (0, eval)(src);
+    }
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  }, axeSource);
+  if (violations.length > 0) {
+    throw new Error(`accessibility violations on ${label}:\n${violations.join('\n')}`);
+  }
+  console.log(`axe-core (WCAG 2.1 A/AA): ${label}: 0 violations`);
+  return violations.length;
+}
+
 /** Signs in through the login page. */
 export async function signIn(page, base, login, password) {
   await page.goto(`${base}/login`);
+  await page.getByTestId('login-user').waitFor();
+  await checkA11y(page, 'the sign-in page');
   await page.getByTestId('login-user').fill(login);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, api, launch, signIn, keepScreenshots, ADMIN, PW, REPO } from './harness.mjs';
+import { startServer, api, launch, signIn, keepScreenshots, checkA11y, ADMIN, PW, REPO } from './harness.mjs';
 
 let server, browser, client, admin;
 const pages = [];
@@ -44,9 +44,26 @@ async function context() {
   return page;
 }
 
+// The path each page was last checked for accessibility at.
+const checkedAt = new Map();
+
+/** Runs axe-core on every open page whose location changed since its last check. */
+async function checkVisitedPages() {
+  for (const p of pages) {
+    if (p.url().startsWith('about:')) continue; // not opened yet
+    const path = new URL(p.url()).pathname;
+    if (checkedAt.get(p) !== path) {
+      await p.waitForLoadState('networkidle').catch(() => {});
+      await checkA11y(p, path);
+      checkedAt.set(p, path);
+    }
+  }
+}
+
 async function step(name, fn) {
   try {
     await fn();
+    await checkVisitedPages();
   } catch (e) {
     const dir = await keepScreenshots(name.replace(/\W+/g, '-'), pages);
     e.message += `\n(screenshots kept in ${dir})`;
@@ -124,9 +141,11 @@ test('request, live approval, countdown, no self-approval, admin-created role', 
     await rita.getByTestId('nav-approvals').click();
     await rita.waitForTimeout(300);
     assert.equal(await rita.locator(`[data-testid="approval-row"][data-request-id="${requestId}"]`).count(), 0);
+    await checkA11y(rita, 'the approval queue');
     await rita.goto(`${server.base}/approvals/${requestId}`);
     await rita.waitForTimeout(500);
     assert.equal(await rita.getByTestId('approve-button').count(), 0);
+    await checkA11y(rita, "the requester's view of an approval");
     await rita.getByTestId('nav-dashboard').click();
     await rita.getByTestId('grant-card').first().waitFor();
   });
@@ -154,6 +173,7 @@ test('request, live approval, countdown, no self-approval, admin-created role', 
     await root.getByTestId('role-max-duration').fill('60');
     await root.getByTestId('role-submit').click();
     await root.getByTestId('toast').first().waitFor();
+    await checkA11y(root, 'the roles page');
     await root.goto(`${server.base}/admin/eligibility`);
     await root.getByTestId('rule-form').waitFor();
     await root.getByTestId('rule-role').selectOption({ label: 'Prod audit' });
