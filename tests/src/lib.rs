@@ -148,20 +148,9 @@ impl TestDb {
     /// Runs one SQL statement directly against this database (to simulate tampering or
     /// crashes that the API would never allow).
     pub fn exec(&self, sql: &str) {
-        use sqlx_oldapi::{Connection, Executor};
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let url = self.url.clone();
-        rt.block_on(async move {
-            let mut c = sqlx_oldapi::AnyConnection::connect(&url)
-                .await
-                .expect("connect to test database");
-            c.execute(sql)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        });
+        if let Err(e) = self.try_exec(sql) {
+            panic!("{sql}: {e}");
+        }
     }
 
     /// Like `exec`, but returns the database's error instead of panicking (to prove that a
