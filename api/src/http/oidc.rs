@@ -192,20 +192,18 @@ pub async fn callback(
 ) -> ApiResult<HttpResponse> {
     let o = oidc(&st)?.clone();
     let client = client_address(&req, &st.config);
-    let clear = binding_cookie(&req, &st, String::new(), 0);
+    // The binding cookie stays: other tabs of this browser may have sign-ins pending; it
+    // expires by itself and grants nothing without a pending sign-in of its own.
     match finish(&req, &st, &o, &q).await? {
         Ok((cookie, return_to)) => Ok(HttpResponse::Found()
             .cookie(cookie)
-            .cookie(clear)
             .insert_header(("Location", return_to))
             .insert_header(("Cache-Control", "no-store"))
             .finish()),
         Err(r) => {
             tracing::info!(code = r.code, reason = %r.reason, "OIDC sign-in refused");
             flow::audit_failure(&st, &r, client.as_deref()).await?;
-            let mut resp = to_login_page(r.code);
-            let _ = resp.add_cookie(&clear);
-            Ok(resp)
+            Ok(to_login_page(r.code))
         }
     }
 }
