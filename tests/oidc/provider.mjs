@@ -10,6 +10,10 @@
 // development login and consent pages, and JWT access tokens for the resource indicators
 // AUDIENCE and `urn:other-api`. `POST /__test/rotate` replaces the signing key (the old one
 // stays published next to the new one, as a real rotation does) and answers the new `kid`.
+// `POST /__test/tamper_next_id_token` with a JSON object of claims makes the next token
+// response carry an ID token with those claims overwritten, re-signed with the provider's key
+// (or, with `"_foreign_key": true`, with a key the provider does not publish): a wrong nonce,
+// an expired or foreign token, exactly as a broken or hostile provider would send them.
 // Prints `READY <issuer>` on stdout once listening.
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -111,6 +115,40 @@ function build() {
 
 let provider = build();
 let handler = provider.callback();
+let tamper = null;
+
+function retoken(idToken, changes) {
+  const [h, p] = idToken.split('.');
+  const claims = { ...JSON.parse(Buffer.from(p, 'base64url').toString()), ...changes };
+  const foreign = claims._foreign_key;
+  delete claims._foreign_key;
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const jwk = foreign ? newKey() : keys[0];
+  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+  const sig = crypto.sign('sha256', Buffer.from(`${h}.${payload}`), key).toString('base64url');
+  return `${h}.${payload}.${sig}`;
+}
+
+function tamperTokenResponse(res, changes) {
+  const end = res.end.bind(res);
+  const chunks = [];
+  res.write = (c) => { chunks.push(Buffer.from(c)); return true; };
+  res.end = (c, ...rest) => {
+    if (c && typeof c !== 'function') chunks.push(Buffer.from(c));
+    let body = Buffer.concat(chunks).toString();
+    try {
+      const j = JSON.parse(body);
+      if (j.id_token) {
+        j.id_token = retoken(j.id_token, changes);
+        body = JSON.stringify(j);
+        res.setHeader('content-length', Buffer.byteLength(body));
+      }
+    } catch (e) {
+      console.error('tamper failed', e);
+    }
+    return end(body);
+  };
+}
 
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/__test/rotate') {
@@ -120,6 +158,20 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kid: keys[0].kid }));
     return;
+  }
+  if (req.method === 'POST' && req.url === '/__test/tamper_next_id_token') {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      tamper = JSON.parse(body);
+      res.writeHead(204);
+      res.end();
+    });
+    return;
+  }
+  if (tamper && req.method === 'POST' && req.url.startsWith('/token')) {
+    tamperTokenResponse(res, tamper);
+    tamper = null;
   }
   handler(req, res);
 });

@@ -110,6 +110,16 @@ impl Provider {
         v["kid"].as_str().unwrap().to_string()
     }
 
+    /// Makes the next token response carry an ID token with these claims overwritten (and
+    /// re-signed; `"_foreign_key": true` signs with a key the provider does not publish).
+    pub fn tamper_next_id_token(&self, changes: Value) {
+        let r = agent()
+            .post(format!("{}/__test/tamper_next_id_token", self.issuer))
+            .send_json(&changes)
+            .expect("tamper request");
+        assert_eq!(r.status().as_u16(), 204);
+    }
+
     /// An access token from the client-credentials grant for `resource` (a JWT).
     pub fn client_credentials_token(&self, client: (&str, &str), resource: &str) -> String {
         let mut r = agent()

@@ -314,3 +314,55 @@ fn local_login_off_leaves_only_the_bootstrap_admin_as_break_glass() {
         "{glass:?}"
     );
 }
+
+#[test]
+fn bad_id_tokens_end_with_a_clear_error_and_no_session() {
+    let o = oidc::start(Backend::Sqlite, &[]);
+    let s = &o.server;
+    let admin = s.admin_token();
+    let past = chrono::Utc::now().timestamp() - 3600;
+    let cases = [
+        (
+            json!({"nonce": "not-the-sign-in-nonce"}),
+            "oidc_nonce_mismatch",
+        ),
+        (
+            json!({"exp": past, "iat": past - 600}),
+            "oidc_token_expired",
+        ),
+        (json!({"aud": "another-client"}), "oidc_token_invalid"),
+        (json!({"iss": "https://evil.example"}), "oidc_token_invalid"),
+        (json!({"_foreign_key": true}), "oidc_token_invalid"),
+    ];
+    for (changes, code) in cases {
+        let mut b = Browser::default();
+        let cb = b.sign_in_at_provider(s, "/", "u-1001");
+        o.provider.tamper_next_id_token(changes.clone());
+        let p = b.get(&cb);
+        assert_eq!(
+            p.location.as_deref(),
+            Some(format!("/login?error={code}").as_str()),
+            "{changes}"
+        );
+        assert!(
+            session_cookie(&p).is_none(),
+            "{changes}: {:?}",
+            p.set_cookies
+        );
+    }
+    // Nobody was signed in or created by any of them.
+    let users = s.get("/api/v1/users?q=alice", &admin).expect(200);
+    assert_eq!(users.body["items"], json!([]), "{}", users.text);
+    let f = failures(s, &admin);
+    for code in [
+        "oidc_nonce_mismatch",
+        "oidc_token_expired",
+        "oidc_token_invalid",
+    ] {
+        assert!(f.contains(&code.to_string()), "{code} not audited: {f:?}");
+    }
+    // And the provider is fine: an untampered sign-in works.
+    let mut b = Browser::default();
+    let cb = b.sign_in_at_provider(s, "/", "u-1001");
+    assert!(session_cookie(&b.get(&cb)).is_some());
+}
