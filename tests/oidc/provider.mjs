@@ -43,6 +43,7 @@ const accounts = {
   'u-1001': { preferred_username: 'alice', name: 'Alice Example', given_name: 'Alice', family_name: 'Example', email: 'alice@example.test', department: 'Engineering', groups: ['eng'] },
   'u-1002': { preferred_username: 'bob', name: 'Bob Boss', email: 'bob@example.test', department: 'Operations', groups: ['ops', 'jitea-admins'] },
   'u-1003': { preferred_username: 'carol', name: 'Carol Gone', email: 'carol@example.test', department: 'Finance', groups: [] },
+  'u-1005': { preferred_username: 'root', name: 'Not The Bootstrap Admin', groups: [] },
   'u-1004': { preferred_username: 'dave', name: 'Dave New', email: 'dave@example.test', department: 'Sales', groups: ['jitea-auditors'] },
 };
 

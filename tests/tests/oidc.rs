@@ -226,6 +226,19 @@ fn tampered_state_fails_and_return_to_cannot_leave_the_app() {
     );
     assert!(session_cookie(&p).is_none());
     assert!(failures(s, &admin).contains(&"oidc_user_inactive".to_string()));
+
+    // Someone the provider calls by the bootstrap admin's login does not become that admin:
+    // the break-glass account stays local.
+    let mut b = Browser::default();
+    let cb = b.sign_in_at_provider(s, "/", "u-1005");
+    let p = b.get(&cb);
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/login?error=oidc_user_conflict")
+    );
+    assert!(session_cookie(&p).is_none());
+    let root = s.get("/api/v1/me", &admin).expect(200);
+    assert_eq!(root.body["source"], json!("local"), "{}", root.text);
 }
 
 #[test]

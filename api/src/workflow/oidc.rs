@@ -182,7 +182,24 @@ pub async fn sign_in(
                 format!("`{}` is not a valid login name", c.login_claim),
             )));
         };
+        let bootstrap = st
+            .config
+            .bootstrap_admin
+            .as_ref()
+            .is_some_and(|(l, _)| l.eq_ignore_ascii_case(&login));
         match users::get_by_login(&mut db, &login).await? {
+            // The bootstrap admin is the break-glass account: it stays local, whoever the
+            // provider calls by that name.
+            Some(u) if bootstrap => {
+                drop(tx);
+                return Ok(Err(Refused {
+                    user_id: Some(u.id),
+                    ..refused(
+                        "oidc_user_conflict",
+                        "the bootstrap admin cannot sign in through the provider",
+                    )
+                }));
+            }
             Some(u) => {
                 if u.source == SOURCE && u.external_id.as_deref().is_some_and(|e| e != sub) {
                     drop(tx);
@@ -236,7 +253,12 @@ pub async fn sign_in(
             ..refused("oidc_user_inactive", "this account is deactivated")
         }));
     }
-    if before.source != SOURCE || before.external_id.as_deref() != Some(sub.as_str()) {
+    // A local user signing in through the provider becomes the provider's (linked by `sub`);
+    // a directory or SCIM user keeps its source (their sync matches on it) and is found by
+    // login name each time.
+    let linkable = before.source == "local" || before.source == SOURCE;
+    if linkable && (before.source != SOURCE || before.external_id.as_deref() != Some(sub.as_str()))
+    {
         users::set_source(&mut db, before.id, SOURCE, &sub).await?;
     }
     let change = only_changes(&before, claimed_update(c, claims));

@@ -290,7 +290,17 @@ impl Oidc {
     /// `JITEA_OIDC_AUDIENCE`); `None` when provider tokens are not accepted.
     pub async fn verify_access_token(&self, token: &str) -> Option<Result<Claims, OidcError>> {
         let aud = self.config.audience.as_deref()?;
-        Some(self.verify(token, aud).await)
+        Some(self.verify(token, aud).await.and_then(|c| {
+            // An ID token proves a sign-in to JITEA's web client; it is not an access token,
+            // even if the audience setting happens to equal the client id.
+            if c.contains_key("nonce") {
+                Err(OidcError::TokenInvalid(
+                    "an ID token is not an access token".into(),
+                ))
+            } else {
+                Ok(c)
+            }
+        }))
     }
 
     /// Whether a JWT (unverified) names this provider as its issuer: decides which verifier
