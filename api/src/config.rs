@@ -575,6 +575,83 @@ mod tests {
     }
 
     #[test]
+    fn oidc_settings_need_a_secret_a_public_url_and_an_https_issuer() {
+        let base = [
+            ("JITEA_OIDC_ISSUER", "https://login.example.com/realm/"),
+            ("JITEA_OIDC_CLIENT_ID", "jitea"),
+            ("JITEA_OIDC_CLIENT_SECRET", "s3cret"),
+            ("JITEA_PUBLIC_URL", "https://jitea.example.com/"),
+        ];
+        let c = load(&base).unwrap();
+        let o = c.oidc.as_ref().unwrap();
+        assert_eq!(o.issuer, "https://login.example.com/realm");
+        assert_eq!(
+            o.redirect_uri,
+            "https://jitea.example.com/api/v1/auth/oidc/callback"
+        );
+        assert_eq!(o.login_claim, "preferred_username");
+        assert!(o.create_users && !o.client_auth_post && o.audience.is_none());
+        assert!(c.local_login);
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "the secret is never printed"
+        );
+
+        let with = |k: &'static str, v: &'static str| {
+            let mut p: Vec<(&str, &str)> = base.iter().filter(|(n, _)| *n != k).copied().collect();
+            if !v.is_empty() {
+                p.push((k, v));
+            }
+            load(&p)
+        };
+        assert_eq!(
+            with("JITEA_OIDC_CLIENT_SECRET", "").unwrap_err().setting,
+            "JITEA_OIDC_CLIENT_SECRET"
+        );
+        assert_eq!(
+            with("JITEA_PUBLIC_URL", "").unwrap_err().setting,
+            "JITEA_PUBLIC_URL"
+        );
+        assert_eq!(
+            with("JITEA_OIDC_CLIENT_ID", "").unwrap_err().setting,
+            "JITEA_OIDC_CLIENT_ID"
+        );
+        assert_eq!(
+            with("JITEA_OIDC_ISSUER", "http://login.example.com")
+                .unwrap_err()
+                .setting,
+            "JITEA_OIDC_ISSUER"
+        );
+        assert!(with("JITEA_OIDC_ISSUER", "http://127.0.0.1:9000").is_ok());
+        assert_eq!(
+            with("JITEA_OIDC_CLIENT_AUTH", "private_key_jwt")
+                .unwrap_err()
+                .setting,
+            "JITEA_OIDC_CLIENT_AUTH"
+        );
+        assert!(
+            with("JITEA_OIDC_CLIENT_AUTH", "client_secret_post")
+                .unwrap()
+                .oidc
+                .unwrap()
+                .client_auth_post
+        );
+        // A directory sync is the source of users: sign-in then does not create them.
+        assert!(
+            !with("JITEA_LDAP_URL", "ldaps://dc.example.com")
+                .unwrap()
+                .oidc
+                .unwrap()
+                .create_users
+        );
+        assert!(!with("JITEA_LOCAL_LOGIN", "false").unwrap().local_login);
+        assert_eq!(
+            with("JITEA_LOCAL_LOGIN", "maybe").unwrap_err().setting,
+            "JITEA_LOCAL_LOGIN"
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_setting() {
         let e = load(&[("JITEA_BIND", "nope")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_BIND");
