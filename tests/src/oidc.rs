@@ -137,6 +137,48 @@ impl Provider {
         v["access_token"].as_str().unwrap().to_string()
     }
 
+    /// A user's access token for `resource` from the code flow of the web client (as a script
+    /// or CLI would get one): the provider's login and consent as `account`, then the code
+    /// exchanged with PKCE. The JWT carries `preferred_username`.
+    pub fn user_access_token(&self, jitea: &Server, account: &str, resource: &str) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let verifier = "a-test-code-verifier-that-is-long-enough-0123456789";
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()));
+        let callback = jitea.url("/api/v1/auth/oidc/callback");
+        let auth = format!(
+            "{}/auth?response_type=code&client_id={}&redirect_uri={}&scope=openid%20jitea&resource={}&state=s1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
+            self.issuer,
+            WEB_CLIENT.0,
+            url_encode(&callback),
+            url_encode(resource)
+        );
+        let mut b = Browser::default();
+        let back = b.walk_provider(auth, &callback, account);
+        let code = back
+            .split("code=")
+            .nth(1)
+            .and_then(|v| v.split('&').next())
+            .expect("code in the redirect")
+            .to_string();
+        let mut r = agent()
+            .post(format!("{}/token", self.issuer))
+            .header("Authorization", basic(WEB_CLIENT.0, WEB_CLIENT.1))
+            .send_form([
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", callback.as_str()),
+                ("code_verifier", verifier),
+                ("resource", resource),
+            ])
+            .expect("token request");
+        let status = r.status().as_u16();
+        let v: Value = r.body_mut().read_json().unwrap_or(Value::Null);
+        assert_eq!(status, 200, "code exchange: {v}");
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
     /// The `kid` in a JWT's header.
     pub fn kid_of(token: &str) -> String {
         let h = jsonwebtoken::decode_header(token).expect("JWT header");
@@ -317,15 +359,21 @@ impl Browser {
         let q: String = url_encode(return_to);
         let start = self.get(&s.url(&format!("/api/v1/auth/oidc/login?return_to={q}")));
         assert_eq!(start.status, 302, "login start: {}", start.body);
-        let mut url = start.location.expect("login start redirects");
+        let url = start.location.expect("login start redirects");
         assert!(
             url.contains("code_challenge_method=S256")
                 && url.contains("nonce=")
                 && url.contains("state="),
             "authorization request lacks PKCE/nonce/state: {url}"
         );
+        self.walk_provider(url, &callback, account)
+    }
+
+    /// Follows the provider from an authorization URL through its login and consent pages
+    /// until it redirects to `callback`; returns that URL.
+    pub fn walk_provider(&mut self, mut url: String, callback: &str, account: &str) -> String {
         for _ in 0..20 {
-            if url.starts_with(&callback) {
+            if url.starts_with(callback) {
                 return url;
             }
             let p = self.get(&url);

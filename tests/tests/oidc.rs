@@ -246,11 +246,15 @@ fn provider_access_tokens_are_bearer_tokens_for_their_audience_only() {
     let o = oidc::start(Backend::Sqlite, &[]);
     let s = &o.server;
     let admin = s.admin_token();
-    s.create_user(&admin, json!({"login_name": "svc-deploy"}));
 
+    // A valid provider token for a client that is no JITEA user: 401.
     let token = o
         .provider
         .client_credentials_token(SERVICE_CLIENT, AUDIENCE);
+    s.get("/api/v1/me", &token)
+        .expect_error(401, "invalid_token");
+
+    s.create_user(&admin, json!({"login_name": "svc-deploy"}));
     let me = s.get("/api/v1/me", &token);
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["login_name"], json!("svc-deploy"));
@@ -282,7 +286,14 @@ fn provider_access_tokens_are_bearer_tokens_for_their_audience_only() {
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.body["login_name"], json!("svc-deploy"));
 
-    // A provider token for a client that is no JITEA user: 401.
+    // A person's access token (code flow, as a CLI would get one) maps by the login claim.
+    s.create_user(&admin, json!({"login_name": "alice"}));
+    let user_token = o.provider.user_access_token(s, "u-1001", AUDIENCE);
+    let me_alice = s.get("/api/v1/me", &user_token);
+    assert_eq!(me_alice.status, 200, "{}", me_alice.text);
+    assert_eq!(me_alice.body["login_name"], json!("alice"));
+
+    // Its user deactivated: 401.
     s.post(
         &format!("/api/v1/users/{}/deactivate", me.body["id"]),
         &admin,
