@@ -224,9 +224,17 @@ pub fn start(backend: Backend, extra: &[(&str, &str)]) -> OidcSetup {
     let base = format!("http://127.0.0.1:{port}");
     let provider = Provider::start(&base);
     let bind = format!("127.0.0.1:{port}");
-    let mut env: Vec<(&str, &str)> = vec![
-        ("JITEA_BIND", bind.as_str()),
-        ("JITEA_PUBLIC_URL", base.as_str()),
+    let mut env = settings(&provider, &base);
+    env.push(("JITEA_BIND", bind.as_str()));
+    env.extend_from_slice(extra);
+    let server = Server::start_with(backend, &env);
+    OidcSetup { provider, server }
+}
+
+/// The settings of a JITEA reached at `public_url` that signs in through `provider`.
+pub fn settings<'a>(provider: &'a Provider, public_url: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("JITEA_PUBLIC_URL", public_url),
         ("JITEA_OIDC_ISSUER", provider.issuer.as_str()),
         ("JITEA_OIDC_CLIENT_ID", WEB_CLIENT.0),
         ("JITEA_OIDC_CLIENT_SECRET", WEB_CLIENT.1),
@@ -236,10 +244,7 @@ pub fn start(backend: Backend, extra: &[(&str, &str)]) -> OidcSetup {
         ("JITEA_OIDC_ADMIN_GROUPS", "jitea-admins"),
         ("JITEA_OIDC_AUDITOR_GROUPS", "jitea-auditors"),
         ("JITEA_OIDC_AUDIENCE", AUDIENCE),
-    ];
-    env.extend_from_slice(extra);
-    let server = Server::start_with(backend, &env);
-    OidcSetup { provider, server }
+    ]
 }
 
 /// One answer as the minimal browser sees it.

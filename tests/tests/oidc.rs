@@ -390,3 +390,31 @@ fn bad_id_tokens_end_with_a_clear_error_and_no_session() {
     let cb = b.sign_in_at_provider(s, "/", "u-1001");
     assert!(session_cookie(&b.get(&cb)).is_some());
 }
+
+/// Behind a load balancer: the sign-in starts on one process and the provider's redirect
+/// lands on another (same database, same public URL); the pending sign-in is in the database.
+#[test]
+fn a_sign_in_started_on_one_process_finishes_on_another() {
+    let o = oidc::start(Backend::Postgres, &[]);
+    let a = &o.server;
+    let bind_b = format!("127.0.0.1:{}", free_port());
+    let mut env = oidc::settings(&o.provider, &a.base);
+    env.push(("JITEA_BIND", bind_b.as_str()));
+    let b_server = Server::start_on_with(a.db.shared(), &env);
+
+    let mut b = Browser::default();
+    let callback = b.sign_in_at_provider(a, "/grants", "u-1001");
+    let on_b = callback.replacen(&a.base, &b_server.base, 1);
+    assert_ne!(on_b, callback);
+    let done = b.get(&on_b);
+    assert_eq!(done.location.as_deref(), Some("/grants"), "{}", done.body);
+    let cookie = session_cookie(&done).expect("signed in on the other process");
+    // The session works on both processes, and the state is used up for both.
+    assert_eq!(me_with_cookie(a, &cookie).status, 200);
+    assert_eq!(me_with_cookie(&b_server, &cookie).status, 200);
+    let again = b.get(&callback);
+    assert_eq!(
+        again.location.as_deref(),
+        Some("/login?error=oidc_state_invalid")
+    );
+}
