@@ -26,6 +26,9 @@ step "making sure PostgreSQL (127.0.0.1:5432) and MariaDB (127.0.0.1:3306) answe
 scripts/ensure_postgres.sh
 scripts/ensure_mariadb.sh
 
+step "installing the OpenID provider the OIDC tests start (npm oidc-provider, pinned)"
+scripts/ensure_oidc_provider.sh > /dev/null
+
 step "building the jitea binary the black-box tests start"
 cargo build -p jitea-api --locked
 

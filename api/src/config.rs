@@ -53,6 +53,160 @@ pub struct Config {
     pub events_max_per_user: usize,
     /// Live event streams this process serves in total.
     pub events_max_total: usize,
+    /// Single sign-on through an OpenID Connect provider (`JITEA_OIDC_ISSUER` set).
+    pub oidc: Option<OidcConfig>,
+    /// Password sign-in for everyone (`JITEA_LOCAL_LOGIN`, default true); when false only the
+    /// bootstrap admin may use a password (break-glass, audited).
+    pub local_login: bool,
+}
+
+/// OpenID Connect settings (environment only: `JITEA_OIDC_*`).
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// `client_secret_basic` (default) or `client_secret_post` (`JITEA_OIDC_CLIENT_AUTH`).
+    pub client_auth_post: bool,
+    /// Shown on the sign-in button (`JITEA_OIDC_NAME`, default "Single sign-on").
+    pub name: String,
+    pub login_claim: String,
+    pub claim_email: Option<String>,
+    pub claim_department: Option<String>,
+    pub claim_division: Option<String>,
+    pub claim_job_title: Option<String>,
+    pub claim_manager: Option<String>,
+    pub claim_groups: Option<String>,
+    pub admin_groups: Vec<String>,
+    pub auditor_groups: Vec<String>,
+    pub create_users: bool,
+    /// Audience of provider access tokens accepted as bearer tokens (`JITEA_OIDC_AUDIENCE`);
+    /// none: provider tokens are not accepted.
+    pub audience: Option<String>,
+    /// `$JITEA_PUBLIC_URL/api/v1/auth/oidc/callback`.
+    pub redirect_uri: String,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bool_setting(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<bool>, ConfigError> {
+    match env(name).filter(|v| !v.trim().is_empty()) {
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(err(name, "must be true or false")),
+        },
+        None => Ok(None),
+    }
+}
+
+fn oidc_config(
+    env: &impl Fn(&str) -> Option<String>,
+    public_url: Option<&str>,
+) -> Result<Option<OidcConfig>, ConfigError> {
+    let get = |n: &str| {
+        env(n)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(issuer) = get("JITEA_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let issuer = issuer.trim_end_matches('/').to_string();
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            issuer == *p
+                || issuer.starts_with(&format!("{p}:"))
+                || issuer.starts_with(&format!("{p}/"))
+        });
+    if !(issuer.starts_with("https://") || loopback) {
+        return Err(err(
+            "JITEA_OIDC_ISSUER",
+            "must start with https:// (http:// only for a provider on this machine)",
+        ));
+    }
+    let client_id = get("JITEA_OIDC_CLIENT_ID")
+        .ok_or_else(|| err("JITEA_OIDC_CLIENT_ID", "is required with JITEA_OIDC_ISSUER"))?;
+    let client_secret = match (
+        get("JITEA_OIDC_CLIENT_SECRET"),
+        get("JITEA_OIDC_CLIENT_SECRET_FILE"),
+    ) {
+        (Some(s), _) => s,
+        (None, Some(f)) => std::fs::read_to_string(&f)
+            .map_err(|e| {
+                err(
+                    "JITEA_OIDC_CLIENT_SECRET_FILE",
+                    format!("cannot read {f}: {e}"),
+                )
+            })?
+            .trim()
+            .to_string(),
+        (None, None) => {
+            return Err(err(
+                "JITEA_OIDC_CLIENT_SECRET",
+                "is required with JITEA_OIDC_ISSUER (or JITEA_OIDC_CLIENT_SECRET_FILE)",
+            ))
+        }
+    };
+    let public = public_url.ok_or_else(|| {
+        err(
+            "JITEA_PUBLIC_URL",
+            "is required with JITEA_OIDC_ISSUER (the callback address is built from it)",
+        )
+    })?;
+    let client_auth_post = match get("JITEA_OIDC_CLIENT_AUTH").as_deref() {
+        None | Some("client_secret_basic") => false,
+        Some("client_secret_post") => true,
+        Some(_) => {
+            return Err(err(
+                "JITEA_OIDC_CLIENT_AUTH",
+                "must be client_secret_basic or client_secret_post",
+            ))
+        }
+    };
+    let list = |n: &str| -> Vec<String> {
+        get(n)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let directory = get("JITEA_LDAP_URL").is_some();
+    Ok(Some(OidcConfig {
+        redirect_uri: format!("{}/api/v1/auth/oidc/callback", public.trim_end_matches('/')),
+        issuer,
+        client_id,
+        client_secret,
+        client_auth_post,
+        name: get("JITEA_OIDC_NAME").unwrap_or_else(|| "Single sign-on".into()),
+        login_claim: get("JITEA_OIDC_LOGIN_CLAIM").unwrap_or_else(|| "preferred_username".into()),
+        claim_email: get("JITEA_OIDC_CLAIM_EMAIL"),
+        claim_department: get("JITEA_OIDC_CLAIM_DEPARTMENT"),
+        claim_division: get("JITEA_OIDC_CLAIM_DIVISION"),
+        claim_job_title: get("JITEA_OIDC_CLAIM_JOB_TITLE"),
+        claim_manager: get("JITEA_OIDC_CLAIM_MANAGER"),
+        claim_groups: get("JITEA_OIDC_CLAIM_GROUPS"),
+        admin_groups: list("JITEA_OIDC_ADMIN_GROUPS"),
+        auditor_groups: list("JITEA_OIDC_AUDITOR_GROUPS"),
+        create_users: bool_setting(env, "JITEA_OIDC_CREATE_USERS")?.unwrap_or(!directory),
+        audience: get("JITEA_OIDC_AUDIENCE"),
+    }))
 }
 
 /// The same settings as they appear in a TOML file (all optional).
@@ -351,7 +505,12 @@ impl Config {
             1..=100_000,
         )? as usize;
 
+        let oidc = oidc_config(&env, public_url.as_deref())?;
+        let local_login = bool_setting(&env, "JITEA_LOCAL_LOGIN")?.unwrap_or(true);
+
         Ok(Self {
+            oidc,
+            local_login,
             jwt_secret_file,
             secret_key,
             secret_key_file,
@@ -413,6 +572,83 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url, "sqlite://./data/jitea.db");
         assert!(c.is_sqlite());
+    }
+
+    #[test]
+    fn oidc_settings_need_a_secret_a_public_url_and_an_https_issuer() {
+        let base = [
+            ("JITEA_OIDC_ISSUER", "https://login.example.com/realm/"),
+            ("JITEA_OIDC_CLIENT_ID", "jitea"),
+            ("JITEA_OIDC_CLIENT_SECRET", "s3cret"),
+            ("JITEA_PUBLIC_URL", "https://jitea.example.com/"),
+        ];
+        let c = load(&base).unwrap();
+        let o = c.oidc.as_ref().unwrap();
+        assert_eq!(o.issuer, "https://login.example.com/realm");
+        assert_eq!(
+            o.redirect_uri,
+            "https://jitea.example.com/api/v1/auth/oidc/callback"
+        );
+        assert_eq!(o.login_claim, "preferred_username");
+        assert!(o.create_users && !o.client_auth_post && o.audience.is_none());
+        assert!(c.local_login);
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "the secret is never printed"
+        );
+
+        let with = |k: &'static str, v: &'static str| {
+            let mut p: Vec<(&str, &str)> = base.iter().filter(|(n, _)| *n != k).copied().collect();
+            if !v.is_empty() {
+                p.push((k, v));
+            }
+            load(&p)
+        };
+        assert_eq!(
+            with("JITEA_OIDC_CLIENT_SECRET", "").unwrap_err().setting,
+            "JITEA_OIDC_CLIENT_SECRET"
+        );
+        assert_eq!(
+            with("JITEA_PUBLIC_URL", "").unwrap_err().setting,
+            "JITEA_PUBLIC_URL"
+        );
+        assert_eq!(
+            with("JITEA_OIDC_CLIENT_ID", "").unwrap_err().setting,
+            "JITEA_OIDC_CLIENT_ID"
+        );
+        assert_eq!(
+            with("JITEA_OIDC_ISSUER", "http://login.example.com")
+                .unwrap_err()
+                .setting,
+            "JITEA_OIDC_ISSUER"
+        );
+        assert!(with("JITEA_OIDC_ISSUER", "http://127.0.0.1:9000").is_ok());
+        assert_eq!(
+            with("JITEA_OIDC_CLIENT_AUTH", "private_key_jwt")
+                .unwrap_err()
+                .setting,
+            "JITEA_OIDC_CLIENT_AUTH"
+        );
+        assert!(
+            with("JITEA_OIDC_CLIENT_AUTH", "client_secret_post")
+                .unwrap()
+                .oidc
+                .unwrap()
+                .client_auth_post
+        );
+        // A directory sync is the source of users: sign-in then does not create them.
+        assert!(
+            !with("JITEA_LDAP_URL", "ldaps://dc.example.com")
+                .unwrap()
+                .oidc
+                .unwrap()
+                .create_users
+        );
+        assert!(!with("JITEA_LOCAL_LOGIN", "false").unwrap().local_login);
+        assert_eq!(
+            with("JITEA_LOCAL_LOGIN", "maybe").unwrap_err().setting,
+            "JITEA_LOCAL_LOGIN"
+        );
     }
 
     #[test]

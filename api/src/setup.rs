@@ -134,7 +134,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         }
     }
     let limits = Arc::new(crate::auth::limits::Limits::new(&config));
+    let oidc = config.oidc.clone().map(crate::auth::oidc::Oidc::new);
     Ok(AppState {
+        oidc,
         store,
         keys,
         connectors: Connectors::builtin(),

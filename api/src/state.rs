@@ -26,6 +26,8 @@ pub struct AppState {
     pub live: tokio::sync::broadcast::Sender<Arc<crate::notify::live::Published>>,
     /// Flood limits: concurrent password hashing, open live streams.
     pub limits: Arc<crate::auth::limits::Limits>,
+    /// The OpenID Connect provider, when single sign-on is configured.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }
 
 impl AppState {

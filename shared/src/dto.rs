@@ -1094,6 +1094,27 @@ pub struct SessionInfo {
     pub expires_utc: DateTime<Utc>,
 }
 
+/// Which sign-in options the sign-in page shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuthProviders {
+    /// Password sign-in is open to everyone (`JITEA_LOCAL_LOGIN`); when false only the
+    /// bootstrap admin's break-glass password works.
+    pub local: bool,
+    /// Single sign-on through the configured OpenID Connect provider, if any.
+    pub oidc: Option<OidcProviderInfo>,
+}
+
+/// The OpenID Connect sign-in button.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OidcProviderInfo {
+    /// Label for the button.
+    pub name: String,
+    /// Send the browser here (add `?return_to=/path` to come back to a page of the app).
+    pub login_url: String,
+}
+
 /// Numbers for the admin overview.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod oidc;
 pub mod targets;
 
 pub const ADMIN_LOGIN: &str = "root";
@@ -84,7 +85,8 @@ fn pg_exec(sql: &str) {
     });
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -601,6 +603,9 @@ fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
         .env_remove("JITEA_SECRET_KEY_FILE")
         .env_remove("JITEA_PUBLIC_URL")
         .env_remove("JITEA_TRUST_PROXY")
+        .env_remove("JITEA_OIDC_ISSUER")
+        .env_remove("JITEA_OIDC_AUDIENCE")
+        .env_remove("JITEA_LOCAL_LOGIN")
         // Stored signing keys are sealed under this (a test value); every process a test
         // starts on one database shares it. Set it to "" to test the generated key file.
         .env("JITEA_SECRET_KEY", TEST_SECRET_KEY);
@@ -611,15 +616,20 @@ fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
 }
 
 fn spawn_server(db: &TestDb, extra: &[(String, String)]) -> (Child, String) {
-    let port = free_port();
+    // A test that must know the address in advance (OIDC redirect URIs) passes JITEA_BIND.
+    let bind = extra
+        .iter()
+        .find(|(k, _)| k == "JITEA_BIND")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| format!("127.0.0.1:{}", free_port()));
     let child = base_command(db, extra)
-        .env("JITEA_BIND", format!("127.0.0.1:{port}"))
+        .env("JITEA_BIND", &bind)
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn jitea serve");
-    (child, format!("http://127.0.0.1:{port}"))
+    (child, format!("http://{bind}"))
 }
 
 /// A response with its headers.

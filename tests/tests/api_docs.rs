@@ -13,9 +13,12 @@ use jitea_tests::{Backend, Server, Value};
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Operations anyone may call: sign-in (token or browser session) and the ops endpoints.
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 8] = [
     "/api/v1/auth/login",
     "/api/v1/auth/session",
+    "/api/v1/auth/providers",
+    "/api/v1/auth/oidc/login",
+    "/api/v1/auth/oidc/callback",
     "/healthz",
     "/readyz",
     "/metrics",

@@ -30,6 +30,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     // a bearer token is not a browser session
     ("GET",    "/api/v1/auth/session",                                 [401, 401, 401, 401, 401]),
     ("POST",   "/api/v1/auth/logout",                                  [401, 204, 204, 204, 204]),
+    ("GET",    "/api/v1/auth/providers",                               [200, 200, 200, 200, 200]),
+    // the matrix server has no OIDC provider configured (tests/tests/oidc.rs has one): 404
+    // `oidc_not_configured` for everyone; configured, both are public redirects (302)
+    ("GET",    "/api/v1/auth/oidc/login",                              [404, 404, 404, 404, 404]),
+    ("GET",    "/api/v1/auth/oidc/callback",                           [404, 404, 404, 404, 404]),
     ("GET",    "/api/v1/me",                                           [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/me/requestable-roles",                         [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/me/grants",                                    [401, 200, 200, 200, 200]),

@@ -143,7 +143,75 @@ pub async fn token_user(state: &AppState, v: &Verified) -> Result<User, ApiError
     Ok(user)
 }
 
+/// A bearer token issued by the configured OpenID Connect provider for JITEA's audience
+/// (`JITEA_OIDC_AUDIENCE`): verified through the provider's keys and mapped to a user. It is
+/// not bound to a JITEA session epoch; it lives until the provider's `exp`.
+async fn authenticate_provider_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Session>, ApiError> {
+    let Some(o) = state.oidc.as_ref() else {
+        return Ok(None);
+    };
+    if !o.is_from_provider(token) {
+        return Ok(None);
+    }
+    let claims = match o.verify_access_token(token).await {
+        None => {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "provider tokens are not accepted (JITEA_OIDC_AUDIENCE is not set)",
+            ))
+        }
+        Some(Err(e)) => {
+            let code = if e == super::oidc::OidcError::TokenExpired {
+                "token_expired"
+            } else {
+                "invalid_token"
+            };
+            return Err(ApiError::unauthorized(
+                code,
+                format!("the provider token is not valid: {e}"),
+            ));
+        }
+        Some(Ok(c)) => c,
+    };
+    let user = crate::workflow::oidc::bearer_user(state, &o.config, &claims).await?;
+    let mut c = state.store.conn().await?;
+    let epoch = sessions::epoch(&mut Db::new(&mut c, state.store.dialect()), user.id)
+        .await?
+        .unwrap_or_default();
+    let expires = claims
+        .get("exp")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|e| chrono::DateTime::from_timestamp(e, 0))
+        .unwrap_or_else(|| state.now());
+    let jti = claims
+        .get("jti")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    Ok(Some(Session {
+        user: user.clone(),
+        token: Verified {
+            user_id: user.id,
+            epoch,
+            jti,
+            csrf: None,
+            expires,
+        },
+    }))
+}
+
+/// The one place that decides which token is valid: a cookie holds a JITEA browser session;
+/// a bearer token is the configured provider's when its issuer says so (verified through the
+/// provider's keys, audience `JITEA_OIDC_AUDIENCE`), else a JITEA token.
 async fn authenticate(state: web::Data<AppState>, cred: Credentials) -> Result<Session, ApiError> {
+    if !cred.via_cookie {
+        if let Some(s) = authenticate_provider_token(&state, &cred.token).await? {
+            return Ok(s);
+        }
+    }
     let v = verify_token(&state, &cred.token).await?;
     if cred.via_cookie {
         // A cookie must hold a browser session (bound to a CSRF token), and a state change

@@ -6,6 +6,7 @@
 pub mod extract;
 pub mod keyring;
 pub mod limits;
+pub mod oidc;
 pub mod password;
 pub mod token;
 

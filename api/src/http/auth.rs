@@ -87,7 +87,9 @@ pub async fn login(
     st: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (u, epoch) = sign_in(&req, &st, &body).await?;
+    let u = check_password(&req, &st, &body).await?;
+    let epoch = signin::current_epoch(&st, u.id).await?;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
     let (token, expires_utc) = st.keys.issue(u.id, &u.login_name, epoch, st.now());
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
@@ -97,19 +99,14 @@ pub async fn login(
     }))
 }
 
-/// The steps both sign-in routes share: throttled credential check, the user's session epoch
-/// for the new token, and the current signing keys.
-async fn sign_in(
+/// The password check both sign-in routes share (throttled per login and client address).
+async fn check_password(
     req: &HttpRequest,
     st: &AppState,
     body: &LoginRequest,
-) -> ApiResult<(jitea_shared::User, i64)> {
+) -> ApiResult<jitea_shared::User> {
     let client = client_address(req, &st.config);
-    let u =
-        signin::check_credentials(st, &body.login_name, &body.password, client.as_deref()).await?;
-    let epoch = signin::current_epoch(st, u.id).await?;
-    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
-    Ok((u, epoch))
+    signin::check_credentials(st, &body.login_name, &body.password, client.as_deref()).await
 }
 
 fn session_cookie(
@@ -140,15 +137,32 @@ pub async fn start_session(
     st: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (u, epoch) = sign_in(&req, &st, &body).await?;
+    let u = check_password(&req, &st, &body).await?;
+    let (cookie, info) = begin_session(&req, &st, u).await?;
+    Ok(HttpResponse::Ok().cookie(cookie).json(info))
+}
+
+/// Starts a browser session for a user who has just signed in (password or single sign-on):
+/// the HttpOnly session cookie carrying a token with the user's current session epoch, and
+/// the CSRF token the page echoes.
+pub async fn begin_session(
+    req: &HttpRequest,
+    st: &AppState,
+    u: jitea_shared::User,
+) -> ApiResult<(Cookie<'static>, SessionInfo)> {
+    let epoch = signin::current_epoch(st, u.id).await?;
+    keyring::refresh(&st.keys, &st.store, st.now(), None).await;
     let now = st.now();
     let (token, expires_utc, csrf_token) = st.keys.issue_session(u.id, &u.login_name, epoch, now);
-    let cookie = session_cookie(&req, &st.config, token, (expires_utc - now).num_seconds());
-    Ok(HttpResponse::Ok().cookie(cookie).json(SessionInfo {
-        user: u,
-        csrf_token,
-        expires_utc,
-    }))
+    let cookie = session_cookie(req, &st.config, token, (expires_utc - now).num_seconds());
+    Ok((
+        cookie,
+        SessionInfo {
+            user: u,
+            csrf_token,
+            expires_utc,
+        },
+    ))
 }
 
 /// The current browser session (restores the page after a reload), or 401.

@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod grants;
 pub mod jobs;
 pub mod migrate;
+pub mod oidc;
 pub mod outbox;
 pub mod paging;
 pub mod query;

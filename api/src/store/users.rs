@@ -198,3 +198,32 @@ pub async fn active_team_ids(db: &mut Db<'_>, user_id: i64) -> Result<Vec<i64>, 
         .map(|r| get(r, "team_id"))
         .collect()
 }
+
+/// The user a source knows by this stable id (OIDC `sub`, directory id, SCIM `externalId`).
+pub async fn get_by_external(
+    db: &mut Db<'_>,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<User>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE u.source = ? AND u.external_id = ?"
+    ))
+    .bind(source)
+    .bind(external_id);
+    db.fetch_optional(&q).await?.as_ref().map(map).transpose()
+}
+
+/// Records where a user comes from and the source's id for them.
+pub async fn set_source(
+    db: &mut Db<'_>,
+    id: i64,
+    source: &str,
+    external_id: &str,
+) -> Result<(), StoreError> {
+    let q = Q::new("UPDATE users SET source = ?, external_id = ? WHERE id = ?")
+        .bind(source)
+        .bind(external_id)
+        .bind(id);
+    db.execute(&q).await?;
+    Ok(())
+}

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod approvers;
 pub mod grants;
+pub mod oidc;
 pub mod requests;
 pub mod separation;
 pub mod signin;

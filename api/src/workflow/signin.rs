@@ -172,6 +172,14 @@ pub async fn check_credentials(
     {
         return Err(invalid());
     }
+    let break_glass = !st.config.local_login;
+    if break_glass && !is_bootstrap_admin(st, login_name) {
+        refuse_local(st, login_name, client, now).await?;
+        return Err(ApiError::forbidden(
+            "local_login_disabled",
+            "password sign-in is switched off; sign in with single sign-on",
+        ));
+    }
     let ks = keys(st, login_name, client);
     check_locks(st, &ks, login_name, client, now).await?;
 
@@ -237,6 +245,19 @@ pub async fn check_credentials(
                 now,
             )
             .await?;
+            if break_glass {
+                // Password sign-in is off: the bootstrap admin's password is the break-glass.
+                audit::write(
+                    &mut db,
+                    Event::new("break_glass_login", &Actor::user(u.id, &u.login_name))
+                        .user(u.id)
+                        .details(
+                            json!({"client_address": client, "reason": "local_login_disabled"}),
+                        ),
+                    now,
+                )
+                .await?;
+            }
             tx.commit().await?;
             Ok(u)
         }
@@ -270,6 +291,38 @@ pub async fn check_credentials(
             Err(invalid())
         }
     }
+}
+
+fn is_bootstrap_admin(st: &AppState, login_name: &str) -> bool {
+    st.config
+        .bootstrap_admin
+        .as_ref()
+        .is_some_and(|(l, _)| l.eq_ignore_ascii_case(login_name))
+}
+
+/// Audits a password sign-in refused because local sign-in is switched off.
+async fn refuse_local(
+    st: &AppState,
+    login_name: &str,
+    client: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let actor = Actor {
+        user_id: None,
+        login_name: login_name.chars().take(255).collect(),
+    };
+    let mut tx = st.store.begin_write().await?;
+    audit::write(
+        &mut tx.db(),
+        Event::new("login_failed", &actor).details(json!({
+            "login_name": actor.login_name, "client_address": client,
+            "reason": "local_login_disabled",
+        })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The user's current session epoch (carried by the tokens issued now).
