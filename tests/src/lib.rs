@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod ldap;
 pub mod targets;
 
 pub const ADMIN_LOGIN: &str = "root";
@@ -84,7 +85,7 @@ fn pg_exec(sql: &str) {
     });
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -198,3 +198,12 @@ pub async fn active_team_ids(db: &mut Db<'_>, user_id: i64) -> Result<Vec<i64>, 
         .map(|r| get(r, "team_id"))
         .collect()
 }
+
+/// Every user that came from `source` (`directory`, ...), active or not.
+pub async fn by_source(db: &mut Db<'_>, source: &str) -> Result<Vec<User>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE u.source = ? ORDER BY u.id"
+    ))
+    .bind(source);
+    db.fetch_all(&q).await?.iter().map(map).collect()
+}
