@@ -344,6 +344,31 @@ impl Slapd {
         );
     }
 
+    /// A search as the sync account WITHOUT paging: the server's size limit (3) applies, so
+    /// this fails for more entries (the sync must page). Returns ldapsearch's exit code.
+    pub fn unpaged_search_status(&self, base: &str) -> i32 {
+        Command::new("ldapsearch")
+            .args([
+                "-x",
+                "-H",
+                &self.ldap_url(),
+                "-D",
+                SYNC_DN,
+                "-w",
+                SYNC_PW,
+                "-b",
+                base,
+                "-LLL",
+                "(objectClass=inetOrgPerson)",
+                "dn",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.code().unwrap_or(-1))
+            .unwrap_or(-1)
+    }
+
     pub fn delete(&self, dn: &str) {
         run(
             Command::new("ldapdelete").args([
