@@ -303,6 +303,14 @@ fn sync_creates_updates_and_deactivates(backend: Backend) {
     assert_eq!(g["status"], "revoked", "{g}");
     s.get("/api/v1/me", &cat_token).expect(401);
 
+    // Enabled again in the directory: JITEA keeps the user deactivated until an admin acts.
+    ldap.modify(&format!(
+        "dn: uid={p}cat,{PEOPLE}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 512\n-\n"
+    ));
+    let run = sync(&s, &admin, json!({}));
+    assert_eq!(counts(&run), [0, 0, 0, 4, 1], "{run}");
+    assert_eq!(user(&s, &admin, &format!("{p}cat"))["is_active"], false);
+
     // bob is removed from the directory: deactivated, and out of the team.
     ldap.delete(&format!("uid={p}bob,{PEOPLE}"));
     let run = sync(&s, &admin, json!({}));

@@ -7,7 +7,7 @@
 //!   `directory`, which the directory then adopts (`source` becomes `directory`). A login
 //!   that belongs to a SCIM user is reported as an error and left alone.
 //! - **Plan**: `create` (in the directory, enabled, unknown to JITEA), `update` (facts, team
-//!   memberships or a re-enabled account differ), `deactivate` (a directory user that is no
+//!   memberships differ), `deactivate` (a directory user that is no
 //!   longer found or whose `userAccountControl` has the disabled bit), `unchanged`, and
 //!   `errors` (entries whose values fail validation, duplicates: skipped, never fatal).
 //! - **Apply**: users are created and updated by the actor `system:directory`, bypassing the
@@ -15,7 +15,9 @@
 //!   change is audited with its before and after. Deactivation goes through
 //!   `workflow::grants::deactivate_user`, which ends the user's sessions and grants at once.
 //!   Team memberships follow the directory's groups, for teams named like a group (a team
-//!   is created for a group that has none); other teams are left alone.
+//!   is created for a group that has none); other teams are left alone. A user JITEA
+//!   deactivated is never re-activated by the sync (an admin does that), even when the
+//!   directory account is enabled again; their facts are still kept up to date.
 //! - **Guard**: when more than `JITEA_LDAP_MAX_DEACTIVATE_PERCENT` of the active directory
 //!   users would be deactivated, nothing at all is applied and the run is `refused`, unless
 //!   forced: a broken filter or an empty answer must not lock out the company.
@@ -36,7 +38,7 @@ use crate::directory::mapping::{self, DirUser, Facts};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::directory::{self as store, Counts};
-use crate::store::{jobs as job_store, sessions, teams, users, Db, StoreError};
+use crate::store::{jobs as job_store, teams, users, Db, StoreError};
 
 const JOB: &str = "directory_sync";
 const JOB_LEASE: Duration = Duration::from_secs(120);
@@ -175,7 +177,6 @@ enum Step {
         before: Box<User>,
         user: DirUser,
         fields: Vec<String>,
-        reactivate: bool,
         add_teams: Vec<String>,
         remove_teams: Vec<i64>,
     },
@@ -424,10 +425,8 @@ async fn make_plan(
         if before.source != "directory" || before.external_id.as_deref() != Some(&u.external_id) {
             fields.push("source".into());
         }
-        let reactivate = !before.is_active;
-        if reactivate {
-            fields.push("active".into());
-        }
+        // A user JITEA deactivated stays so even when the directory re-enables the account:
+        // an admin activates them again (a deactivation may have been an incident response).
         let current: HashSet<i64> = memberships
             .get(&before.id)
             .map(|v| v.iter().copied().collect())
@@ -464,7 +463,6 @@ async fn make_plan(
                 before: Box::new(before),
                 user: u,
                 fields,
-                reactivate,
                 add_teams,
                 remove_teams,
             });
@@ -571,7 +569,6 @@ async fn apply_step(state: &AppState, by: &Actor, step: &Step) -> Result<(), Sto
             before,
             user,
             fields,
-            reactivate,
             add_teams,
             remove_teams,
         } => {
@@ -595,18 +592,6 @@ async fn apply_step(state: &AppState, by: &Actor, step: &Step) -> Result<(), Sto
                 now,
             )
             .await?;
-            if *reactivate {
-                users::set_active(&mut db, before.id, true, &by.login_name, now).await?;
-                sessions::bump_epoch(&mut db, before.id, now).await?;
-                audit::write(
-                    &mut db,
-                    Event::new("user_activated", by)
-                        .user(before.id)
-                        .details(json!({"source": "directory"})),
-                    now,
-                )
-                .await?;
-            }
             join_teams(&mut db, by, before.id, add_teams, now).await?;
             for team_id in remove_teams {
                 if teams::remove_member(&mut db, *team_id, before.id, now).await? {
