@@ -26,8 +26,9 @@ step "making sure PostgreSQL (127.0.0.1:5432) and MariaDB (127.0.0.1:3306) answe
 scripts/ensure_postgres.sh
 scripts/ensure_mariadb.sh
 
-step "making sure OpenLDAP (slapd, ldap-utils) is installed for the directory sync tests"
+step "making sure OpenLDAP (slapd, ldap-utils) and Samba AD are installed for the directory sync tests"
 scripts/ensure_slapd.sh
+scripts/ensure_samba.sh
 
 step "building the jitea binary the black-box tests start"
 cargo build -p jitea-api --locked

@@ -69,7 +69,7 @@ fn slapd_bin() -> &'static str {
     panic!("slapd is not installed: run scripts/ensure_slapd.sh");
 }
 
-fn make_certs(dir: &Path) {
+pub(crate) fn make_certs(dir: &Path) {
     let d = |f: &str| dir.join(f).display().to_string();
     run(
         Command::new("openssl").args([
