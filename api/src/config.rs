@@ -755,6 +755,52 @@ mod tests {
     }
 
     #[test]
+    fn directory_settings_parse_and_never_show_the_password() {
+        let c = load(&[]).unwrap();
+        assert!(c.ldap.is_none());
+        assert!(c.directory_sync_interval_secs.is_none());
+        let c = load(&[
+            ("JITEA_LDAP_URL", "ldap://dc:389"),
+            ("JITEA_LDAP_STARTTLS", "true"),
+            ("JITEA_LDAP_BIND_DN", "cn=sync,dc=x"),
+            ("JITEA_LDAP_BIND_PASSWORD", "very-secret-bind-pw"),
+            ("JITEA_LDAP_USER_BASE", "ou=people,dc=x"),
+            ("JITEA_LDAP_ATTR_LOGIN", "sAMAccountName"),
+            ("JITEA_DIRECTORY_SYNC_INTERVAL_SECS", "3600"),
+        ])
+        .unwrap();
+        let l = c.ldap.as_ref().unwrap();
+        assert!(l.starttls && !l.allow_plain);
+        assert_eq!(l.attrs.login, "sAMAccountName");
+        assert_eq!(l.attrs.email, "mail");
+        assert_eq!(l.max_deactivate_percent, 10);
+        assert_eq!(c.directory_sync_interval_secs, Some(3600));
+        assert!(!format!("{c:?}").contains("very-secret-bind-pw"));
+        for (k, v) in [
+            ("JITEA_LDAP_URL", "http://dc"),
+            ("JITEA_LDAP_ATTR_LOGIN", "uid)(x=*"),
+            ("JITEA_LDAP_MAX_DEACTIVATE_PERCENT", "101"),
+            ("JITEA_LDAP_STARTTLS", "maybe"),
+            ("JITEA_DIRECTORY_SYNC_INTERVAL_SECS", "5"),
+            ("JITEA_LDAP_BIND_PASSWORD_FILE", "/nonexistent/jitea-pw"),
+        ] {
+            let mut env = vec![
+                ("JITEA_LDAP_URL", "ldaps://dc"),
+                ("JITEA_LDAP_USER_BASE", "dc=x"),
+            ];
+            if k == "JITEA_LDAP_BIND_PASSWORD_FILE" {
+                env.push(("JITEA_LDAP_BIND_DN", "cn=sync,dc=x"));
+            }
+            env.retain(|(ek, _)| *ek != k);
+            env.push((k, v));
+            assert_eq!(load(&env).unwrap_err().setting, k, "{k}={v}");
+        }
+        // Without a base the sync cannot run: refused at start.
+        let e = load(&[("JITEA_LDAP_URL", "ldaps://dc")]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_LDAP_USER_BASE");
+    }
+
+    #[test]
     fn bad_values_name_the_setting() {
         let e = load(&[("JITEA_BIND", "nope")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_BIND");

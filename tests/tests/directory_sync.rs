@@ -116,12 +116,17 @@ fn sync_creates_updates_and_deactivates(backend: Backend) {
         ],
     );
     let admin = s.admin_token();
+    // A local user with a directory login is adopted (matched by login name), not duplicated.
+    let boss_id = s.create_user(
+        &admin,
+        json!({"login_name": format!("{p}BOSS"), "password": PW, "department": "Old"}),
+    );
 
     // A dry run reports the plan and changes nothing.
     let dry = sync(&s, &admin, json!({"dry_run": true}));
     assert_eq!(dry["status"], "succeeded", "{dry}");
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(counts(&dry), [4, 0, 0, 0, 1], "{dry}");
+    assert_eq!(counts(&dry), [3, 1, 0, 0, 1], "{dry}");
     assert_eq!(
         dry["entries_seen"], 6,
         "paged search read every entry: {dry}"
@@ -132,7 +137,8 @@ fn sync_creates_updates_and_deactivates(backend: Backend) {
         .iter()
         .map(|c| c["action"].as_str().unwrap())
         .collect();
-    assert_eq!(planned, vec!["create"; 4]);
+    assert_eq!(planned.iter().filter(|a| **a == "create").count(), 3);
+    assert_eq!(planned.iter().filter(|a| **a == "update").count(), 1);
     assert!(dry["entry_errors"][0]["dn"]
         .as_str()
         .unwrap()
@@ -140,18 +146,27 @@ fn sync_creates_updates_and_deactivates(backend: Backend) {
     assert_eq!(user(&s, &admin, &format!("{p}ann")), Value::Null);
     // The CLI's dry run too.
     let out = s.cli(&["directory-sync", "--dry-run"]);
-    assert!(out.contains("\"created\":4"), "{out}");
+    assert!(out.contains("\"created\":3"), "{out}");
     assert_eq!(user(&s, &admin, &format!("{p}ann")), Value::Null);
 
     // The first sync creates everyone enabled, managers resolved, seniority from the title.
     let run = sync(&s, &admin, json!({}));
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(counts(&run), [4, 0, 0, 0, 1], "{run}");
+    assert_eq!(counts(&run), [3, 1, 0, 0, 1], "{run}");
+    let boss = user(&s, &admin, &format!("{p}BOSS"));
+    assert_eq!(boss["id"], boss_id, "adopted, not duplicated");
+    assert_eq!(boss["source"], "directory");
+    assert_eq!(boss["department"], "Exec");
+    assert_eq!(boss["seniority_level"], 9);
     let ann = user(&s, &admin, &format!("{p}ann"));
     assert_eq!(ann["source"], "directory");
     assert_eq!(ann["department"], "Payments");
     assert_eq!(ann["division"], "Engineering");
-    assert_eq!(ann["manager_login_name"], format!("{p}boss"));
+    // The manager's login as JITEA knows it (the adopted user keeps its spelling).
+    assert!(ann["manager_login_name"]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case(&format!("{p}boss")));
     assert_eq!(ann["seniority_level"], 5);
     assert!(ann["external_id"].as_str().unwrap().len() >= 32, "{ann}");
     assert!(ann["last_ad_sync_utc"].is_string());
@@ -183,7 +198,9 @@ fn sync_creates_updates_and_deactivates(backend: Backend) {
     // Audited with counts.
     let audits = s.audit(&admin, "event_type=directory_sync_run");
     assert!(
-        audits.iter().any(|a| a["details"]["created"] == 4),
+        audits
+            .iter()
+            .any(|a| a["details"]["created"] == 3 && a["details"]["message"].is_null()),
         "{audits:?}"
     );
 

@@ -352,6 +352,8 @@ async fn make_plan(
     let all_teams = store::teams_by_name(db).await?;
     let memberships = store::memberships(db, "directory").await?;
     let existing = users::by_source(db, "directory").await?;
+    // One read of every login instead of one query per entry.
+    let by_login = users::all_by_login(db).await?;
     let active_directory_users = existing.iter().filter(|u| u.is_active).count() as i64;
     let by_ext: HashMap<&str, &User> = existing
         .iter()
@@ -373,7 +375,7 @@ async fn make_plan(
             .unwrap_or_default();
         let found = match by_ext.get(u.external_id.as_str()) {
             Some(x) => Some((*x).clone()),
-            None => users::get_by_login(db, &u.login_name).await?,
+            None => by_login.get(&u.login_name.to_lowercase()).cloned(),
         };
         let Some(before) = found else {
             if !u.disabled {
