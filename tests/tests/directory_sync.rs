@@ -364,6 +364,15 @@ fn guard_refuses_mass_deactivation_unless_forced(backend: Backend) {
     let audits = s.audit(&admin, "event_type=directory_sync_run");
     assert!(audits.iter().any(|a| a["details"]["status"] == "refused"));
     // The refused run is recorded; `force` applies it.
+    let runs = s
+        .get("/api/v1/reports/directory-sync-runs?limit=1", &admin)
+        .expect(200)
+        .body;
+    assert_eq!(
+        runs["items"][0]["status"], "refused",
+        "newest first: {runs}"
+    );
+    assert!(runs["next_cursor"].is_string());
     let forced = sync(&s, &admin, json!({"force": true}));
     assert_eq!(forced["status"], "succeeded", "{forced}");
     assert_eq!(forced["forced"], true);

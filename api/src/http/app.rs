@@ -85,6 +85,7 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(reports::direct_grants_report)
         .service(reports::revoke_failures)
         .service(reports::overview)
+        .service(reports::directory_sync_runs)
         .service(events::events);
 }
 

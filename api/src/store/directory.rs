@@ -223,3 +223,23 @@ pub async fn memberships(
     }
     Ok(out)
 }
+
+/// Runs, newest first.
+pub async fn list_runs(
+    db: &mut Db<'_>,
+    page: super::paging::PageReq,
+) -> Result<jitea_shared::Page<DirectorySyncRun>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {RUN_COLS} FROM directory_sync_runs WHERE 1 = 1"
+    ));
+    super::paging::fetch_page(
+        db,
+        q,
+        "id",
+        super::paging::Order::NewestFirst,
+        page,
+        map_run,
+        |r| r.id,
+    )
+    .await
+}
