@@ -28,6 +28,9 @@ scripts/ensure_mariadb.sh
 
 step "installing the OpenID provider the OIDC tests start (npm oidc-provider, pinned)"
 scripts/ensure_oidc_provider.sh > /dev/null
+step "making sure OpenLDAP (slapd, ldap-utils) and Samba AD are installed for the directory sync tests"
+scripts/ensure_slapd.sh
+scripts/ensure_samba.sh
 
 step "building the jitea binary the black-box tests start"
 cargo build -p jitea-api --locked

@@ -53,6 +53,10 @@ pub struct Config {
     pub events_max_per_user: usize,
     /// Live event streams this process serves in total.
     pub events_max_total: usize,
+    /// Directory sync from LDAP / Active Directory; `None` when `JITEA_LDAP_URL` is unset.
+    pub ldap: Option<LdapConfig>,
+    /// How often the directory sync runs, in seconds; `None`: only on demand.
+    pub directory_sync_interval_secs: Option<u64>,
     /// Single sign-on through an OpenID Connect provider (`JITEA_OIDC_ISSUER` set).
     pub oidc: Option<OidcConfig>,
     /// Password sign-in for everyone (`JITEA_LOCAL_LOGIN`, default true); when false only the
@@ -209,6 +213,60 @@ fn oidc_config(
     }))
 }
 
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Which directory attribute feeds which user field.
+#[derive(Debug, Clone)]
+pub struct LdapAttrs {
+    pub login: String,
+    pub given_name: String,
+    pub surname: String,
+    pub display_name: String,
+    pub email: String,
+    pub department: String,
+    pub division: String,
+    pub job_title: String,
+    pub manager: String,
+    /// Seniority as a number; unset: derived from the job title through `title_seniority`.
+    pub seniority: Option<String>,
+    /// The entry's stable id: `entryUUID` (OpenLDAP) or `objectGUID` (Active Directory).
+    pub external_id: String,
+}
+
+/// Directory (LDAP / Active Directory) sync settings.
+#[derive(Debug, Clone)]
+pub struct LdapConfig {
+    /// `ldaps://host:port` or `ldap://host:port`.
+    pub url: String,
+    pub starttls: bool,
+    /// Allow `ldap://` without StartTLS (the bind password then crosses the network in clear).
+    pub allow_plain: bool,
+    pub bind_dn: Option<String>,
+    pub bind_password: Option<Secret>,
+    /// PEM file of the certificate authorities to trust (instead of the system's).
+    pub ca_file: Option<PathBuf>,
+    pub user_base: String,
+    pub user_filter: String,
+    /// Groups become teams: searched under this base with `group_filter`, members by `member`
+    /// DN. Unset: each user's `memberOf` values are used.
+    pub group_base: Option<String>,
+    pub group_filter: String,
+    pub attrs: LdapAttrs,
+    /// Job title (compared case-insensitively) → seniority, from the TOML file's
+    /// `[ldap_title_seniority]` table.
+    pub title_seniority: Vec<(String, i64)>,
+    pub max_deactivate_percent: u64,
+    pub page_size: i32,
+}
+
 /// The same settings as they appear in a TOML file (all optional).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,6 +294,237 @@ struct FileConfig {
     argon2_concurrency: Option<u64>,
     events_max_per_user: Option<u64>,
     events_max_total: Option<u64>,
+    ldap_url: Option<String>,
+    ldap_starttls: Option<bool>,
+    ldap_allow_plain: Option<bool>,
+    ldap_bind_dn: Option<String>,
+    ldap_bind_password: Option<String>,
+    ldap_bind_password_file: Option<String>,
+    ldap_ca_file: Option<String>,
+    ldap_user_base: Option<String>,
+    ldap_user_filter: Option<String>,
+    ldap_group_base: Option<String>,
+    ldap_group_filter: Option<String>,
+    ldap_attr_login: Option<String>,
+    ldap_attr_given_name: Option<String>,
+    ldap_attr_surname: Option<String>,
+    ldap_attr_display_name: Option<String>,
+    ldap_attr_email: Option<String>,
+    ldap_attr_department: Option<String>,
+    ldap_attr_division: Option<String>,
+    ldap_attr_job_title: Option<String>,
+    ldap_attr_manager: Option<String>,
+    ldap_attr_seniority: Option<String>,
+    ldap_attr_external_id: Option<String>,
+    ldap_max_deactivate_percent: Option<u64>,
+    ldap_page_size: Option<u64>,
+    directory_sync_interval_secs: Option<u64>,
+    #[serde(default)]
+    ldap_title_seniority: std::collections::BTreeMap<String, i64>,
+}
+
+/// The directory settings of the TOML file, taken out of `FileConfig`.
+#[derive(Default)]
+struct FileLdap {
+    url: Option<String>,
+    starttls: Option<bool>,
+    allow_plain: Option<bool>,
+    bind_dn: Option<String>,
+    bind_password: Option<String>,
+    bind_password_file: Option<String>,
+    ca_file: Option<String>,
+    user_base: Option<String>,
+    user_filter: Option<String>,
+    group_base: Option<String>,
+    group_filter: Option<String>,
+    attr_login: Option<String>,
+    attr_given_name: Option<String>,
+    attr_surname: Option<String>,
+    attr_display_name: Option<String>,
+    attr_email: Option<String>,
+    attr_department: Option<String>,
+    attr_division: Option<String>,
+    attr_job_title: Option<String>,
+    attr_manager: Option<String>,
+    attr_seniority: Option<String>,
+    attr_external_id: Option<String>,
+    max_deactivate_percent: Option<u64>,
+    page_size: Option<u64>,
+    title_seniority: std::collections::BTreeMap<String, i64>,
+    directory_sync_interval_secs: Option<u64>,
+}
+
+fn parse_bool(setting: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(err(setting, format!("`{v}` is not true or false"))),
+    }
+}
+
+/// An LDAP attribute name (or OID): letters, digits, `-`, `.`; nothing a filter could misread.
+fn attr_name(setting: &str, v: String) -> Result<String, ConfigError> {
+    let v = v.trim().to_string();
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if ok {
+        Ok(v)
+    } else {
+        Err(err(setting, format!("`{v}` is not an LDAP attribute name")))
+    }
+}
+
+/// The directory settings: `None` unless `JITEA_LDAP_URL` (or `ldap_url`) is set.
+fn load_ldap(
+    env: &impl Fn(&str) -> Option<String>,
+    fl: &mut FileLdap,
+) -> Result<Option<LdapConfig>, ConfigError> {
+    let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let Some(url) = get("JITEA_LDAP_URL").or(fl.url.take()) else {
+        return Ok(None);
+    };
+    let url = url.trim().to_string();
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("ldap://") || lower.starts_with("ldaps://")) {
+        return Err(err("JITEA_LDAP_URL", "must start with ldaps:// or ldap://"));
+    }
+    let flag = |name: &str, f: Option<bool>| -> Result<bool, ConfigError> {
+        match get(name) {
+            Some(v) => parse_bool(name, &v),
+            None => Ok(f.unwrap_or(false)),
+        }
+    };
+    let starttls = flag("JITEA_LDAP_STARTTLS", fl.starttls)?;
+    let allow_plain = flag("JITEA_LDAP_ALLOW_PLAIN", fl.allow_plain)?;
+    if starttls && lower.starts_with("ldaps://") {
+        return Err(err(
+            "JITEA_LDAP_STARTTLS",
+            "StartTLS applies to ldap:// URLs; ldaps:// is already encrypted",
+        ));
+    }
+    let bind_dn = get("JITEA_LDAP_BIND_DN").or(fl.bind_dn.take());
+    let password = match get("JITEA_LDAP_BIND_PASSWORD").or(fl.bind_password.take()) {
+        Some(p) => Some(p),
+        None => match get("JITEA_LDAP_BIND_PASSWORD_FILE").or(fl.bind_password_file.take()) {
+            Some(path) => {
+                let text = std::fs::read_to_string(path.trim()).map_err(|e| {
+                    err(
+                        "JITEA_LDAP_BIND_PASSWORD_FILE",
+                        format!("cannot read {}: {}", path.trim(), e.kind()),
+                    )
+                })?;
+                Some(text.trim_end_matches(['\r', '\n']).to_string())
+            }
+            None => None,
+        },
+    };
+    if bind_dn.is_some() != password.is_some() {
+        return Err(err(
+            "JITEA_LDAP_BIND_DN",
+            "set both the bind DN and JITEA_LDAP_BIND_PASSWORD (or _FILE), or neither",
+        ));
+    }
+    let ca_file = get("JITEA_LDAP_CA_FILE")
+        .or(fl.ca_file.take())
+        .map(|p| PathBuf::from(p.trim()));
+    let user_base = get("JITEA_LDAP_USER_BASE")
+        .or(fl.user_base.take())
+        .ok_or_else(|| err("JITEA_LDAP_USER_BASE", "is required with JITEA_LDAP_URL"))?;
+    let ad = |field: &str| -> &'static str {
+        // Defaults follow OpenLDAP's inetOrgPerson; set JITEA_LDAP_ATTR_* for Active Directory.
+        match field {
+            "LOGIN" => "uid",
+            "GIVEN_NAME" => "givenName",
+            "SURNAME" => "sn",
+            "DISPLAY_NAME" => "displayName",
+            "EMAIL" => "mail",
+            "DEPARTMENT" => "departmentNumber",
+            "DIVISION" => "ou",
+            "JOB_TITLE" => "title",
+            "MANAGER" => "manager",
+            "EXTERNAL_ID" => "entryUUID",
+            _ => "",
+        }
+    };
+    let attr = |field: &str, f: Option<String>| -> Result<String, ConfigError> {
+        let name = format!("JITEA_LDAP_ATTR_{field}");
+        attr_name(
+            &name,
+            get(&name).or(f).unwrap_or_else(|| ad(field).to_string()),
+        )
+    };
+    let attrs = LdapAttrs {
+        login: attr("LOGIN", fl.attr_login.take())?,
+        given_name: attr("GIVEN_NAME", fl.attr_given_name.take())?,
+        surname: attr("SURNAME", fl.attr_surname.take())?,
+        display_name: attr("DISPLAY_NAME", fl.attr_display_name.take())?,
+        email: attr("EMAIL", fl.attr_email.take())?,
+        department: attr("DEPARTMENT", fl.attr_department.take())?,
+        division: attr("DIVISION", fl.attr_division.take())?,
+        job_title: attr("JOB_TITLE", fl.attr_job_title.take())?,
+        manager: attr("MANAGER", fl.attr_manager.take())?,
+        seniority: match get("JITEA_LDAP_ATTR_SENIORITY").or(fl.attr_seniority.take()) {
+            Some(v) => Some(attr_name("JITEA_LDAP_ATTR_SENIORITY", v)?),
+            None => None,
+        },
+        external_id: attr("EXTERNAL_ID", fl.attr_external_id.take())?,
+    };
+    let num = |name: &str, f: Option<u64>, default: u64, range: std::ops::RangeInclusive<u64>| {
+        let v = match get(name) {
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| err(name, format!("`{v}` is not a whole number")))?,
+            None => f.unwrap_or(default),
+        };
+        if range.contains(&v) {
+            Ok(v)
+        } else {
+            Err(err(
+                name,
+                format!("must be between {} and {}", range.start(), range.end()),
+            ))
+        }
+    };
+    let max_deactivate_percent = num(
+        "JITEA_LDAP_MAX_DEACTIVATE_PERCENT",
+        fl.max_deactivate_percent,
+        10,
+        0..=100,
+    )?;
+    let page_size = num("JITEA_LDAP_PAGE_SIZE", fl.page_size, 500, 1..=10_000)? as i32;
+    let mut title_seniority = Vec::new();
+    for (title, level) in std::mem::take(&mut fl.title_seniority) {
+        if !(0..=1000).contains(&level) {
+            return Err(err(
+                "ldap_title_seniority",
+                format!("the seniority of `{title}` must be between 0 and 1000"),
+            ));
+        }
+        title_seniority.push((title.trim().to_lowercase(), level));
+    }
+    Ok(Some(LdapConfig {
+        url,
+        starttls,
+        allow_plain,
+        bind_dn,
+        bind_password: password.map(Secret),
+        ca_file,
+        user_base,
+        user_filter: get("JITEA_LDAP_USER_FILTER")
+            .or(fl.user_filter.take())
+            .unwrap_or_else(|| "(objectClass=person)".into()),
+        group_base: get("JITEA_LDAP_GROUP_BASE").or(fl.group_base.take()),
+        group_filter: get("JITEA_LDAP_GROUP_FILTER")
+            .or(fl.group_filter.take())
+            .unwrap_or_else(|| "(|(objectClass=groupOfNames)(objectClass=group))".into()),
+        attrs,
+        title_seniority,
+        max_deactivate_percent,
+        page_size,
+    }))
 }
 
 /// A configuration problem: which setting, and what is wrong with it.
@@ -505,12 +794,62 @@ impl Config {
             1..=100_000,
         )? as usize;
 
+        let mut fc_ldap = FileLdap {
+            url: fc.ldap_url,
+            starttls: fc.ldap_starttls,
+            allow_plain: fc.ldap_allow_plain,
+            bind_dn: fc.ldap_bind_dn,
+            bind_password: fc.ldap_bind_password,
+            bind_password_file: fc.ldap_bind_password_file,
+            ca_file: fc.ldap_ca_file,
+            user_base: fc.ldap_user_base,
+            user_filter: fc.ldap_user_filter,
+            group_base: fc.ldap_group_base,
+            group_filter: fc.ldap_group_filter,
+            attr_login: fc.ldap_attr_login,
+            attr_given_name: fc.ldap_attr_given_name,
+            attr_surname: fc.ldap_attr_surname,
+            attr_display_name: fc.ldap_attr_display_name,
+            attr_email: fc.ldap_attr_email,
+            attr_department: fc.ldap_attr_department,
+            attr_division: fc.ldap_attr_division,
+            attr_job_title: fc.ldap_attr_job_title,
+            attr_manager: fc.ldap_attr_manager,
+            attr_seniority: fc.ldap_attr_seniority,
+            attr_external_id: fc.ldap_attr_external_id,
+            max_deactivate_percent: fc.ldap_max_deactivate_percent,
+            page_size: fc.ldap_page_size,
+            title_seniority: fc.ldap_title_seniority,
+            directory_sync_interval_secs: fc.directory_sync_interval_secs,
+        };
+        let ldap = load_ldap(&env, &mut fc_ldap)?;
+        let directory_sync_interval_secs =
+            match env("JITEA_DIRECTORY_SYNC_INTERVAL_SECS").filter(|v| !v.trim().is_empty()) {
+                Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+                    err(
+                        "JITEA_DIRECTORY_SYNC_INTERVAL_SECS",
+                        format!("`{v}` is not a whole number of seconds"),
+                    )
+                })?),
+                None => fc_ldap.directory_sync_interval_secs,
+            };
+        if let Some(v) = directory_sync_interval_secs {
+            if !(60..=604_800).contains(&v) {
+                return Err(err(
+                    "JITEA_DIRECTORY_SYNC_INTERVAL_SECS",
+                    "must be between 60 and 604800 (one week)",
+                ));
+            }
+        }
+
         let oidc = oidc_config(&env, public_url.as_deref())?;
         let local_login = bool_setting(&env, "JITEA_LOCAL_LOGIN")?.unwrap_or(true);
 
         Ok(Self {
             oidc,
             local_login,
+            ldap,
+            directory_sync_interval_secs,
             jwt_secret_file,
             secret_key,
             secret_key_file,
@@ -649,6 +988,52 @@ mod tests {
             with("JITEA_LOCAL_LOGIN", "maybe").unwrap_err().setting,
             "JITEA_LOCAL_LOGIN"
         );
+    }
+
+    #[test]
+    fn directory_settings_parse_and_never_show_the_password() {
+        let c = load(&[]).unwrap();
+        assert!(c.ldap.is_none());
+        assert!(c.directory_sync_interval_secs.is_none());
+        let c = load(&[
+            ("JITEA_LDAP_URL", "ldap://dc:389"),
+            ("JITEA_LDAP_STARTTLS", "true"),
+            ("JITEA_LDAP_BIND_DN", "cn=sync,dc=x"),
+            ("JITEA_LDAP_BIND_PASSWORD", "very-secret-bind-pw"),
+            ("JITEA_LDAP_USER_BASE", "ou=people,dc=x"),
+            ("JITEA_LDAP_ATTR_LOGIN", "sAMAccountName"),
+            ("JITEA_DIRECTORY_SYNC_INTERVAL_SECS", "3600"),
+        ])
+        .unwrap();
+        let l = c.ldap.as_ref().unwrap();
+        assert!(l.starttls && !l.allow_plain);
+        assert_eq!(l.attrs.login, "sAMAccountName");
+        assert_eq!(l.attrs.email, "mail");
+        assert_eq!(l.max_deactivate_percent, 10);
+        assert_eq!(c.directory_sync_interval_secs, Some(3600));
+        assert!(!format!("{c:?}").contains("very-secret-bind-pw"));
+        for (k, v) in [
+            ("JITEA_LDAP_URL", "http://dc"),
+            ("JITEA_LDAP_ATTR_LOGIN", "uid)(x=*"),
+            ("JITEA_LDAP_MAX_DEACTIVATE_PERCENT", "101"),
+            ("JITEA_LDAP_STARTTLS", "maybe"),
+            ("JITEA_DIRECTORY_SYNC_INTERVAL_SECS", "5"),
+            ("JITEA_LDAP_BIND_PASSWORD_FILE", "/nonexistent/jitea-pw"),
+        ] {
+            let mut env = vec![
+                ("JITEA_LDAP_URL", "ldaps://dc"),
+                ("JITEA_LDAP_USER_BASE", "dc=x"),
+            ];
+            if k == "JITEA_LDAP_BIND_PASSWORD_FILE" {
+                env.push(("JITEA_LDAP_BIND_DN", "cn=sync,dc=x"));
+            }
+            env.retain(|(ek, _)| *ek != k);
+            env.push((k, v));
+            assert_eq!(load(&env).unwrap_err().setting, k, "{k}={v}");
+        }
+        // Without a base the sync cannot run: refused at start.
+        let e = load(&[("JITEA_LDAP_URL", "ldaps://dc")]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_LDAP_USER_BASE");
     }
 
     #[test]

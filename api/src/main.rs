@@ -1,5 +1,5 @@
 //! The `jitea` command: `serve`, `migrate`, `openapi`, `expire`, `reconcile`,
-//! `rotate-signing-key`.
+//! `rotate-signing-key`, `directory-sync`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,16 @@ enum Command {
     RotateSigningKey,
     /// Reconcile every enabled target once and print the run.
     Reconcile,
+    /// Sync users and teams from the directory (JITEA_LDAP_*) once and print the run.
+    DirectorySync {
+        /// Show what would change without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply even when more users would be deactivated than
+        /// JITEA_LDAP_MAX_DEACTIVATE_PERCENT allows.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the expiry job once and exit, as of now or of `--at`.
     Expire {
         /// Pretend it is this instant (RFC 3339), e.g. to expire grants in tests.
@@ -116,6 +126,31 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&run)?);
                 Ok(())
             }
+            Command::DirectorySync { dry_run, force } => {
+                let cfg = config.ldap.clone().ok_or_else(|| {
+                    anyhow::anyhow!("no directory is configured (JITEA_LDAP_URL)")
+                })?;
+                let state = setup::build_state(config).await?;
+                let run = jobs::directory_sync::run_once(
+                    &state,
+                    &cfg,
+                    "cli",
+                    &jitea::store::audit::Actor::system("cli"),
+                    jobs::directory_sync::Options { dry_run, force },
+                )
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("a directory sync is already running elsewhere"))?;
+                println!("{}", serde_json::to_string(&run)?);
+                if run.status == "succeeded" {
+                    Ok(())
+                } else {
+                    Err(anyhow::anyhow!(
+                        "directory sync {}: {}",
+                        run.status,
+                        run.message.unwrap_or_default()
+                    ))
+                }
+            }
             Command::Openapi => Ok(()),
         }
     });
@@ -174,6 +209,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     ));
     let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx.clone()));
     let outbox_prune = tokio::spawn(jobs::outbox_prune::run(state.clone(), stop_rx.clone()));
+    let directory_sync = tokio::spawn(jobs::directory_sync::run(state.clone(), stop_rx.clone()));
     let live = tokio::spawn(jitea::notify::live::run(state.clone(), stop_rx));
     let app_state = state.clone();
     let assets = http::web::WebAssets::load(&app_state.config.web_dir);
@@ -196,6 +232,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let _ = expiry.await;
     let _ = reconcile.await;
     let _ = outbox_prune.await;
+    let _ = directory_sync.await;
     let _ = live.await;
     state.store.close().await;
     Ok(())

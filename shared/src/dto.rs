@@ -1147,3 +1147,73 @@ fn default_true() -> bool {
 fn default_source() -> String {
     "local".into()
 }
+
+/// Body of `POST /jobs/directory-sync` (every field optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySyncRequest {
+    /// Compute and return the plan without changing anything.
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    /// Apply even when more users would be deactivated than `JITEA_LDAP_MAX_DEACTIVATE_PERCENT` allows.
+    #[serde(default)]
+    pub force: Option<bool>,
+}
+
+/// One change a directory sync makes (or, in a dry run, would make).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DirectoryChange {
+    /// `create`, `update` or `deactivate`.
+    pub action: String,
+    pub login_name: String,
+    /// The JITEA user (absent for a user still to be created).
+    pub user_id: Option<i64>,
+    /// The directory entry (absent when the user is no longer in the directory).
+    pub dn: Option<String>,
+    /// Fields that change (`department`, `teams`, `active`, ...).
+    pub fields: Vec<String>,
+    /// Why a user is deactivated: `disabled` or `not_found`.
+    pub reason: Option<String>,
+}
+
+/// A directory entry the sync skipped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DirectoryEntryError {
+    pub dn: String,
+    pub message: String,
+}
+
+/// One directory sync run with its counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DirectorySyncRun {
+    pub id: i64,
+    pub started_utc: DateTime<Utc>,
+    pub finished_utc: Option<DateTime<Utc>>,
+    /// `schedule`, `api` or `cli`.
+    pub trigger_source: String,
+    pub actor_login_name: String,
+    pub dry_run: bool,
+    pub forced: bool,
+    /// `running`, `succeeded`, `failed` (directory unreachable or refused), `refused` (the
+    /// mass-deactivation guard stopped it; nothing was changed).
+    pub status: String,
+    pub message: Option<String>,
+    /// User entries read from the directory.
+    pub entries_seen: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub deactivated: i64,
+    pub unchanged: i64,
+    pub errors: i64,
+    /// The changes of this run (planned ones in a dry run or a refused run); only in the
+    /// response of the run itself.
+    #[serde(default)]
+    pub changes: Vec<DirectoryChange>,
+    /// Entries skipped as invalid; only in the response of the run itself.
+    #[serde(default)]
+    pub entry_errors: Vec<DirectoryEntryError>,
+}

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod ldap;
 pub mod oidc;
+pub mod samba;
 pub mod targets;
 
 pub const ADMIN_LOGIN: &str = "root";

@@ -108,8 +108,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET",    "/api/v1/reports/direct-grants",                        [401, 403, 403, 200, 200]),
     ("GET",    "/api/v1/reports/revoke-failures",                      [401, 403, 403, 200, 200]),
     ("GET",    "/api/v1/reports/overview",                             [401, 403, 403, 200, 200]),
+    ("GET",    "/api/v1/reports/directory-sync-runs",                  [401, 403, 403, 200, 200]),
     ("POST",   "/api/v1/jobs/expire",                                  [401, 403, 403, 403, 200]),
     ("POST",   "/api/v1/jobs/reconcile",                               [401, 403, 403, 403, 200]),
+    // No directory is configured in this test: admins get 409 directory_not_configured.
+    ("POST",   "/api/v1/jobs/directory-sync",                          [401, 403, 403, 403, 409]),
     ("GET",    "/api/v1/events",                                       [401, 200, 200, 200, 200]),
     // ops endpoints are public
     ("GET",    "/healthz",                                             [200, 200, 200, 200, 200]),

@@ -83,10 +83,12 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(audit::list_audit)
         .service(jobs::run_expiry)
         .service(jobs::run_reconcile)
+        .service(jobs::run_directory_sync)
         .service(reports::drift_report)
         .service(reports::direct_grants_report)
         .service(reports::revoke_failures)
         .service(reports::overview)
+        .service(reports::directory_sync_runs)
         .service(events::events);
 }
 

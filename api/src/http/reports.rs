@@ -84,6 +84,24 @@ pub async fn revoke_failures(
     .await?))
 }
 
+/// Directory sync runs with their counts (created, updated, deactivated, unchanged, errors),
+/// newest first (the planned changes of a run are only in its own response).
+#[utoipa::path(tag = "reports", params(PageQuery), responses((status = 200, body = Page<DirectorySyncRun>), CommonErrors), security(("bearer" = [])))]
+#[get("/reports/directory-sync-runs")]
+pub async fn directory_sync_runs(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    let mut c = st.store.conn().await?;
+    Ok(ok(&crate::store::directory::list_runs(
+        &mut Db::new(&mut c, st.store.dialect()),
+        p,
+    )
+    .await?))
+}
+
 /// Numbers for the admin overview: pending requests, active grants, grants ending within the
 /// hour, provisioning and failed grants, revocations that keep failing.
 #[utoipa::path(tag = "reports", responses((status = 200, body = Overview), CommonErrors), security(("bearer" = [])))]

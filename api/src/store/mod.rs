@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalog;
 pub mod credentials;
 pub mod dialect;
+pub mod directory;
 pub mod drift;
 pub mod eligibility;
 pub mod grants;

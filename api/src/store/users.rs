@@ -227,3 +227,25 @@ pub async fn set_source(
     db.execute(&q).await?;
     Ok(())
 }
+
+/// Every user that came from `source` (`directory`, ...), active or not.
+pub async fn by_source(db: &mut Db<'_>, source: &str) -> Result<Vec<User>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE u.source = ? ORDER BY u.id"
+    ))
+    .bind(source);
+    db.fetch_all(&q).await?.iter().map(map).collect()
+}
+
+/// Every user, keyed by lower-case login name (directory sync matches entries by login).
+pub async fn all_by_login(
+    db: &mut Db<'_>,
+) -> Result<std::collections::HashMap<String, User>, StoreError> {
+    let q = Q::new(format!("SELECT {COLS} {FROM}"));
+    let mut out = std::collections::HashMap::new();
+    for r in db.fetch_all(&q).await? {
+        let u = map(&r)?;
+        out.insert(u.login_name.to_lowercase(), u);
+    }
+    Ok(out)
+}
