@@ -17,11 +17,20 @@ use jsonwebtoken::{encode, EncodingKey, Header};
 
 const SECRET: &str = "benchmark-secret-benchmark-secret-0123";
 
+/// A token as the server signs them with a configured secret: the key id derived from the
+/// secret, a token id, and the session epoch of a user who never signed in (0).
 fn token(user_id: i64) -> String {
+    use sha2::Digest;
     let now = Utc::now().timestamp();
-    let claims = json!({"sub": user_id.to_string(), "login": "bench", "iss": "jitea", "aud": "jitea-api", "iat": now, "exp": now + 3600});
+    let claims = json!({"sub": user_id.to_string(), "login": "bench", "iss": "jitea", "aud": "jitea-api", "iat": now, "exp": now + 3600, "jti": format!("bench-{user_id}"), "sep": 0});
+    let mut h = sha2::Sha256::new();
+    h.update(b"jitea-kid:");
+    h.update(SECRET.as_bytes());
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(format!("s-{}", &hex[..16]));
     encode(
-        &Header::default(),
+        &header,
         &claims,
         &EncodingKey::from_secret(SECRET.as_bytes()),
     )
