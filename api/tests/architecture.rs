@@ -77,7 +77,16 @@ fn only_the_grant_lifecycle_changes_targets() {
 /// The store knows no connector types; domain rules do no I/O.
 #[test]
 fn layers_point_down_only() {
-    let rules: [(&str, &[&str]); 5] = [
+    let rules: [(&str, &[&str]); 6] = [
+        (
+            "directory/",
+            &[
+                "crate::http",
+                "crate::workflow",
+                "crate::jobs",
+                "crate::store",
+            ],
+        ),
         (
             "store/",
             &[
