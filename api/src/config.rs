@@ -976,13 +976,10 @@ mod tests {
                 .client_auth_post
         );
         // A directory sync is the source of users: sign-in then does not create them.
-        assert!(
-            !with("JITEA_LDAP_URL", "ldaps://dc.example.com")
-                .unwrap()
-                .oidc
-                .unwrap()
-                .create_users
-        );
+        let mut with_ldap = base.to_vec();
+        with_ldap.push(("JITEA_LDAP_URL", "ldaps://dc.example.com"));
+        with_ldap.push(("JITEA_LDAP_USER_BASE", "ou=people,dc=example,dc=com"));
+        assert!(!load(&with_ldap).unwrap().oidc.unwrap().create_users);
         assert!(!with("JITEA_LOCAL_LOGIN", "false").unwrap().local_login);
         assert_eq!(
             with("JITEA_LOCAL_LOGIN", "maybe").unwrap_err().setting,
