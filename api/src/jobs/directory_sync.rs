@@ -38,7 +38,9 @@ use crate::directory::mapping::{self, DirUser, Facts};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::directory::{self as store, Counts};
-use crate::store::{jobs as job_store, teams, users, Db, StoreError};
+use crate::store::{teams, users, Db, StoreError};
+
+use super::lease::JobLease;
 
 const JOB: &str = "directory_sync";
 const JOB_LEASE: Duration = Duration::from_secs(120);
@@ -56,60 +58,6 @@ pub fn actor() -> Actor {
     Actor::system("directory")
 }
 
-fn lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(JOB_LEASE).unwrap_or_else(|_| chrono::Duration::seconds(120))
-}
-
-async fn claim(
-    state: &AppState,
-    lease_id: &str,
-    due_after: Option<Duration>,
-) -> Result<bool, StoreError> {
-    let now = state.now();
-    let since = due_after.map(|d| now - chrono::Duration::from_std(d).unwrap_or_default());
-    let mut c = state.store.conn().await?;
-    job_store::claim(
-        &mut Db::new(&mut c, state.store.dialect()),
-        JOB,
-        lease_id,
-        now,
-        lease_until(now),
-        since,
-    )
-    .await
-}
-
-async fn run_claimed(
-    state: &AppState,
-    cfg: &LdapConfig,
-    lease_id: String,
-    trigger: &str,
-    by: &Actor,
-    opts: Options,
-) -> Result<DirectorySyncRun, StoreError> {
-    let renewer = {
-        let state = state.clone();
-        let lease_id = lease_id.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(JOB_LEASE / 3).await;
-                if let Ok(mut c) = state.store.conn().await {
-                    let until = lease_until(state.now());
-                    let mut db = Db::new(&mut c, state.store.dialect());
-                    if let Err(e) = job_store::renew(&mut db, JOB, &lease_id, until).await {
-                        tracing::warn!(error = %e, "renewing the directory sync lease failed");
-                    }
-                }
-            }
-        })
-    };
-    let r = pass(state, cfg, trigger, by, opts).await;
-    renewer.abort();
-    let mut c = state.store.conn().await?;
-    job_store::release(&mut Db::new(&mut c, state.store.dialect()), JOB, &lease_id).await?;
-    r
-}
-
 /// An on-demand run (API, CLI): waits for a run elsewhere to finish, then runs. `None` when
 /// another run kept going for longer than the wait.
 pub async fn run_once(
@@ -119,17 +67,12 @@ pub async fn run_once(
     by: &Actor,
     opts: Options,
 ) -> Result<Option<DirectorySyncRun>, StoreError> {
-    let lease_id = crate::workflow::grants::lease::new_lease_id(&state.owner);
-    let deadline = tokio::time::Instant::now() + ON_DEMAND_WAIT;
-    while !claim(state, &lease_id, None).await? {
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    run_claimed(state, cfg, lease_id, trigger, by, opts)
-        .await
-        .map(Some)
+    let Some(lease) = JobLease::claim_within(state, JOB, JOB_LEASE, ON_DEMAND_WAIT).await? else {
+        return Ok(None);
+    };
+    let r = pass(state, cfg, trigger, by, opts).await;
+    lease.release(state).await?;
+    r.map(Some)
 }
 
 /// Every `JITEA_DIRECTORY_SYNC_INTERVAL_SECS` until `shutdown`, a run unless another process
@@ -151,17 +94,18 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 if *shutdown.borrow() { break; }
             }
         }
-        let lease_id = crate::workflow::grants::lease::new_lease_id(&state.owner);
-        match claim(&state, &lease_id, Some(due_after)).await {
-            Ok(true) => {
-                if let Err(e) =
-                    run_claimed(&state, &cfg, lease_id, "schedule", &by, Options::default()).await
-                {
-                    tracing::warn!(error = %e, "scheduled directory sync failed");
-                }
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "scheduled directory sync failed"),
+        let r = async {
+            let Some(lease) = JobLease::try_claim(&state, JOB, JOB_LEASE, Some(due_after)).await?
+            else {
+                return Ok(());
+            };
+            let r = pass(&state, &cfg, "schedule", &by, Options::default()).await;
+            lease.release(&state).await?;
+            r.map(|_| ())
+        }
+        .await;
+        if let Err::<(), StoreError>(e) = r {
+            tracing::warn!(error = %e, "scheduled directory sync failed");
         }
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod directory_sync;
 pub mod expiry;
+pub mod lease;
 pub mod outbox_prune;
 pub mod reconcile;

@@ -22,7 +22,9 @@ use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::drift::{self, NewFinding, RunTotals};
 use crate::store::grants::{self as grant_store, TargetAddr};
-use crate::store::{catalog, jobs as job_store, Db, StoreError};
+use crate::store::{catalog, Db, StoreError};
+
+use super::lease::JobLease;
 use crate::workflow::grants::{self as lifecycle, Unexplained};
 
 struct Ctx<'a> {
@@ -204,61 +206,6 @@ const JOB_LEASE: Duration = Duration::from_secs(60);
 /// How long an on-demand pass waits for one already running elsewhere.
 const ON_DEMAND_WAIT: Duration = Duration::from_secs(30);
 
-fn job_lease_until(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(JOB_LEASE).unwrap_or_else(|_| chrono::Duration::seconds(60))
-}
-
-/// Takes the reconciliation job for this pass. With `due_after`, only when the last pass (of
-/// any process) started at least that long ago.
-async fn claim_job(
-    state: &AppState,
-    lease_id: &str,
-    due_after: Option<Duration>,
-) -> Result<bool, StoreError> {
-    let now = state.now();
-    let since = due_after.map(|d| now - chrono::Duration::from_std(d).unwrap_or_default());
-    let mut c = state.store.conn().await?;
-    job_store::claim(
-        &mut Db::new(&mut c, state.store.dialect()),
-        JOB,
-        lease_id,
-        now,
-        job_lease_until(now),
-        since,
-    )
-    .await
-}
-
-/// Runs a pass while holding the job lease (renewed meanwhile), then lets it go.
-async fn run_claimed(
-    state: &AppState,
-    lease_id: String,
-    trigger: &str,
-    actor: &Actor,
-) -> Result<ReconcileRun, StoreError> {
-    let renewer = {
-        let state = state.clone();
-        let lease_id = lease_id.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(JOB_LEASE / 3).await;
-                if let Ok(mut c) = state.store.conn().await {
-                    let until = job_lease_until(state.now());
-                    let mut db = Db::new(&mut c, state.store.dialect());
-                    if let Err(e) = job_store::renew(&mut db, JOB, &lease_id, until).await {
-                        tracing::warn!(error = %e, "renewing the reconciliation lease failed");
-                    }
-                }
-            }
-        })
-    };
-    let r = pass(state, trigger, actor).await;
-    renewer.abort();
-    let mut c = state.store.conn().await?;
-    job_store::release(&mut Db::new(&mut c, state.store.dialect()), JOB, &lease_id).await?;
-    r
-}
-
 /// An on-demand pass (API, CLI): waits for a pass running elsewhere to finish, then runs.
 /// `None` when another pass kept running for longer than the wait.
 pub async fn run_once(
@@ -266,15 +213,12 @@ pub async fn run_once(
     trigger: &str,
     actor: &Actor,
 ) -> Result<Option<ReconcileRun>, StoreError> {
-    let lease_id = crate::workflow::grants::lease::new_lease_id(&state.owner);
-    let deadline = tokio::time::Instant::now() + ON_DEMAND_WAIT;
-    while !claim_job(state, &lease_id, None).await? {
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    run_claimed(state, lease_id, trigger, actor).await.map(Some)
+    let Some(lease) = JobLease::claim_within(state, JOB, JOB_LEASE, ON_DEMAND_WAIT).await? else {
+        return Ok(None);
+    };
+    let r = pass(state, trigger, actor).await;
+    lease.release(state).await?;
+    r.map(Some)
 }
 
 /// A pass unless one is running now, or (with `due_after`) one started within that time, in
@@ -285,11 +229,12 @@ pub async fn run_if_due(
     actor: &Actor,
     due_after: Option<Duration>,
 ) -> Result<Option<ReconcileRun>, StoreError> {
-    let lease_id = crate::workflow::grants::lease::new_lease_id(&state.owner);
-    if !claim_job(state, &lease_id, due_after).await? {
+    let Some(lease) = JobLease::try_claim(state, JOB, JOB_LEASE, due_after).await? else {
         return Ok(None);
-    }
-    run_claimed(state, lease_id, trigger, actor).await.map(Some)
+    };
+    let r = pass(state, trigger, actor).await;
+    lease.release(state).await?;
+    r.map(Some)
 }
 
 /// One reconciliation pass over every enabled target, recorded and audited.
