@@ -84,35 +84,12 @@ fn main() {
         ],
     ));
     let admin = s.admin_token();
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "bench", "kind": "postgres", "connection_url_env": "JITEA_TARGET_PG_URL"}),
-        )
-        .expect(201)
-        .id();
-    let dbr = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": reader}),
-        )
-        .expect(201)
-        .id();
-    let role = s.post("/api/v1/roles", &admin, json!({"role_name": "Bench", "max_duration_minutes": 600, "requires_approval": false, "requires_justification": false})).expect(201).id();
-    s.put(
-        &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
+    let target = s.make_target(
         &admin,
-        json!({}),
-    )
-    .expect(200);
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": role, "scope_type": "all"}),
-    )
-    .expect(201);
+        json!({"name": "bench", "kind": "postgres", "connection_url_env": "JITEA_TARGET_PG_URL"}),
+    );
+    let dbr = s.make_db_role(&admin, target, &reader);
+    let role = s.open_role(&admin, "Bench", 600, &[dbr]);
 
     let started = Instant::now();
     let workers = 8;

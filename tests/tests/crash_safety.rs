@@ -27,35 +27,12 @@ fn sigkill_during_issue_and_expiry_leaves_target_and_records_consistent() {
     ];
     let s = Server::start_with(Backend::Sqlite, &env);
     let admin = s.admin_token();
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "prod", "kind": "postgres", "connection_url_env": "JITEA_TARGET_PG_URL"}),
-        )
-        .expect(201)
-        .id();
-    let dbr = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": reader}),
-        )
-        .expect(201)
-        .id();
-    let role = s.post("/api/v1/roles", &admin, json!({"role_name": "Read", "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false})).expect(201).id();
-    s.put(
-        &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
+    let target = s.make_target(
         &admin,
-        json!({}),
-    )
-    .expect(200);
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": role, "scope_type": "all"}),
-    )
-    .expect(201);
+        json!({"name": "prod", "kind": "postgres", "connection_url_env": "JITEA_TARGET_PG_URL"}),
+    );
+    let dbr = s.make_db_role(&admin, target, &reader);
+    let role = s.open_role(&admin, "Read", 60, &[dbr]);
     let tokens: Vec<String> = logins
         .iter()
         .map(|l| {

@@ -244,38 +244,12 @@ fn sync_creates_updates_and_deactivates(backend: Backend) {
     assert!(!check(bob_id), "bob left Payments in the directory");
 
     // A live grant on the PostgreSQL target, for cat.
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "prod", "kind": "postgres", "connection_url_env": "JITEA_TARGET_DIR_PG"}),
-        )
-        .expect(201)
-        .id();
-    let prod = s
-        .post("/api/v1/roles", &admin, json!({"role_name": "Prod", "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false}))
-        .expect(201)
-        .id();
-    let dbr = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": reader}),
-        )
-        .expect(201)
-        .id();
-    s.put(
-        &format!("/api/v1/roles/{prod}/db-roles/{dbr}"),
+    let target = s.make_target(
         &admin,
-        json!({"is_required": true}),
-    )
-    .expect(200);
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": prod, "scope_type": "all"}),
-    )
-    .expect(201);
+        json!({"name": "prod", "kind": "postgres", "connection_url_env": "JITEA_TARGET_DIR_PG"}),
+    );
+    let dbr = s.make_db_role(&admin, target, &reader);
+    let prod = s.open_role(&admin, "Prod", 60, &[dbr]);
     let cat = user(&s, &admin, &format!("{p}cat"));
     let cat_id = cat["id"].as_i64().unwrap();
     s.put(

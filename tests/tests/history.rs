@@ -41,22 +41,8 @@ fn removals_record_the_whole_removed_row(backend: Backend) {
     assert_eq!(e["details"]["removed"]["approver_login_name"], "bob");
 
     // A db-role mapping.
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "t", "kind": "noop"}),
-        )
-        .expect(201)
-        .id();
-    let dbr = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": "writer"}),
-        )
-        .expect(201)
-        .id();
+    let target = s.noop_target(&admin, "t");
+    let dbr = s.make_db_role(&admin, target, "writer");
     let path = format!("/api/v1/roles/{role}/db-roles/{dbr}");
     s.put(&path, &admin, json!({"is_required": false}))
         .expect(200);

@@ -33,27 +33,15 @@ fn world(
     if let Some(u) = url_env {
         t["connection_url_env"] = json!(u);
     }
-    let target = s.post("/api/v1/targets", &admin, t).expect(201).id();
-    let role = s
-        .post("/api/v1/roles", &admin, json!({"role_name": "Prod", "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false}))
-        .expect(201)
-        .id();
+    let target = s.make_target(&admin, t);
+    let role = s.make_role(
+        &admin,
+        json!({"role_name": "Prod", "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false}),
+    );
     // (db role name, JIT-managed, required)
     for (name, managed, required) in db_roles {
-        let dbr = s
-            .post(
-                "/api/v1/db-roles",
-                &admin,
-                json!({"target_id": target, "db_role_name": name}),
-            )
-            .expect(201)
-            .id();
-        s.put(
-            &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
-            &admin,
-            json!({"is_required": required}),
-        )
-        .expect(200);
+        let dbr = s.make_db_role(&admin, target, name);
+        s.map_db_role(&admin, role, dbr, *required);
         if !managed {
             s.patch(
                 &format!("/api/v1/db-roles/{dbr}"),
@@ -63,12 +51,7 @@ fn world(
             .expect(200);
         }
     }
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": role, "scope_type": "all"}),
-    )
-    .expect(201);
+    s.open_to_all(&admin, role);
     World {
         s,
         admin,

@@ -12,20 +12,11 @@ const PW: &str = "a-long-test-password";
 
 /// Creates a role needing approval, open to everyone, with one approver entry; returns its id.
 fn role(s: &Server, admin: &str, name: &str, approver: Value) -> i64 {
-    let id = s
-        .post(
-            "/api/v1/roles",
-            admin,
-            json!({"role_name": name, "max_duration_minutes": 60, "requires_justification": false}),
-        )
-        .expect(201)
-        .id();
-    s.post(
-        "/api/v1/eligibility-rules",
+    let id = s.make_role(
         admin,
-        json!({"role_id": id, "scope_type": "all"}),
-    )
-    .expect(201);
+        json!({"role_name": name, "max_duration_minutes": 60, "requires_justification": false}),
+    );
+    s.open_to_all(admin, id);
     s.post(&format!("/api/v1/roles/{id}/approvers"), admin, approver)
         .expect(201);
     id
@@ -194,20 +185,7 @@ fn revoke_failures_report_shows_every_failing_live_grant(backend: Backend) {
     let admin = s.admin_token();
     s.create_user(&admin, json!({"login_name": "eve", "password": PW}));
     let eve = s.login("eve", PW);
-    let open = s
-        .post(
-            "/api/v1/roles",
-            &admin,
-            json!({"role_name": "Open", "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false}),
-        )
-        .expect(201)
-        .id();
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": open, "scope_type": "all"}),
-    )
-    .expect(201);
+    let open = s.open_role(&admin, "Open", 60, &[]);
     let req = s
         .post(
             "/api/v1/requests",

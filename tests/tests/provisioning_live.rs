@@ -20,38 +20,12 @@ fn setup(kind: &str, url_env: &str, url: &str, db_role: &str, extra_env: &[(&str
     env.extend_from_slice(extra_env);
     let s = Server::start_with(Backend::Sqlite, &env);
     let admin = s.admin_token();
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "prod", "kind": kind, "connection_url_env": url_env}),
-        )
-        .expect(201)
-        .id();
-    let dbr = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": db_role}),
-        )
-        .expect(201)
-        .id();
-    let role = s
-        .post("/api/v1/roles", &admin, json!({"role_name": "Prod read", "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false}))
-        .expect(201)
-        .id();
-    s.put(
-        &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
+    let target = s.make_target(
         &admin,
-        json!({}),
-    )
-    .expect(200);
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": role, "scope_type": "all"}),
-    )
-    .expect(201);
+        json!({"name": "prod", "kind": kind, "connection_url_env": url_env}),
+    );
+    let dbr = s.make_db_role(&admin, target, db_role);
+    let role = s.open_role(&admin, "Prod read", 60, &[dbr]);
     let test = s
         .post(&format!("/api/v1/targets/{target}/test"), &admin, json!({}))
         .expect(200)

@@ -18,35 +18,14 @@ struct Fixture {
 
 fn fixture(s: &Server, approvers: usize) -> Fixture {
     let admin = s.admin_token();
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "t", "kind": "noop"}),
-        )
-        .expect(201)
-        .id();
-    let dbr = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": "writer"}),
-        )
-        .expect(201)
-        .id();
-    let role = s.post("/api/v1/roles", &admin, json!({"role_name": "Manual", "max_duration_minutes": 60, "requires_justification": false})).expect(201).id();
-    s.put(
-        &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
+    let target = s.noop_target(&admin, "t");
+    let dbr = s.make_db_role(&admin, target, "writer");
+    let role = s.make_role(
         &admin,
-        json!({}),
-    )
-    .expect(200);
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": role, "scope_type": "all"}),
-    )
-    .expect(201);
+        json!({"role_name": "Manual", "max_duration_minutes": 60, "requires_justification": false}),
+    );
+    s.map_db_role(&admin, role, dbr, true);
+    s.open_to_all(&admin, role);
     let requester_id = s.create_user(&admin, json!({"login_name": "req", "password": PW}));
     let mut tokens = Vec::new();
     for i in 0..approvers {

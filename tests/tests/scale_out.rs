@@ -12,39 +12,11 @@ fn two_processes_expire_500_grants_exactly_once() {
     let a = Server::start(Backend::Postgres);
     let b = Server::start_on(a.db.shared());
     let admin = a.admin_token();
-    let target = a
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "t", "kind": "noop"}),
-        )
-        .expect(201)
-        .id();
-    let dbr = a
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": "r"}),
-        )
-        .expect(201)
-        .id();
-    let mut roles = Vec::new();
-    for i in 0..10 {
-        let role = a.post("/api/v1/roles", &admin, json!({"role_name": format!("role{i}"), "max_duration_minutes": 60, "requires_approval": false, "requires_justification": false})).expect(201).id();
-        a.put(
-            &format!("/api/v1/roles/{role}/db-roles/{dbr}"),
-            &admin,
-            json!({}),
-        )
-        .expect(200);
-        a.post(
-            "/api/v1/eligibility-rules",
-            &admin,
-            json!({"role_id": role, "scope_type": "all"}),
-        )
-        .expect(201);
-        roles.push(role);
-    }
+    let target = a.noop_target(&admin, "t");
+    let dbr = a.make_db_role(&admin, target, "r");
+    let roles: Vec<i64> = (0..10)
+        .map(|i| a.open_role(&admin, &format!("role{i}"), 60, &[dbr]))
+        .collect();
     let mut grant_ids = Vec::new();
     for u in 0..50 {
         let login = format!("user{u}");

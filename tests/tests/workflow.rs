@@ -19,30 +19,9 @@ const PW: &str = "a-long-test-password";
 
 fn setup(s: &Server) -> Org {
     let admin = s.admin_token();
-    let target = s
-        .post(
-            "/api/v1/targets",
-            &admin,
-            json!({"name": "warehouse", "kind": "noop"}),
-        )
-        .expect(201)
-        .id();
-    let reader = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": "reader"}),
-        )
-        .expect(201)
-        .id();
-    let writer = s
-        .post(
-            "/api/v1/db-roles",
-            &admin,
-            json!({"target_id": target, "db_role_name": "writer"}),
-        )
-        .expect(201)
-        .id();
+    let target = s.noop_target(&admin, "warehouse");
+    let reader = s.make_db_role(&admin, target, "reader");
+    let writer = s.make_db_role(&admin, target, "writer");
     let team = s
         .post(
             "/api/v1/teams",
@@ -72,31 +51,10 @@ fn setup(s: &Server) -> Org {
         .post("/api/v1/roles", &admin, json!({"role_name": "Prod write", "max_duration_minutes": 120, "requires_approval": true, "auto_approve_min_seniority": 5}))
         .expect(201)
         .id();
-    s.put(
-        &format!("/api/v1/roles/{pre_role}/db-roles/{reader}"),
-        &admin,
-        json!({}),
-    )
-    .expect(200);
-    s.put(
-        &format!("/api/v1/roles/{bypass_role}/db-roles/{reader}"),
-        &admin,
-        json!({}),
-    )
-    .expect(200);
-    s.put(
-        &format!("/api/v1/roles/{bypass_role}/db-roles/{writer}"),
-        &admin,
-        json!({"is_required": true}),
-    )
-    .expect(200);
-
-    s.post(
-        "/api/v1/eligibility-rules",
-        &admin,
-        json!({"role_id": pre_role, "scope_type": "all"}),
-    )
-    .expect(201);
+    s.map_db_role(&admin, pre_role, reader, true);
+    s.map_db_role(&admin, bypass_role, reader, true);
+    s.map_db_role(&admin, bypass_role, writer, true);
+    s.open_to_all(&admin, pre_role);
     s.post(
         "/api/v1/eligibility-rules",
         &admin,
