@@ -53,6 +53,9 @@ pub struct Config {
     pub events_max_per_user: usize,
     /// Live event streams this process serves in total.
     pub events_max_total: usize,
+    /// Single sign-on starts one client address may make per minute (each writes a pending
+    /// sign-in); the whole process accepts 50 times as many.
+    pub oidc_starts_per_minute: u32,
     /// Directory sync from LDAP / Active Directory; `None` when `JITEA_LDAP_URL` is unset.
     pub ldap: Option<LdapConfig>,
     /// How often the directory sync runs, in seconds; `None`: only on demand.
@@ -294,6 +297,7 @@ struct FileConfig {
     argon2_concurrency: Option<u64>,
     events_max_per_user: Option<u64>,
     events_max_total: Option<u64>,
+    oidc_starts_per_minute: Option<u64>,
     ldap_url: Option<String>,
     ldap_starttls: Option<bool>,
     ldap_allow_plain: Option<bool>,
@@ -793,6 +797,12 @@ impl Config {
             1000,
             1..=100_000,
         )? as usize;
+        let oidc_starts_per_minute = num(
+            "JITEA_OIDC_STARTS_PER_MINUTE",
+            fc.oidc_starts_per_minute,
+            30,
+            1..=10_000,
+        )? as u32;
 
         let mut fc_ldap = FileLdap {
             url: fc.ldap_url,
@@ -860,6 +870,7 @@ impl Config {
             argon2_concurrency,
             events_max_per_user,
             events_max_total,
+            oidc_starts_per_minute,
             bind,
             data_dir,
             database_url,

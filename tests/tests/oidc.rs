@@ -418,3 +418,38 @@ fn a_sign_in_started_on_one_process_finishes_on_another() {
         Some("/login?error=oidc_state_invalid")
     );
 }
+
+/// An anonymous flood of sign-on starts cannot fill the pending sign-in table: beyond
+/// `JITEA_OIDC_STARTS_PER_MINUTE` starts a minute from one address the browser is sent back
+/// to the sign-in page and nothing is written.
+#[test]
+fn sign_on_starts_from_one_address_are_limited_per_minute() {
+    let o = oidc::start(Backend::Sqlite, &[("JITEA_OIDC_STARTS_PER_MINUTE", "3")]);
+    let s = &o.server;
+    // The count is per calendar minute: do not start a few seconds before it turns.
+    let second = chrono::Utc::now().timestamp().rem_euclid(60);
+    if second >= 55 {
+        std::thread::sleep(Duration::from_secs((61 - second) as u64));
+    }
+    let mut b = Browser::default();
+    let starts: Vec<Page> = (0..5)
+        .map(|_| b.get(&s.url("/api/v1/auth/oidc/login?return_to=/")))
+        .collect();
+    let to_provider = starts
+        .iter()
+        .filter(|p| {
+            p.location
+                .as_deref()
+                .is_some_and(|l| l.starts_with(&o.provider.issuer))
+        })
+        .count();
+    assert_eq!(to_provider, 3, "three starts reach the provider");
+    for p in &starts[3..] {
+        assert_eq!(p.status, 302);
+        assert_eq!(
+            p.location.as_deref(),
+            Some("/login?error=too_many_attempts")
+        );
+    }
+    assert_eq!(s.db.scalar("SELECT COUNT(*) AS n FROM oidc_logins"), 3);
+}

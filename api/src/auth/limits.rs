@@ -1,5 +1,6 @@
 //! Process-wide limits that protect the service from floods: how many password hashes run at
-//! once, and how many live event streams are open (per user and in total).
+//! once, how many live event streams are open (per user and in total), and how many single
+//! sign-ons are started (per client address and in total).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,21 @@ pub struct Limits {
     streams: Mutex<HashMap<i64, usize>>,
     max_streams_per_user: usize,
     max_streams_total: usize,
+    sso_starts: Mutex<StartWindow>,
+    sso_starts_per_address: u32,
 }
+
+/// Sign-on starts counted in the current minute: per client address and in total. A new
+/// minute starts a new count, so memory never holds more than one minute of addresses.
+#[derive(Debug, Default)]
+struct StartWindow {
+    minute: i64,
+    total: u32,
+    by_address: HashMap<String, u32>,
+}
+
+/// The whole process takes this many times the per-address limit of sign-on starts a minute.
+const SSO_TOTAL_FACTOR: u32 = 50;
 
 /// One open live stream; dropping it frees its place.
 #[derive(Debug)]
@@ -50,6 +65,8 @@ impl Limits {
             streams: Mutex::new(HashMap::new()),
             max_streams_per_user: config.events_max_per_user.max(1),
             max_streams_total: config.events_max_total.max(1),
+            sso_starts: Mutex::new(StartWindow::default()),
+            sso_starts_per_address: config.oidc_starts_per_minute.max(1),
         }
     }
 
@@ -64,6 +81,36 @@ impl Limits {
             )
             .with_details(serde_json::json!({"retry_after_secs": 1}))),
         }
+    }
+
+    /// Counts one single sign-on start from `address` at `now`; false when the address (or
+    /// the whole process) has started too many this minute. Each start writes a pending
+    /// sign-in, so an anonymous flood must not reach the store.
+    pub fn sso_start(&self, address: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let Ok(mut w) = self.sso_starts.lock() else {
+            return false;
+        };
+        let minute = now.timestamp().div_euclid(60);
+        if w.minute != minute {
+            *w = StartWindow {
+                minute,
+                ..StartWindow::default()
+            };
+        }
+        let per_address = self.sso_starts_per_address;
+        if w.total >= per_address.saturating_mul(SSO_TOTAL_FACTOR) {
+            return false;
+        }
+        let n = w
+            .by_address
+            .entry(address.unwrap_or("unknown").to_string())
+            .or_insert(0);
+        if *n >= per_address {
+            return false;
+        }
+        *n += 1;
+        w.total += 1;
+        true
     }
 
     /// A place for one more live stream of `user_id`, or 429 `too_many_streams`.
@@ -122,6 +169,32 @@ mod tests {
         assert_eq!((e.status, e.code), (503, "auth_busy"));
         drop(a);
         assert!(l.argon2_slot().await.is_ok());
+    }
+
+    #[test]
+    fn sign_on_starts_are_capped_per_address_and_in_total_per_minute() {
+        let l = limits(&[("JITEA_OIDC_STARTS_PER_MINUTE", "2")]);
+        let t0: chrono::DateTime<chrono::Utc> = "2026-12-02T10:00:05Z".parse().unwrap();
+        assert!(l.sso_start(Some("10.0.0.1"), t0));
+        assert!(l.sso_start(Some("10.0.0.1"), t0));
+        assert!(
+            !l.sso_start(Some("10.0.0.1"), t0),
+            "third start in a minute"
+        );
+        assert!(
+            l.sso_start(Some("10.0.0.2"), t0),
+            "another address has its own count"
+        );
+        let next = t0 + chrono::Duration::seconds(60);
+        assert!(
+            l.sso_start(Some("10.0.0.1"), next),
+            "a new minute starts afresh"
+        );
+        // The process as a whole: 50 × 2 starts a minute, whatever the addresses.
+        let allowed = (0..200)
+            .filter(|i| l.sso_start(Some(&format!("10.1.{}.{}", i / 250, i % 250)), next))
+            .count();
+        assert_eq!(allowed, 99, "100 a minute in total, one already used");
     }
 
     #[test]

@@ -92,7 +92,7 @@ fn to_login_page(code: &str) -> HttpResponse {
     tag = "auth",
     params(LoginQuery),
     responses(
-        (status = 302, description = "To the provider's sign-in page (or to `/login?error=oidc_unavailable`)"),
+        (status = 302, description = "To the provider's sign-in page (or to `/login?error=oidc_unavailable`, or `/login?error=too_many_attempts` beyond `JITEA_OIDC_STARTS_PER_MINUTE` starts a minute from one address)"),
         CommonErrors
     )
 )]
@@ -104,6 +104,13 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let o = oidc(&st)?;
     let now = st.now();
+    if !st
+        .limits
+        .sso_start(client_address(&req, &st.config).as_deref(), now)
+    {
+        tracing::warn!("single sign-on starts over the limit; turned away");
+        return Ok(to_login_page("too_many_attempts"));
+    }
     let state = random_token(32);
     let nonce = random_token(32);
     let verifier = random_token(32);
