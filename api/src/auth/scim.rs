@@ -128,7 +128,10 @@ mod tests {
         let (a, ha, pa) = new_token();
         let (b, _, _) = new_token();
         assert_ne!(a, b);
-        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43, "{a}");
+        assert!(
+            a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43,
+            "{a}"
+        );
         assert_eq!(ha, hash(&a));
         assert_eq!(ha.len(), 64);
         assert!(a.starts_with(&pa) && pa.len() == SHOWN_PREFIX_LEN);

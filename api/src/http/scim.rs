@@ -143,8 +143,15 @@ fn projection(req: &HttpRequest) -> Result<ListQuery, ScimError> {
     Ok(q)
 }
 
-async fn service_provider_config(req: HttpRequest, st: web::Data<AppState>, _c: ScimClient) -> ScimResult {
-    Ok(respond(StatusCode::OK, &schema::service_provider_config(&base_url(&req, &st))))
+async fn service_provider_config(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+    _c: ScimClient,
+) -> ScimResult {
+    Ok(respond(
+        StatusCode::OK,
+        &schema::service_provider_config(&base_url(&req, &st)),
+    ))
 }
 
 fn list_of(items: Vec<Value>) -> Value {
@@ -158,7 +165,10 @@ fn list_of(items: Vec<Value>) -> Value {
 }
 
 async fn resource_types(req: HttpRequest, st: web::Data<AppState>, _c: ScimClient) -> ScimResult {
-    Ok(respond(StatusCode::OK, &list_of(schema::resource_types(&base_url(&req, &st)))))
+    Ok(respond(
+        StatusCode::OK,
+        &list_of(schema::resource_types(&base_url(&req, &st))),
+    ))
 }
 
 async fn resource_type(
@@ -175,7 +185,10 @@ async fn resource_type(
 }
 
 async fn schemas(req: HttpRequest, st: web::Data<AppState>, _c: ScimClient) -> ScimResult {
-    Ok(respond(StatusCode::OK, &list_of(schema::schemas(&base_url(&req, &st)))))
+    Ok(respond(
+        StatusCode::OK,
+        &list_of(schema::schemas(&base_url(&req, &st))),
+    ))
 }
 
 async fn one_schema(
@@ -193,7 +206,10 @@ async fn one_schema(
 
 async fn list_users(req: HttpRequest, st: web::Data<AppState>, _c: ScimClient) -> ScimResult {
     let q = list_query(&req)?;
-    Ok(respond(StatusCode::OK, &flow::list_users(&st, &base_url(&req, &st), &q).await?))
+    Ok(respond(
+        StatusCode::OK,
+        &flow::list_users(&st, &base_url(&req, &st), &q).await?,
+    ))
 }
 
 async fn create_user(
@@ -261,7 +277,10 @@ async fn delete_user(
 
 async fn list_groups(req: HttpRequest, st: web::Data<AppState>, _c: ScimClient) -> ScimResult {
     let q = list_query(&req)?;
-    Ok(respond(StatusCode::OK, &flow::list_groups(&st, &base_url(&req, &st), &q).await?))
+    Ok(respond(
+        StatusCode::OK,
+        &flow::list_groups(&st, &base_url(&req, &st), &q).await?,
+    ))
 }
 
 async fn create_group(

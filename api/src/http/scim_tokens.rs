@@ -25,7 +25,11 @@ pub async fn list_tokens(
 ) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     let mut c = st.store.conn().await?;
-    Ok(ok(&scim::list_tokens(&mut Db::new(&mut c, st.store.dialect()), p).await?))
+    Ok(ok(&scim::list_tokens(
+        &mut Db::new(&mut c, st.store.dialect()),
+        p,
+    )
+    .await?))
 }
 
 /// Create a SCIM token for an identity provider (admins). The response's `token` is the only

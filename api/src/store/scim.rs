@@ -110,7 +110,8 @@ const USER_COLS: &str = "u.id, u.login_name, u.external_id, u.source, u.given_na
     u.seniority_level, u.manager_login_name, u.is_active, u.is_admin, u.is_auditor, \
     u.created_utc, u.updated_utc, m.id AS manager_id";
 
-const USER_FROM: &str = "FROM users u LEFT JOIN users m ON LOWER(m.login_name) = LOWER(u.manager_login_name) \
+const USER_FROM: &str =
+    "FROM users u LEFT JOIN users m ON LOWER(m.login_name) = LOWER(u.manager_login_name) \
     WHERE u.scim_deleted_utc IS NULL";
 
 fn map_user(r: &AnyRow) -> Result<ScimUser, StoreError> {
@@ -164,7 +165,11 @@ pub async fn get_user(db: &mut Db<'_>, id: i64) -> Result<Option<ScimUser>, Stor
 /// Ids of every visible user, in id order (paging without a filter).
 pub async fn user_ids(db: &mut Db<'_>) -> Result<Vec<i64>, StoreError> {
     let q = Q::new("SELECT u.id FROM users u WHERE u.scim_deleted_utc IS NULL ORDER BY u.id");
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
 }
 
 /// Visible users with these ids, in id order.
@@ -263,7 +268,10 @@ fn map_team(r: &AnyRow) -> Result<ScimGroup, StoreError> {
 }
 
 /// Fills in the active members of these teams (one query per 500 teams).
-async fn with_members(db: &mut Db<'_>, mut groups: Vec<ScimGroup>) -> Result<Vec<ScimGroup>, StoreError> {
+async fn with_members(
+    db: &mut Db<'_>,
+    mut groups: Vec<ScimGroup>,
+) -> Result<Vec<ScimGroup>, StoreError> {
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
     let mut members: std::collections::HashMap<i64, Vec<i64>> = Default::default();
     for part in ids.chunks(500) {
@@ -298,7 +306,11 @@ pub async fn get_group(db: &mut Db<'_>, id: i64) -> Result<Option<ScimGroup>, St
 
 pub async fn group_ids(db: &mut Db<'_>) -> Result<Vec<i64>, StoreError> {
     let q = Q::new("SELECT t.id FROM teams t WHERE t.scim_deleted_utc IS NULL ORDER BY t.id");
-    db.fetch_all(&q).await?.iter().map(|r| get(r, "id")).collect()
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
 }
 
 pub async fn groups_by_ids(db: &mut Db<'_>, ids: &[i64]) -> Result<Vec<ScimGroup>, StoreError> {

@@ -41,7 +41,9 @@ impl From<StoreError> for ScimError {
             StoreError::InvalidText => {
                 ScimError::invalid_value("text must not contain NUL characters")
             }
-            StoreError::ForeignKey => ScimError::invalid_value("a referenced resource does not exist"),
+            StoreError::ForeignKey => {
+                ScimError::invalid_value("a referenced resource does not exist")
+            }
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "database unavailable");
                 ScimError::new(503, None, "the database is unavailable; retry later")
@@ -241,9 +243,13 @@ fn facts_of(u: &ScimUser) -> Facts {
 
 /// The login of the manager a document names (`manager.value` = a visible user's id).
 async fn manager_login(db: &mut Db<'_>, i: &UserInput, self_id: i64) -> ScimResult<Option<String>> {
-    let Some(mid) = i.manager_id else { return Ok(None) };
+    let Some(mid) = i.manager_id else {
+        return Ok(None);
+    };
     if mid == self_id {
-        return Err(ScimError::invalid_value("a user cannot be their own manager"));
+        return Err(ScimError::invalid_value(
+            "a user cannot be their own manager",
+        ));
     }
     let m = store::get_user(db, mid)
         .await?
@@ -282,7 +288,10 @@ pub async fn create_user(
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    if users::get_by_login(&mut db, &input.login_name).await?.is_some() {
+    if users::get_by_login(&mut db, &input.login_name)
+        .await?
+        .is_some()
+    {
         return Err(ScimError::uniqueness(format!(
             "userName `{}` is taken",
             input.login_name
@@ -292,13 +301,23 @@ pub async fn create_user(
     let manager = manager_login(&mut db, &input, 0).await?;
     let f = facts(&input, manager);
     let origin = scim_origin(input.external_id.as_deref());
-    let id = insert_sourced_user(&mut db, &input.login_name, origin, &f, &actor.login_name, now).await?;
+    let id = insert_sourced_user(
+        &mut db,
+        &input.login_name,
+        origin,
+        &f,
+        &actor.login_name,
+        now,
+    )
+    .await?;
     store::set_employee_number(&mut db, id, input.employee_number.as_deref()).await?;
     if input.active == Some(false) {
         // A new user has no grant, request or session yet: inactive is all there is to it.
         users::set_active(&mut db, id, false, &actor.login_name, now).await?;
     }
-    let u = store::get_user(&mut db, id).await?.ok_or_else(|| user_not_found(id))?;
+    let u = store::get_user(&mut db, id)
+        .await?
+        .ok_or_else(|| user_not_found(id))?;
     let created = user_doc(&u, base);
     audit::write(
         &mut db,
@@ -337,14 +356,18 @@ async fn write_user(
         let origin = scim_origin(input.external_id.as_deref());
         update_sourced_user(db, cur.id, origin, &f, &actor.login_name, now).await?;
         store::set_employee_number(db, cur.id, input.employee_number.as_deref()).await?;
-        let after = store::get_user(db, cur.id).await?.ok_or_else(|| user_not_found(cur.id))?;
+        let after = store::get_user(db, cur.id)
+            .await?
+            .ok_or_else(|| user_not_found(cur.id))?;
         audit::write(
             db,
-            Event::new("scim_user_updated", actor).user(cur.id).details(json!({
-                "user_id": cur.id,
-                "before": user_doc(cur, base),
-                "after": user_doc(&after, base),
-            })),
+            Event::new("scim_user_updated", actor)
+                .user(cur.id)
+                .details(json!({
+                    "user_id": cur.id,
+                    "before": user_doc(cur, base),
+                    "after": user_doc(&after, base),
+                })),
             now,
         )
         .await?;
@@ -689,7 +712,11 @@ pub async fn delete_group(
 }
 
 /// Creates a SCIM token (admins); the token is in the result and nowhere else.
-pub async fn create_token(state: &AppState, admin: &User, name: &str) -> ApiResult<ScimTokenCreated> {
+pub async fn create_token(
+    state: &AppState,
+    admin: &User,
+    name: &str,
+) -> ApiResult<ScimTokenCreated> {
     let (token, hash, prefix) = new_token();
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
@@ -697,8 +724,11 @@ pub async fn create_token(state: &AppState, admin: &User, name: &str) -> ApiResu
     let id = store::insert_token(&mut db, name, &hash, &prefix, &admin.login_name, now).await?;
     audit::write(
         &mut db,
-        Event::new("scim_token_created", &Actor::user(admin.id, &admin.login_name))
-            .details(json!({"scim_token_id": id, "name": name, "token_prefix": prefix})),
+        Event::new(
+            "scim_token_created",
+            &Actor::user(admin.id, &admin.login_name),
+        )
+        .details(json!({"scim_token_id": id, "name": name, "token_prefix": prefix})),
         now,
     )
     .await?;
@@ -728,8 +758,11 @@ pub async fn revoke_token(state: &AppState, admin: &User, id: i64) -> ApiResult<
     if store::revoke_token(&mut db, id, &admin.login_name, now).await? {
         audit::write(
             &mut db,
-            Event::new("scim_token_revoked", &Actor::user(admin.id, &admin.login_name))
-                .details(json!({"scim_token_id": id, "name": t.name, "token_prefix": t.token_prefix})),
+            Event::new(
+                "scim_token_revoked",
+                &Actor::user(admin.id, &admin.login_name),
+            )
+            .details(json!({"scim_token_id": id, "name": t.name, "token_prefix": t.token_prefix})),
             now,
         )
         .await?;
@@ -750,7 +783,10 @@ mod tests {
         assert!(check_if_match(Some("W/\"123\""), v).is_ok());
         assert!(check_if_match(Some("\"123\""), v).is_ok());
         assert!(check_if_match(Some("W/\"1\", W/\"123\""), v).is_ok());
-        assert_eq!(check_if_match(Some("W/\"124\""), v).unwrap_err().status, 412);
+        assert_eq!(
+            check_if_match(Some("W/\"124\""), v).unwrap_err().status,
+            412
+        );
     }
 
     #[test]

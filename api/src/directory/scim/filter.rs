@@ -116,15 +116,19 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !matches!(chars[i], ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"')
+                while i < chars.len()
+                    && !matches!(
+                        chars[i],
+                        ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"'
+                    )
                 {
                     i += 1;
                 }
                 let w: String = chars[start..i].iter().collect();
                 let first = w.chars().next().unwrap_or(' ');
                 if first.is_ascii_digit() || first == '-' {
-                    let n: serde_json::Number = serde_json::from_str(&w)
-                        .map_err(|_| format!("`{w}` is not a number"))?;
+                    let n: serde_json::Number =
+                        serde_json::from_str(&w).map_err(|_| format!("`{w}` is not a number"))?;
                     out.push(Tok::Num(n));
                 } else {
                     out.push(Tok::Word(w));
@@ -322,13 +326,17 @@ pub fn parse_patch_path(s: &str) -> Result<PatchPath, ScimError> {
             sub: None,
         });
     };
-    let close = s.rfind(']').ok_or_else(|| bad("a `[` is not closed".into()))?;
+    let close = s
+        .rfind(']')
+        .ok_or_else(|| bad("a `[` is not closed".into()))?;
     if close < open {
         return Err(bad("a `[` is not closed".into()));
     }
     let attr = parse_attr_path(&s[..open]).map_err(bad)?;
     if attr.sub.is_some() {
-        return Err(bad("a value filter applies to a multi-valued attribute".into()));
+        return Err(bad(
+            "a value filter applies to a multi-valued attribute".into()
+        ));
     }
     let inner = &s[open + 1..close];
     let filter = parse(inner).map_err(|e| bad(e.detail))?;
@@ -528,7 +536,11 @@ mod tests {
     }
 
     fn m(f: &str) -> bool {
-        matches(&parse(f).unwrap_or_else(|e| panic!("{f}: {e}")), &doc(), CORE)
+        matches(
+            &parse(f).unwrap_or_else(|e| panic!("{f}: {e}")),
+            &doc(),
+            CORE,
+        )
     }
 
     #[test]
@@ -556,8 +568,12 @@ mod tests {
         assert!(m(r#"displayName co "smith" and active eq true"#));
         assert!(m(r#"userName eq "x" or displayName sw "alice""#));
         assert!(!m(r#"not (displayName sw "alice")"#));
-        assert!(m(r#"(userName eq "x" or userName eq "y") or name.familyName eq "smith""#));
-        assert!(!m(r#"userName eq "alice.smith" and (userName eq "x" or active eq false)"#));
+        assert!(m(
+            r#"(userName eq "x" or userName eq "y") or name.familyName eq "smith""#
+        ));
+        assert!(!m(
+            r#"userName eq "alice.smith" and (userName eq "x" or active eq false)"#
+        ));
         assert!(m("title pr or externalId pr"));
         assert!(!m("title pr"));
         assert!(m(r#"emails[value ew "@EXAMPLE.com" and primary eq true]"#));
@@ -565,9 +581,15 @@ mod tests {
         assert!(m(
             r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "payments""#
         ));
-        assert!(m(r#"urn:jitea:params:scim:schemas:extension:jitea:2.0:User:seniorityLevel ge 3"#));
-        assert!(!m(r#"urn:jitea:params:scim:schemas:extension:jitea:2.0:User:seniorityLevel gt 3"#));
-        assert!(m(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "A""#));
+        assert!(m(
+            r#"urn:jitea:params:scim:schemas:extension:jitea:2.0:User:seniorityLevel ge 3"#
+        ));
+        assert!(!m(
+            r#"urn:jitea:params:scim:schemas:extension:jitea:2.0:User:seniorityLevel gt 3"#
+        ));
+        assert!(m(
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "A""#
+        ));
         assert!(m(r#"title eq null"#));
     }
 
@@ -594,7 +616,11 @@ mod tests {
             "userName eq 1e999999",
         ] {
             let e = parse(bad).expect_err(bad);
-            assert_eq!((e.status, e.scim_type), (400, Some("invalidFilter")), "{bad}");
+            assert_eq!(
+                (e.status, e.scim_type),
+                (400, Some("invalidFilter")),
+                "{bad}"
+            );
         }
         let deep = format!("{}userName pr{}", "(".repeat(100), ")".repeat(100));
         assert_eq!(parse(&deep).unwrap_err().scim_type, Some("invalidFilter"));
@@ -627,7 +653,13 @@ mod tests {
             (p.attr.name.as_str(), p.attr.sub.as_deref()),
             ("manager", Some("value"))
         );
-        for bad in ["", "members[", "members]x[", "a.b.c", "members[value eq \"1\"]x"] {
+        for bad in [
+            "",
+            "members[",
+            "members]x[",
+            "a.b.c",
+            "members[value eq \"1\"]x",
+        ] {
             assert_eq!(
                 parse_patch_path(bad).unwrap_err().scim_type,
                 Some("invalidPath"),

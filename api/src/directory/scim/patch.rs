@@ -44,7 +44,10 @@ pub fn parse_request(body: &Value) -> Result<Vec<Operation>, ScimError> {
 }
 
 fn parse_operation(o: &Value) -> Result<Operation, ScimError> {
-    let kind = match get_ci(o, "op").and_then(Value::as_str).map(str::to_ascii_lowercase) {
+    let kind = match get_ci(o, "op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+    {
         Some(k) if k == "add" => OpKind::Add,
         Some(k) if k == "replace" => OpKind::Replace,
         Some(k) if k == "remove" => OpKind::Remove,
@@ -83,7 +86,10 @@ pub fn removes(ops: &[Operation], name: &str) -> bool {
                 p.filter.is_none()
                     && p.attr.sub.is_none()
                     && p.attr.name.eq_ignore_ascii_case(name)
-                    && p.attr.urn.as_deref().is_none_or(|u| !u.contains(":extension:"))
+                    && p.attr
+                        .urn
+                        .as_deref()
+                        .is_none_or(|u| !u.contains(":extension:"))
             })
     })
 }
@@ -404,22 +410,46 @@ mod tests {
 
     #[test]
     fn active_false_by_path_and_without_path() {
-        let d = run(json!({"active": true}), json!([{"op": "replace", "path": "active", "value": false}])).unwrap();
+        let d = run(
+            json!({"active": true}),
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .unwrap();
         assert_eq!(d["active"], json!(false));
-        let d = run(json!({"active": true}), json!([{"op": "Replace", "value": {"active": false}}])).unwrap();
+        let d = run(
+            json!({"active": true}),
+            json!([{"op": "Replace", "value": {"active": false}}]),
+        )
+        .unwrap();
         assert_eq!(d["active"], json!(false));
     }
 
     #[test]
     fn members_add_and_remove_by_filter() {
         let d = json!({"displayName": "ops", "members": [{"value": "1"}, {"value": "2"}]});
-        let d = run(d, json!([{"op": "add", "path": "members", "value": [{"value": "3"}, {"value": "1"}]}])).unwrap();
+        let d = run(
+            d,
+            json!([{"op": "add", "path": "members", "value": [{"value": "3"}, {"value": "1"}]}]),
+        )
+        .unwrap();
         assert_eq!(d["members"].as_array().map(Vec::len), Some(3));
-        let d = run(d, json!([{"op": "remove", "path": "members[value eq \"2\"]"}])).unwrap();
+        let d = run(
+            d,
+            json!([{"op": "remove", "path": "members[value eq \"2\"]"}]),
+        )
+        .unwrap();
         assert_eq!(d["members"], json!([{"value": "1"}, {"value": "3"}]));
-        let d = run(d, json!([{"op": "remove", "path": "members", "value": [{"value": "1"}]}])).unwrap();
+        let d = run(
+            d,
+            json!([{"op": "remove", "path": "members", "value": [{"value": "1"}]}]),
+        )
+        .unwrap();
         assert_eq!(d["members"], json!([{"value": "3"}]));
-        let e = run(d.clone(), json!([{"op": "remove", "path": "members[value eq \"9\"]"}])).unwrap_err();
+        let e = run(
+            d.clone(),
+            json!([{"op": "remove", "path": "members[value eq \"9\"]"}]),
+        )
+        .unwrap_err();
         assert_eq!(e.scim_type, Some("noTarget"));
         let d = run(d, json!([{"op": "remove", "path": "members"}])).unwrap();
         assert!(d.get("members").is_none());
@@ -439,7 +469,11 @@ mod tests {
         .unwrap();
         assert_eq!(d["name"], json!({"givenName": "C", "familyName": "E"}));
         assert_eq!(d[ENT], json!({"department": "Ops", "division": "EU"}));
-        let d = run(d, json!([{"op": "remove", "path": format!("{ENT}:department")}])).unwrap();
+        let d = run(
+            d,
+            json!([{"op": "remove", "path": format!("{ENT}:department")}]),
+        )
+        .unwrap();
         assert_eq!(d[ENT], json!({"division": "EU"}));
     }
 
@@ -467,15 +501,21 @@ mod tests {
             assert_eq!(e.status, 400, "{ops}");
         }
         assert_eq!(
-            run(json!({}), json!([{"op": "remove"}])).unwrap_err().scim_type,
+            run(json!({}), json!([{"op": "remove"}]))
+                .unwrap_err()
+                .scim_type,
             Some("noTarget")
         );
         assert_eq!(
-            run(json!({}), json!([{"op": "add", "value": 3}])).unwrap_err().scim_type,
+            run(json!({}), json!([{"op": "add", "value": 3}]))
+                .unwrap_err()
+                .scim_type,
             Some("invalidValue")
         );
         assert_eq!(
-            run(json!({}), json!([{"op": "add", "path": "a b", "value": 3}])).unwrap_err().scim_type,
+            run(json!({}), json!([{"op": "add", "path": "a b", "value": 3}]))
+                .unwrap_err()
+                .scim_type,
             Some("invalidPath")
         );
     }

@@ -184,14 +184,20 @@ fn text(obj: Option<&Value>, key: &str, field: &str) -> Result<Option<String>, S
     match obj.and_then(|o| get_ci(o, key)) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => clean_text(field, s, MAX_TEXT).map_err(ScimError::invalid_value),
-        Some(_) => Err(ScimError::invalid_value(format!("{field} must be a string"))),
+        Some(_) => Err(ScimError::invalid_value(format!(
+            "{field} must be a string"
+        ))),
     }
 }
 
 fn id_value(v: &Value, field: &str) -> Result<i64, ScimError> {
     let s = match v {
         Value::String(s) => s.trim(),
-        _ => return Err(ScimError::invalid_value(format!("{field} must be a string id"))),
+        _ => {
+            return Err(ScimError::invalid_value(format!(
+                "{field} must be a string id"
+            )))
+        }
     };
     s.parse::<i64>()
         .ok()
@@ -202,7 +208,10 @@ fn id_value(v: &Value, field: &str) -> Result<i64, ScimError> {
 fn require_schema(doc: &Value, urn: &str) -> Result<(), ScimError> {
     let ok = get_ci(doc, "schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|x| x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(urn))));
+        .is_some_and(|s| {
+            s.iter()
+                .any(|x| x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(urn)))
+        });
     if ok {
         Ok(())
     } else {
@@ -248,9 +257,11 @@ fn seniority(ext: Option<&Value>) -> Result<Option<i64>, ScimError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
             // An integral number written as a float (3.0) is that integer.
-            let v = n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64));
+            let v = n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            });
             match v {
                 Some(v) if SENIORITY.contains(&v) => Ok(Some(v)),
                 _ => Err(ScimError::invalid_value(format!(
@@ -398,14 +409,18 @@ pub fn project(doc: Value, attributes: &[AttrPath], excluded: &[AttrPath], core:
             }
         }
         for p in attributes {
-            let Some(scope) = scope_key(&src, p, core) else { continue };
+            let Some(scope) = scope_key(&src, p, core) else {
+                continue;
+            };
             let from = scope.as_ref().and_then(|k| src.get(k));
             let container: &Map<String, Value> = match (&scope, from) {
                 (Some(_), Some(Value::Object(m))) => m,
                 (Some(_), _) => continue,
                 (None, _) => &src,
             };
-            let Some(key) = ci_key(container, &p.name) else { continue };
+            let Some(key) = ci_key(container, &p.name) else {
+                continue;
+            };
             let mut value = container[&key].clone();
             if let (Some(sub), Value::Object(inner)) = (&p.sub, &value) {
                 let mut keep = Map::new();
@@ -430,7 +445,9 @@ pub fn project(doc: Value, attributes: &[AttrPath], excluded: &[AttrPath], core:
     }
     let mut out = src;
     for p in excluded {
-        let Some(scope) = scope_key(&out, p, core) else { continue };
+        let Some(scope) = scope_key(&out, p, core) else {
+            continue;
+        };
         let container = match &scope {
             Some(k) => match out.get_mut(k) {
                 Some(Value::Object(m)) => m,
@@ -438,7 +455,9 @@ pub fn project(doc: Value, attributes: &[AttrPath], excluded: &[AttrPath], core:
             },
             None => &mut out,
         };
-        let Some(key) = ci_key(container, &p.name) else { continue };
+        let Some(key) = ci_key(container, &p.name) else {
+            continue;
+        };
         if scope.is_none() && ["id", "schemas", "meta"].contains(&key.as_str()) {
             continue;
         }
@@ -493,8 +512,14 @@ mod tests {
     fn a_user_document_reads_back_as_the_same_facts() {
         let doc = user_doc(&user(), "https://jitea.example/scim/v2");
         assert_eq!(doc["meta"]["version"], json!("W/\"1767323045123456\""));
-        assert_eq!(doc["meta"]["location"], json!("https://jitea.example/scim/v2/Users/7"));
-        assert_eq!(doc[ENTERPRISE_SCHEMA]["manager"]["$ref"], json!("https://jitea.example/scim/v2/Users/3"));
+        assert_eq!(
+            doc["meta"]["location"],
+            json!("https://jitea.example/scim/v2/Users/7")
+        );
+        assert_eq!(
+            doc[ENTERPRISE_SCHEMA]["manager"]["$ref"],
+            json!("https://jitea.example/scim/v2/Users/3")
+        );
         let back = read_user(&doc).unwrap();
         assert_eq!(back.login_name, "alice");
         assert_eq!(back.manager_id, Some(3));
@@ -515,13 +540,31 @@ mod tests {
         assert_eq!(with("userName", json!("bad name")), Some("invalidValue"));
         assert_eq!(with("userName", json!(5)), Some("invalidValue"));
         assert_eq!(with("displayName", json!("a\u{0}b")), Some("invalidValue"));
-        assert_eq!(with("displayName", json!("x".repeat(256))), Some("invalidValue"));
+        assert_eq!(
+            with("displayName", json!("x".repeat(256))),
+            Some("invalidValue")
+        );
         assert_eq!(with("active", json!("no")), Some("invalidValue"));
-        assert_eq!(with(JITEA_SCHEMA, json!({"seniorityLevel": 0})), Some("invalidValue"));
-        assert_eq!(with(JITEA_SCHEMA, json!({"seniorityLevel": 1001})), Some("invalidValue"));
-        assert_eq!(with(JITEA_SCHEMA, json!({"seniorityLevel": "3"})), Some("invalidValue"));
-        assert_eq!(with(ENTERPRISE_SCHEMA, json!({"manager": {"value": "x"}})), Some("invalidValue"));
-        assert_eq!(with("schemas", json!([GROUP_SCHEMA])), Some("invalidSyntax"));
+        assert_eq!(
+            with(JITEA_SCHEMA, json!({"seniorityLevel": 0})),
+            Some("invalidValue")
+        );
+        assert_eq!(
+            with(JITEA_SCHEMA, json!({"seniorityLevel": 1001})),
+            Some("invalidValue")
+        );
+        assert_eq!(
+            with(JITEA_SCHEMA, json!({"seniorityLevel": "3"})),
+            Some("invalidValue")
+        );
+        assert_eq!(
+            with(ENTERPRISE_SCHEMA, json!({"manager": {"value": "x"}})),
+            Some("invalidValue")
+        );
+        assert_eq!(
+            with("schemas", json!([GROUP_SCHEMA])),
+            Some("invalidSyntax")
+        );
         let mut d = base.clone();
         d[JITEA_SCHEMA] = json!({"seniorityLevel": 3.0});
         assert_eq!(read_user(&d).unwrap().seniority_level, Some(3));
@@ -529,25 +572,55 @@ mod tests {
 
     #[test]
     fn groups_hold_users_only() {
-        let g = |m: Value| read_group(&json!({"schemas": [GROUP_SCHEMA], "displayName": "ops", "members": m}));
-        assert_eq!(g(json!([{"value": "2"}, {"value": "2"}, {"value": "5", "type": "User"}])).unwrap().members, vec![2, 5]);
-        assert_eq!(g(json!([{"value": "2", "type": "Group"}])).unwrap_err().scim_type, Some("invalidValue"));
-        assert_eq!(g(json!([{"value": "abc"}])).unwrap_err().scim_type, Some("invalidValue"));
+        let g = |m: Value| {
+            read_group(&json!({"schemas": [GROUP_SCHEMA], "displayName": "ops", "members": m}))
+        };
+        assert_eq!(
+            g(json!([{"value": "2"}, {"value": "2"}, {"value": "5", "type": "User"}]))
+                .unwrap()
+                .members,
+            vec![2, 5]
+        );
+        assert_eq!(
+            g(json!([{"value": "2", "type": "Group"}]))
+                .unwrap_err()
+                .scim_type,
+            Some("invalidValue")
+        );
+        assert_eq!(
+            g(json!([{"value": "abc"}])).unwrap_err().scim_type,
+            Some("invalidValue")
+        );
         assert_eq!(g(json!({})).unwrap_err().scim_type, Some("invalidValue"));
     }
 
     #[test]
     fn projection_keeps_or_drops_attributes() {
         let doc = user_doc(&user(), "b");
-        let only = project(doc.clone(), &attribute_list("userName,name.givenName").unwrap(), &[], USER_SCHEMA);
+        let only = project(
+            doc.clone(),
+            &attribute_list("userName,name.givenName").unwrap(),
+            &[],
+            USER_SCHEMA,
+        );
         assert_eq!(only["userName"], json!("alice"));
         assert_eq!(only["name"], json!({"givenName": "Alice"}));
         assert!(only.get("displayName").is_none());
         assert_eq!(only["id"], json!("7"));
         let ext = format!("{ENTERPRISE_SCHEMA}:department");
-        let only = project(doc.clone(), &attribute_list(&ext).unwrap(), &[], USER_SCHEMA);
+        let only = project(
+            doc.clone(),
+            &attribute_list(&ext).unwrap(),
+            &[],
+            USER_SCHEMA,
+        );
         assert_eq!(only[ENTERPRISE_SCHEMA], json!({"department": "Ops"}));
-        let without = project(doc, &[], &attribute_list("displayName,id,emails").unwrap(), USER_SCHEMA);
+        let without = project(
+            doc,
+            &[],
+            &attribute_list("displayName,id,emails").unwrap(),
+            USER_SCHEMA,
+        );
         assert!(without.get("displayName").is_none() && without.get("emails").is_none());
         assert_eq!(without["id"], json!("7"));
     }

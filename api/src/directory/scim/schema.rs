@@ -136,21 +136,30 @@ fn user_attributes() -> Vec<Value> {
 fn enterprise_attributes() -> Vec<Value> {
     vec![
         A::new("employeeNumber", "string", "Employee number.").build(),
-        A::new("division", "string", "Division (used by eligibility rules).").build(),
+        A::new(
+            "division",
+            "string",
+            "Division (used by eligibility rules).",
+        )
+        .build(),
         A::new(
             "department",
             "string",
             "Department (used by eligibility rules and approvers).",
         )
         .build(),
-        A::new("manager", "complex", "The user's manager (an approver of their requests).")
-            .sub(vec![
-                A::new("value", "string", "The manager's id.").build(),
-                A::new("$ref", "reference", "The manager's URI.")
-                    .refs(&["User"])
-                    .build(),
-            ])
-            .build(),
+        A::new(
+            "manager",
+            "complex",
+            "The user's manager (an approver of their requests).",
+        )
+        .sub(vec![
+            A::new("value", "string", "The manager's id.").build(),
+            A::new("$ref", "reference", "The manager's URI.")
+                .refs(&["User"])
+                .build(),
+        ])
+        .build(),
     ]
 }
 
@@ -207,7 +216,13 @@ fn schema_doc(base: &str, id: &str, name: &str, description: &str, attrs: Vec<Va
 pub fn schemas(base: &str) -> Vec<Value> {
     vec![
         schema_doc(base, USER_SCHEMA, "User", "User Account", user_attributes()),
-        schema_doc(base, GROUP_SCHEMA, "Group", "Group (a JITEA team)", group_attributes()),
+        schema_doc(
+            base,
+            GROUP_SCHEMA,
+            "Group",
+            "Group (a JITEA team)",
+            group_attributes(),
+        ),
         schema_doc(
             base,
             ENTERPRISE_SCHEMA,
@@ -284,7 +299,14 @@ mod tests {
     #[test]
     fn every_attribute_states_its_characteristics() {
         fn check(a: &Value) {
-            for k in ["name", "type", "multiValued", "required", "mutability", "returned"] {
+            for k in [
+                "name",
+                "type",
+                "multiValued",
+                "required",
+                "mutability",
+                "returned",
+            ] {
                 assert!(a.get(k).is_some(), "{a} lacks {k}");
             }
             if let Some(sub) = a.get("subAttributes").and_then(Value::as_array) {
@@ -292,10 +314,20 @@ mod tests {
             }
         }
         for s in schemas("http://x/scim/v2") {
-            s["attributes"].as_array().into_iter().flatten().for_each(check);
+            s["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .for_each(check);
         }
-        let ids: Vec<_> = resource_types("b").iter().map(|r| r["schema"].clone()).collect();
+        let ids: Vec<_> = resource_types("b")
+            .iter()
+            .map(|r| r["schema"].clone())
+            .collect();
         assert_eq!(ids, vec![json!(USER_SCHEMA), json!(GROUP_SCHEMA)]);
-        assert_eq!(service_provider_config("b")["filter"]["maxResults"], json!(200));
+        assert_eq!(
+            service_provider_config("b")["filter"]["maxResults"],
+            json!(200)
+        );
     }
 }
