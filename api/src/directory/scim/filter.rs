@@ -66,75 +66,70 @@ enum Tok {
     RBracket,
 }
 
+/// A JSON string starting at `chars[start]` (a `"`): its value and the index after it.
+fn string_at(chars: &[char], start: usize) -> Result<(String, usize), String> {
+    let mut i = start + 1;
+    loop {
+        match chars.get(i) {
+            None => return Err("a string is not closed".into()),
+            Some('\\') => i += 2,
+            Some('"') => break,
+            Some(_) => i += 1,
+        }
+    }
+    let raw: String = chars[start..=i].iter().collect();
+    let v: String =
+        serde_json::from_str(&raw).map_err(|_| format!("{raw} is not a valid JSON string"))?;
+    Ok((v, i + 1))
+}
+
+/// A word (attribute path, operator, keyword) or number starting at `chars[start]`.
+fn word_at(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
+    let mut i = start;
+    while i < chars.len()
+        && !matches!(
+            chars[i],
+            ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"'
+        )
+    {
+        i += 1;
+    }
+    let w: String = chars[start..i].iter().collect();
+    let first = w.chars().next().unwrap_or(' ');
+    let tok = if first.is_ascii_digit() || first == '-' {
+        Tok::Num(serde_json::from_str(&w).map_err(|_| format!("`{w}` is not a number"))?)
+    } else {
+        Tok::Word(w)
+    };
+    Ok((tok, i))
+}
+
 fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
-        match c {
-            ' ' | '\t' | '\n' | '\r' => i += 1,
-            '(' => {
-                out.push(Tok::LParen);
-                i += 1;
-            }
-            ')' => {
-                out.push(Tok::RParen);
-                i += 1;
-            }
-            '[' => {
-                out.push(Tok::LBracket);
-                i += 1;
-            }
-            ']' => {
-                out.push(Tok::RBracket);
-                i += 1;
-            }
+        let single = match chars[i] {
+            ' ' | '\t' | '\n' | '\r' => None,
+            '(' => Some(Tok::LParen),
+            ')' => Some(Tok::RParen),
+            '[' => Some(Tok::LBracket),
+            ']' => Some(Tok::RBracket),
             '"' => {
-                // A JSON string: find its end honouring escapes, then let serde decode it.
-                let start = i;
-                i += 1;
-                let mut closed = false;
-                while i < chars.len() {
-                    match chars[i] {
-                        '\\' => i += 2,
-                        '"' => {
-                            closed = true;
-                            i += 1;
-                            break;
-                        }
-                        _ => i += 1,
-                    }
-                }
-                if !closed || i > chars.len() {
-                    return Err("a string is not closed".into());
-                }
-                let raw: String = chars[start..i].iter().collect();
-                let v: String = serde_json::from_str(&raw)
-                    .map_err(|_| format!("{raw} is not a valid JSON string"))?;
+                let (v, next) = string_at(&chars, i)?;
                 out.push(Tok::Str(v));
+                i = next;
+                continue;
             }
             _ => {
-                let start = i;
-                while i < chars.len()
-                    && !matches!(
-                        chars[i],
-                        ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"'
-                    )
-                {
-                    i += 1;
-                }
-                let w: String = chars[start..i].iter().collect();
-                let first = w.chars().next().unwrap_or(' ');
-                if first.is_ascii_digit() || first == '-' {
-                    let n: serde_json::Number =
-                        serde_json::from_str(&w).map_err(|_| format!("`{w}` is not a number"))?;
-                    out.push(Tok::Num(n));
-                } else {
-                    out.push(Tok::Word(w));
-                }
+                let (t, next) = word_at(&chars, i)?;
+                out.push(t);
+                i = next;
+                continue;
             }
-        }
+        };
+        out.extend(single);
+        i += 1;
     }
     Ok(out)
 }
@@ -594,6 +589,19 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_json_strings() {
+        let f = parse(r#"displayName eq "say \"hi\" \u00e9""#).unwrap();
+        assert_eq!(
+            f,
+            Filter::Compare(
+                parse_attr_path("displayName").unwrap(),
+                Op::Eq,
+                Value::String("say \"hi\" \u{e9}".into())
+            )
+        );
+    }
+
+    #[test]
     fn and_binds_tighter_than_or() {
         let f = parse(r#"a eq "1" or b eq "2" and c eq "3""#).unwrap();
         assert!(matches!(f, Filter::Or(_, ref r) if matches!(**r, Filter::And(_, _))));
@@ -614,6 +622,8 @@ mod tests {
             "1abc eq 1",
             r#"user;Name eq "x""#,
             "userName eq 1e999999",
+            r#"userName eq "x\""#,
+            r#"userName eq "\q""#,
         ] {
             let e = parse(bad).expect_err(bad);
             assert_eq!(

@@ -304,6 +304,9 @@ pub fn read_user(doc: &Value) -> Result<UserInput, ScimError> {
     let active = match get_ci(doc, "active") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
+        // Entra ID sends `"active": "False"` in PATCH operations.
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
         Some(_) => return Err(ScimError::invalid_value("active must be true or false")),
     };
     Ok(UserInput {
@@ -400,50 +403,60 @@ fn scope_key(doc: &Map<String, Value>, p: &AttrPath, core: &str) -> Option<Optio
 /// Applies `attributes` (only these, plus `id`, `schemas` and `meta`) or, failing that,
 /// `excludedAttributes` (all but these) to a document (RFC 7644 §3.9).
 pub fn project(doc: Value, attributes: &[AttrPath], excluded: &[AttrPath], core: &str) -> Value {
-    let Value::Object(src) = doc else { return doc };
-    if !attributes.is_empty() {
-        let mut out = Map::new();
-        for k in ["schemas", "id", "meta"] {
-            if let Some(v) = src.get(k) {
-                out.insert(k.to_string(), v.clone());
-            }
+    match doc {
+        Value::Object(src) if !attributes.is_empty() => {
+            Value::Object(select(&src, attributes, core))
         }
-        for p in attributes {
-            let Some(scope) = scope_key(&src, p, core) else {
-                continue;
-            };
-            let from = scope.as_ref().and_then(|k| src.get(k));
-            let container: &Map<String, Value> = match (&scope, from) {
-                (Some(_), Some(Value::Object(m))) => m,
-                (Some(_), _) => continue,
-                (None, _) => &src,
-            };
-            let Some(key) = ci_key(container, &p.name) else {
-                continue;
-            };
-            let mut value = container[&key].clone();
-            if let (Some(sub), Value::Object(inner)) = (&p.sub, &value) {
-                let mut keep = Map::new();
-                if let Some(sk) = ci_key(inner, sub) {
-                    keep.insert(sk.clone(), inner[&sk].clone());
-                }
-                value = Value::Object(keep);
-            }
-            let target = match &scope {
-                Some(k) => match out
-                    .entry(k.clone())
-                    .or_insert_with(|| Value::Object(Map::new()))
-                {
-                    Value::Object(m) => m,
-                    _ => continue,
-                },
-                None => &mut out,
-            };
-            target.insert(key, value);
-        }
-        return Value::Object(out);
+        Value::Object(src) => Value::Object(exclude(src, excluded, core)),
+        other => other,
     }
-    let mut out = src;
+}
+
+fn select(src: &Map<String, Value>, attributes: &[AttrPath], core: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    for k in ["schemas", "id", "meta"] {
+        if let Some(v) = src.get(k) {
+            out.insert(k.to_string(), v.clone());
+        }
+    }
+    for p in attributes {
+        let Some(scope) = scope_key(src, p, core) else {
+            continue;
+        };
+        let container = match &scope {
+            Some(k) => match src.get(k) {
+                Some(Value::Object(m)) => m,
+                _ => continue,
+            },
+            None => src,
+        };
+        let Some(key) = ci_key(container, &p.name) else {
+            continue;
+        };
+        let mut value = container[&key].clone();
+        if let (Some(sub), Value::Object(inner)) = (&p.sub, &value) {
+            let mut keep = Map::new();
+            if let Some(sk) = ci_key(inner, sub) {
+                keep.insert(sk.clone(), inner[&sk].clone());
+            }
+            value = Value::Object(keep);
+        }
+        let target = match &scope {
+            Some(k) => match out
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                Value::Object(m) => m,
+                _ => continue,
+            },
+            None => &mut out,
+        };
+        target.insert(key, value);
+    }
+    out
+}
+
+fn exclude(mut out: Map<String, Value>, excluded: &[AttrPath], core: &str) -> Map<String, Value> {
     for p in excluded {
         let Some(scope) = scope_key(&out, p, core) else {
             continue;
@@ -473,7 +486,7 @@ pub fn project(doc: Value, attributes: &[AttrPath], excluded: &[AttrPath], core:
             }
         }
     }
-    Value::Object(out)
+    out
 }
 
 #[cfg(test)]
@@ -545,6 +558,9 @@ mod tests {
             Some("invalidValue")
         );
         assert_eq!(with("active", json!("no")), Some("invalidValue"));
+        let mut d = base.clone();
+        d["active"] = json!("False");
+        assert_eq!(read_user(&d).unwrap().active, Some(false));
         assert_eq!(
             with(JITEA_SCHEMA, json!({"seniorityLevel": 0})),
             Some("invalidValue")
