@@ -924,7 +924,65 @@ fn scim_tokens_work_on_scim_only(backend: Backend) {
     assert_eq!(s.audit(&admin, "event_type=scim_token_revoked").len(), 1);
 }
 
+/// Concurrent replaces naming the same version: exactly one wins, the others get 412 and
+/// change nothing.
+fn scim_if_match_is_compare_and_set(backend: Backend) {
+    let s = Server::start(backend);
+    let admin = s.admin_token();
+    let (_, token) = new_token(&s, &admin, "okta");
+    let id = create_user(&s, &token, "contended");
+    let etag = scim(&s, "GET", &format!("/Users/{id}"), &token, None)
+        .expect(200)
+        .body["meta"]["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let auth = format!("Bearer {token}");
+    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (s, auth, etag) = (&s, auth.clone(), etag.clone());
+                scope.spawn(move || {
+                    let mut doc = user_doc("contended");
+                    doc["displayName"] = json!(format!("writer {i}"));
+                    let r = s.with_headers(
+                        "PUT",
+                        &format!("/scim/v2/Users/{id}"),
+                        &[("Authorization", &auth), ("If-Match", &etag)],
+                        Some(&doc),
+                    );
+                    (r.status, format!("writer {i}"))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<&String> = results
+        .iter()
+        .filter(|(st, _)| *st == 200)
+        .map(|(_, w)| w)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(
+        results.iter().all(|(st, _)| *st == 200 || *st == 412),
+        "{results:?}"
+    );
+    let now = scim(&s, "GET", &format!("/Users/{id}"), &token, None)
+        .expect(200)
+        .body;
+    assert_eq!(now["displayName"], json!(winners[0]));
+    assert_eq!(
+        s.audit(
+            &admin,
+            &format!("event_type=scim_user_updated&user_id={id}")
+        )
+        .len(),
+        1
+    );
+}
+
 on_each_backend!(scim_users_crud_filter_and_etags);
+on_each_backend!(scim_if_match_is_compare_and_set);
 on_each_backend!(scim_patch_active_false_ends_live_access);
 on_each_backend!(scim_delete_deactivates_and_keeps_history);
 on_each_backend!(scim_groups_are_teams);

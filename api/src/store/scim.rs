@@ -162,6 +162,31 @@ pub async fn get_user(db: &mut Db<'_>, id: i64) -> Result<Option<ScimUser>, Stor
         .transpose()
 }
 
+/// Locks a user's row (or a team's: `table` = `teams`) until the transaction ends, so a
+/// read-check-write (`If-Match`) is a compare-and-set on PostgreSQL and SQL Server too
+/// (SQLite's writer lock already serialises it).
+pub async fn lock_row(db: &mut Db<'_>, table: Table, id: i64) -> Result<(), StoreError> {
+    let name = match table {
+        Table::Users => "users",
+        Table::Teams => "teams",
+    };
+    let q = Q::new(format!(
+        "SELECT id FROM {name}{} WHERE id = ?{}",
+        db.dialect.lock_hint(),
+        db.dialect.for_update()
+    ))
+    .bind(id);
+    db.fetch_optional(&q).await?;
+    Ok(())
+}
+
+/// A table whose rows SCIM locks.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Users,
+    Teams,
+}
+
 /// Ids of every visible user, in id order (paging without a filter).
 pub async fn user_ids(db: &mut Db<'_>) -> Result<Vec<i64>, StoreError> {
     let q = Q::new("SELECT u.id FROM users u WHERE u.scim_deleted_utc IS NULL ORDER BY u.id");

@@ -27,7 +27,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::directory::{insert_sourced_user, update_sourced_user, Origin};
-use crate::store::scim::{self as store, Narrow};
+use crate::store::scim::{self as store, Narrow, Table};
 use crate::store::{sessions, teams, users, Db, StoreError};
 
 use super::grants;
@@ -409,6 +409,7 @@ async fn change_user(
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
+    store::lock_row(&mut db, Table::Users, id).await?;
     let cur = store::get_user(&mut db, id)
         .await?
         .ok_or_else(|| user_not_found(id))?;
@@ -638,6 +639,7 @@ async fn change_group(
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
+    store::lock_row(&mut db, Table::Teams, id).await?;
     let cur = store::get_group(&mut db, id)
         .await?
         .ok_or_else(|| group_not_found(id))?;
@@ -690,6 +692,7 @@ pub async fn delete_group(
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
+    store::lock_row(&mut db, Table::Teams, id).await?;
     let cur = store::get_group(&mut db, id)
         .await?
         .ok_or_else(|| group_not_found(id))?;
