@@ -981,6 +981,32 @@ fn scim_if_match_is_compare_and_set(backend: Backend) {
     );
 }
 
+/// Behind a proxy, locations are built from `JITEA_PUBLIC_URL`, not from the request.
+#[test]
+fn scim_locations_use_the_public_url() {
+    let s = Server::start_with(
+        Backend::Sqlite,
+        &[("JITEA_PUBLIC_URL", "https://jitea.example.com/")],
+    );
+    let admin = s.admin_token();
+    let (_, token) = new_token(&s, &admin, "okta");
+    let u = scim(&s, "POST", "/Users", &token, Some(user_doc("proxied")))
+        .expect(201)
+        .body;
+    let id = u["id"].as_str().unwrap();
+    assert_eq!(
+        u["meta"]["location"],
+        json!(format!("https://jitea.example.com/scim/v2/Users/{id}"))
+    );
+    let spc = scim(&s, "GET", "/ServiceProviderConfig", &token, None)
+        .expect(200)
+        .body;
+    assert_eq!(
+        spc["meta"]["location"],
+        "https://jitea.example.com/scim/v2/ServiceProviderConfig"
+    );
+}
+
 on_each_backend!(scim_users_crud_filter_and_etags);
 on_each_backend!(scim_if_match_is_compare_and_set);
 on_each_backend!(scim_patch_active_false_ends_live_access);
