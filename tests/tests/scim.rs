@@ -344,39 +344,9 @@ fn scim_users_crud_filter_and_etags(backend: Backend) {
 
 /// A noop target, a db role on it, a pre-approved role mapped to it that everyone may request.
 fn pre_approved_role(s: &Server, admin: &str) -> i64 {
-    let target = s
-        .post(
-            "/api/v1/targets",
-            admin,
-            json!({"name": "scim-noop", "kind": "noop"}),
-        )
-        .expect(201)
-        .id();
-    let db_role = s
-        .post(
-            "/api/v1/db-roles",
-            admin,
-            json!({"target_id": target, "db_role_name": "reader"}),
-        )
-        .expect(201)
-        .id();
-    let role = s
-        .post("/api/v1/roles", admin, json!({"role_name": "Prod read", "max_duration_minutes": 60, "requires_approval": false}))
-        .expect(201)
-        .id();
-    s.put(
-        &format!("/api/v1/roles/{role}/db-roles/{db_role}"),
-        admin,
-        json!({}),
-    )
-    .expect(200);
-    s.post(
-        "/api/v1/eligibility-rules",
-        admin,
-        json!({"role_id": role, "scope_type": "all"}),
-    )
-    .expect(201);
-    role
+    let target = s.noop_target(admin, "scim-noop");
+    let db_role = s.make_db_role(admin, target, "reader");
+    s.open_role(admin, "Prod read", 60, &[db_role])
 }
 
 fn scim_patch_active_false_ends_live_access(backend: Backend) {
