@@ -1217,3 +1217,45 @@ pub struct DirectorySyncRun {
     #[serde(default)]
     pub entry_errors: Vec<DirectoryEntryError>,
 }
+
+// ---------------------------------------------------------------- SCIM tokens
+
+/// Body of `POST /scim/tokens`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ScimTokenCreate {
+    /// What the token is for (e.g. the identity provider's name), 1–100 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+}
+
+/// A bearer token an identity provider uses for SCIM provisioning (`/scim/v2`). The token
+/// itself is only in [`ScimTokenCreated`], once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScimToken {
+    pub id: i64,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub token_prefix: String,
+    pub created_utc: DateTime<Utc>,
+    pub created_by: String,
+    pub last_used_utc: Option<DateTime<Utc>>,
+    pub revoked_utc: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+}
+
+/// A new SCIM token: the only time `token` is shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScimTokenCreated {
+    pub id: i64,
+    pub name: String,
+    /// The bearer token for the identity provider. It is not stored in clear and cannot be
+    /// shown again.
+    pub token: String,
+    pub token_prefix: String,
+    pub created_utc: DateTime<Utc>,
+    pub created_by: String,
+}
