@@ -202,8 +202,15 @@ fn RunResult(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView
     } else {
         "This sync"
     };
+    // A dry run and a refused run only planned their changes.
+    let planned = run.dry_run || refused;
+    let [c, u, d] = if planned {
+        ["to create", "to update", "to deactivate"]
+    } else {
+        ["created", "updated", "deactivated"]
+    };
     let counts = format!(
-        "{} entries read · {} to create · {} to update · {} to deactivate · {} unchanged · {} errors",
+        "{} entries read · {} {c} · {} {u} · {} {d} · {} unchanged · {} errors",
         run.entries_seen, run.created, run.updated, run.deactivated, run.unchanged, run.errors
     );
     view! {
