@@ -24,7 +24,8 @@ export async function startProvider(jiteaBase) {
       REDIRECT_URI: `${jiteaBase}/api/v1/auth/oidc/callback`,
       AUDIENCE: 'urn:jitea:api',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its stderr is development-mode warnings only.
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
   const issuer = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the OpenID provider did not start within 30 s')), 30_000);

@@ -38,12 +38,8 @@ pub fn DirectoryPage() -> impl IntoView {
             title="Directory"
             intro="Users and teams synced from LDAP / Active Directory, and the tokens identity providers use to provision users over SCIM."
         >
-            <Show
-                when=move || !not_configured.get()
-                fallback=|| view! { <NotConfigured/> }
-            >
-                {session.admin_now().then(|| view! { <SyncActions not_configured=not_configured/> })}
-            </Show>
+            <NotConfigured shown=not_configured/>
+            {session.admin_now().then(|| view! { <SyncActions not_configured=not_configured/> })}
             <section class="card" aria-labelledby="runs-head" data-testid="directory-runs">
                 <h2 class="subhead" id="runs-head">"Last runs"</h2>
                 {fetched(runs, |p: Page<DirectorySyncRun>| {
@@ -58,26 +54,22 @@ pub fn DirectoryPage() -> impl IntoView {
                     view! { <RunsTable runs=p.items/> }.into_any()
                 })}
             </section>
-            {if session.admin_now() {
-                view! { <ScimTokens/> }.into_any()
-            } else {
-                view! {
-                    <section class="card" aria-labelledby="scim-head">
-                        <h2 class="subhead" id="scim-head">"SCIM tokens"</h2>
-                        <p class="muted">"Only administrators see and manage SCIM tokens."</p>
-                    </section>
-                }
-                .into_any()
-            }}
+            {session.admin_now().then(|| view! { <ScimTokens/> })}
+            {(!session.admin_now()).then(|| view! {
+                <section class="card" aria-labelledby="scim-head">
+                    <h2 class="subhead" id="scim-head">"SCIM tokens"</h2>
+                    <p class="muted">"Only administrators see and manage SCIM tokens."</p>
+                </section>
+            })}
         </AdminFrame>
     }
 }
 
 /// Shown instead of the sync buttons when the server has no directory.
 #[component]
-fn NotConfigured() -> impl IntoView {
+fn NotConfigured(shown: RwSignal<bool>) -> impl IntoView {
     view! {
-        <section class="card" data-testid="directory-not-configured" aria-labelledby="nodir-head">
+        <section class="card" data-testid="directory-not-configured" aria-labelledby="nodir-head" hidden=move || !shown.get()>
             <h2 class="subhead" id="nodir-head">"No directory is configured"</h2>
             <p>
                 "This server does not sync users from LDAP or Active Directory. To turn it on, set "
@@ -123,43 +115,24 @@ fn SyncActions(not_configured: RwSignal<bool>) -> impl IntoView {
             }
         });
     };
-    // The question before a real sync (`force`: past the guard), with its two answers.
-    let confirm = move |force: bool| {
-        let (testid, text, action) = if force {
-            (
-                "directory-force-confirm",
-                "Sync anyway? The guard stopped this sync because it would deactivate more users than \
-                 JITEA_LDAP_MAX_DEACTIVATE_PERCENT allows. Forcing it deactivates every user listed for \
-                 deactivation and ends their access at once. Do this only if the directory is right \
-                 (for example after a planned clean-up).",
-                "Sync anyway (force)",
-            )
-        } else {
-            (
-                "directory-sync-confirm",
-                "Sync now? Users are created, updated and deactivated as the directory says; people \
-                 deactivated lose their access at once.",
-                "Sync now",
-            )
-        };
-        view! {
-            <div class="confirm" role="group" aria-label="Confirm the sync" data-testid=testid>
-                <p>{text}</p>
-                <div class="actions">
-                    <button type="button" class="btn" class:btn-danger=force class:btn-primary=!force
-                        data-testid="confirm-yes" on:click=move |_| run(false, force)>
-                        {action}
-                    </button>
-                    <button type="button" class="btn btn-secondary" data-testid="confirm-no"
-                        on:click=move |_| pending.set(Pending::None)>
-                        "Cancel"
-                    </button>
-                </div>
-            </div>
+    // The question before a real sync (`Force`: past the guard), one area for both.
+    let question = move || {
+        match pending.get() {
+        Pending::Force => {
+            "Sync anyway? The guard stopped this sync because it would deactivate more users than \
+             JITEA_LDAP_MAX_DEACTIVATE_PERCENT allows. Forcing it deactivates every user listed for \
+             deactivation and ends their access at once. Do this only if the directory is right \
+             (for example after a planned clean-up)."
         }
+        _ => {
+            "Sync now? Users are created, updated and deactivated as the directory says; people \
+             deactivated lose their access at once."
+        }
+    }
     };
+    let forcing = move || pending.get() == Pending::Force;
     view! {
-        <section class="card" aria-labelledby="sync-head" data-testid="directory-actions">
+        <section class="card" aria-labelledby="sync-head" data-testid="directory-actions" hidden=not_configured>
             <h2 class="subhead" id="sync-head">"Sync"</h2>
             <p class="muted small">
                 "A sync also runs on its own schedule. A dry run reads the directory and shows what would change, without changing anything."
@@ -175,9 +148,21 @@ fn SyncActions(not_configured: RwSignal<bool>) -> impl IntoView {
                     "Sync now…"
                 </button>
             </div>
-            <Show when=move || pending.get() == Pending::Sync>{move || confirm(false)}</Show>
             {move || result.get().map(|r| view! { <RunResult run=r pending=pending/> })}
-            <Show when=move || pending.get() == Pending::Force>{move || confirm(true)}</Show>
+            <div class="confirm" role="group" aria-labelledby="sync-question" hidden=move || pending.get() == Pending::None
+                data-testid=move || if forcing() { "directory-force-confirm" } else { "directory-sync-confirm" }>
+                <p id="sync-question">{question}</p>
+                <div class="actions">
+                    <button type="button" class="btn" class:btn-danger=forcing class:btn-primary=move || !forcing()
+                        data-testid="confirm-yes" on:click=move |_| run(false, forcing())>
+                        {move || if forcing() { "Sync anyway (force)" } else { "Sync now" }}
+                    </button>
+                    <button type="button" class="btn btn-secondary" data-testid="confirm-no"
+                        on:click=move |_| pending.set(Pending::None)>
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
         </section>
     }
 }
@@ -226,6 +211,8 @@ fn RunResult(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView
                         "). That usually means the directory answered with too few users (a wrong search base "
                         "or filter, or a partial outage). Check the changes below."
                     </p>
+                </div>
+                <div class="actions">
                     <button type="button" class="btn btn-danger-outline btn-small" data-testid="directory-force"
                         on:click=move |_| pending.set(Pending::Force)>
                         "Sync anyway (force)…"
@@ -247,11 +234,10 @@ fn RunResult(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView
 
 #[component]
 fn ChangesTable(changes: Vec<DirectoryChange>) -> impl IntoView {
-    if changes.is_empty() {
-        return view! { <p class="muted small" data-testid="directory-no-changes">"No changes: JITEA matches the directory."</p> }.into_any();
-    }
+    let empty = changes.is_empty();
     view! {
-        <div class="table-wrap">
+        <p class="muted small" data-testid="directory-no-changes" hidden=!empty>"No changes: JITEA matches the directory."</p>
+        <div class="table-wrap" hidden=empty>
             <table class="table" data-testid="directory-changes">
                 <caption class="sr-only">"Changes"</caption>
                 <thead>
@@ -274,7 +260,7 @@ fn ChangesTable(changes: Vec<DirectoryChange>) -> impl IntoView {
                                 <td>{format!("{}{why}", c.action)}</td>
                                 <td>{c.login_name.clone()}</td>
                                 <td class="small">{c.fields.join(", ")}</td>
-                                <td class="details"><code class="wrap">{c.dn.unwrap_or_default()}</code></td>
+                                <td class="details">{c.dn.map(|dn| view! { <code class="wrap">{dn}</code> })}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -282,7 +268,6 @@ fn ChangesTable(changes: Vec<DirectoryChange>) -> impl IntoView {
             </table>
         </div>
     }
-    .into_any()
 }
 
 #[component]
@@ -372,7 +357,8 @@ fn ScimTokens() -> impl IntoView {
                 "An identity provider (Entra ID, Okta, …) creates, updates and deactivates users over SCIM 2.0 "
                 "with one of these bearer tokens. SCIM base URL: " <code data-testid="scim-base-url">{scim_base_url()}</code>
             </p>
-            <form class="inline-form" data-testid="scim-token-form" on:submit=submit novalidate>
+            <form class="inline-form" data-testid="scim-token-form" on:submit=submit novalidate
+                hidden=move || tokens.with(|t| matches!(t, Some(Err(e)) if e.status == 404))>
                 <label for="scim-token-name">"Token name"</label>
                 <input id="scim-token-name" type="text" maxlength="100" data-testid="scim-token-name"
                     aria-invalid=move || error.with(Option::is_some).to_string()
@@ -392,28 +378,7 @@ fn ScimTokens() -> impl IntoView {
                 }
                 .into_any(),
                 Some(Err(e)) => view! { <ErrorState error=e/> }.into_any(),
-                Some(Ok(p)) if p.items.is_empty() => {
-                    view! { <p class="muted small" data-testid="scim-no-tokens">"No SCIM tokens yet."</p> }.into_any()
-                }
-                Some(Ok(p)) => view! {
-                    <div class="table-wrap">
-                        <table class="table" data-testid="scim-token-table">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Token"</th>
-                                    <th scope="col">"Created"</th>
-                                    <th scope="col">"Last used"</th>
-                                    <th scope="col">"Status"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {p.items.into_iter().map(|t| view! { <TokenRow token=t/> }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }
-                .into_any(),
+                Some(Ok(p)) => view! { <TokenTable tokens=p.items/> }.into_any(),
             }}
         </section>
     }
@@ -485,6 +450,30 @@ fn select_all(ev: &leptos::ev::FocusEvent) {
 }
 
 #[component]
+fn TokenTable(tokens: Vec<ScimToken>) -> impl IntoView {
+    let empty = tokens.is_empty();
+    view! {
+        <p class="muted small" data-testid="scim-no-tokens" hidden=!empty>"No SCIM tokens yet."</p>
+        <div class="table-wrap" hidden=empty>
+            <table class="table" data-testid="scim-token-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Token"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {tokens.into_iter().map(|t| view! { <TokenRow token=t/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
 fn TokenRow(token: ScimToken) -> impl IntoView {
     let toasts = use_toasts();
     let live = expect_context::<Live>();
@@ -516,36 +505,27 @@ fn TokenRow(token: ScimToken) -> impl IntoView {
             </td>
             <td class="small">{token.last_used_utc.map_or_else(|| "never".to_string(), |t| format::time(&t))}</td>
             <td>
-                {match (token.revoked_utc, token.revoked_by.clone()) {
-                    (Some(t), by) => view! {
-                        <Tag kind="muted" text="revoked"/>
-                        <span class="small">{format!(" {}{}", format::time(&t), by.map(|b| format!(" by {b}")).unwrap_or_default())}</span>
-                    }
-                    .into_any(),
-                    (None, _) => view! {
-                        <Tag kind="ok" text="active"/>
-                        <Show
-                            when=move || confirm.get()
-                            fallback=move || view! {
-                                <button type="button" class="btn btn-danger-outline btn-small" data-testid="scim-token-revoke"
-                                    on:click=move |_| confirm.set(true)>
-                                    "Revoke…"
-                                </button>
-                            }
-                        >
-                            <span class="confirm-inline" role="group" aria-label="Confirm revoking" data-testid="scim-token-revoke-confirm">
-                                <span class="small">"The identity provider can no longer use it."</span>
-                                <button type="button" class="btn btn-danger btn-small" data-testid="confirm-yes" disabled=busy on:click=revoke.clone()>
-                                    "Revoke now"
-                                </button>
-                                <button type="button" class="btn btn-secondary btn-small" data-testid="confirm-no" on:click=move |_| confirm.set(false)>
-                                    "Cancel"
-                                </button>
-                            </span>
-                        </Show>
-                    }
-                    .into_any(),
-                }}
+                <Tag kind=if revoked { "muted" } else { "ok" } text=if revoked { "revoked" } else { "active" }/>
+                {token.revoked_utc.map(|t| {
+                    let by = token.revoked_by.clone().map(|b| format!(" by {b}")).unwrap_or_default();
+                    view! { <span class="small">{format!(" {}{by}", format::time(&t))}</span> }
+                })}
+                {(!revoked).then(|| view! {
+                    <button type="button" class="btn btn-danger-outline btn-small" data-testid="scim-token-revoke"
+                        hidden=confirm on:click=move |_| confirm.set(true)>
+                        "Revoke…"
+                    </button>
+                    <span class="confirm-inline" role="group" aria-label="Confirm revoking" data-testid="scim-token-revoke-confirm"
+                        hidden=move || !confirm.get()>
+                        <span class="small">"The identity provider can no longer use it."</span>
+                        <button type="button" class="btn btn-danger btn-small" data-testid="confirm-yes" disabled=busy on:click=revoke>
+                            "Revoke now"
+                        </button>
+                        <button type="button" class="btn btn-secondary btn-small" data-testid="confirm-no" on:click=move |_| confirm.set(false)>
+                            "Cancel"
+                        </button>
+                    </span>
+                })}
             </td>
         </tr>
     }
