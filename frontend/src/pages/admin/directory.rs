@@ -38,8 +38,8 @@ pub fn DirectoryPage() -> impl IntoView {
             title="Directory"
             intro="Users and teams synced from LDAP / Active Directory, and the tokens identity providers use to provision users over SCIM."
         >
-            <NotConfigured shown=not_configured/>
-            {session.admin_now().then(|| view! { <SyncActions not_configured=not_configured/> })}
+            {not_configured_view(not_configured)}
+            {session.admin_now().then(|| sync_actions(not_configured))}
             <section class="card" aria-labelledby="runs-head" data-testid="directory-runs">
                 <h2 class="subhead" id="runs-head">"Last runs"</h2>
                 {fetched(runs, |p: Page<DirectorySyncRun>| {
@@ -51,10 +51,10 @@ pub fn DirectoryPage() -> impl IntoView {
                         }
                         .into_any();
                     }
-                    view! { <RunsTable runs=p.items/> }.into_any()
+                    runs_table(p.items).into_any()
                 })}
             </section>
-            {session.admin_now().then(|| view! { <ScimTokens/> })}
+            {session.admin_now().then(|| scim_tokens())}
             {(!session.admin_now()).then(|| view! {
                 <section class="card" aria-labelledby="scim-head">
                     <h2 class="subhead" id="scim-head">"SCIM tokens"</h2>
@@ -66,8 +66,7 @@ pub fn DirectoryPage() -> impl IntoView {
 }
 
 /// Shown instead of the sync buttons when the server has no directory.
-#[component]
-fn NotConfigured(shown: RwSignal<bool>) -> impl IntoView {
+fn not_configured_view(shown: RwSignal<bool>) -> impl IntoView {
     view! {
         <section class="card" data-testid="directory-not-configured" aria-labelledby="nodir-head" hidden=move || !shown.get()>
             <h2 class="subhead" id="nodir-head">"No directory is configured"</h2>
@@ -83,8 +82,7 @@ fn NotConfigured(shown: RwSignal<bool>) -> impl IntoView {
 
 /// "Preview changes (dry run)" and "Sync now", the confirmation before a real sync, and the
 /// result of the last run started here (with its changes and entry errors).
-#[component]
-fn SyncActions(not_configured: RwSignal<bool>) -> impl IntoView {
+fn sync_actions(not_configured: RwSignal<bool>) -> impl IntoView {
     let toasts = use_toasts();
     let live = expect_context::<Live>();
     let busy = RwSignal::new(false);
@@ -148,7 +146,7 @@ fn SyncActions(not_configured: RwSignal<bool>) -> impl IntoView {
                     "Sync now…"
                 </button>
             </div>
-            {move || result.get().map(|r| view! { <RunResult run=r pending=pending/> })}
+            {move || result.get().map(|r| run_result(r, pending))}
             <div class="confirm" role="group" aria-labelledby="sync-question" hidden=move || pending.get() == Pending::None
                 data-testid=move || if forcing() { "directory-force-confirm" } else { "directory-sync-confirm" }>
                 <p id="sync-question">{question}</p>
@@ -179,8 +177,7 @@ fn status_tag(status: &str) -> impl IntoView {
 
 /// The answer of a run started from this page: counts, message, planned or made changes, the
 /// entries skipped, and the guard's explanation with "Sync anyway" when it refused.
-#[component]
-fn RunResult(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView {
+fn run_result(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView {
     let refused = run.status == "refused";
     let heading = if run.dry_run {
         "Dry run: what a sync would change"
@@ -219,7 +216,7 @@ fn RunResult(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView
                     </button>
                 </div>
             })}
-            <ChangesTable changes=run.changes.clone()/>
+            {changes_table(run.changes.clone())}
             {(!run.entry_errors.is_empty()).then(|| view! {
                 <h4 class="subhead">"Entries skipped"</h4>
                 <ul class="entry-errors" data-testid="directory-entry-errors">
@@ -232,8 +229,7 @@ fn RunResult(run: DirectorySyncRun, pending: RwSignal<Pending>) -> impl IntoView
     }
 }
 
-#[component]
-fn ChangesTable(changes: Vec<DirectoryChange>) -> impl IntoView {
+fn changes_table(changes: Vec<DirectoryChange>) -> impl IntoView {
     let empty = changes.is_empty();
     view! {
         <p class="muted small" data-testid="directory-no-changes" hidden=!empty>"No changes: JITEA matches the directory."</p>
@@ -270,8 +266,7 @@ fn ChangesTable(changes: Vec<DirectoryChange>) -> impl IntoView {
     }
 }
 
-#[component]
-fn RunsTable(runs: Vec<DirectorySyncRun>) -> impl IntoView {
+fn runs_table(runs: Vec<DirectorySyncRun>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="directory-runs-table">
@@ -316,8 +311,7 @@ fn RunsTable(runs: Vec<DirectorySyncRun>) -> impl IntoView {
 
 /// SCIM tokens: the list, a form to create one (shown once, with a copy button and the SCIM
 /// base URL), and revoking with a confirmation.
-#[component]
-fn ScimTokens() -> impl IntoView {
+fn scim_tokens() -> impl IntoView {
     let toasts = use_toasts();
     let live = expect_context::<Live>();
     let tokens = live_resource(api::scim_tokens);
@@ -369,7 +363,7 @@ fn ScimTokens() -> impl IntoView {
                 </button>
             </form>
             {move || error.get().map(|m| view! { <p class="field-error" id="scim-token-err" data-testid="field-error-name">{m}</p> })}
-            {move || created.get().map(|t| view! { <TokenOnce token=t created=created/> })}
+            {move || created.get().map(|t| token_once(t, created))}
             {move || match tokens.get() {
                 None => view! { <Loading/> }.into_any(),
                 // A server without the SCIM API (an older version).
@@ -378,7 +372,7 @@ fn ScimTokens() -> impl IntoView {
                 }
                 .into_any(),
                 Some(Err(e)) => view! { <ErrorState error=e/> }.into_any(),
-                Some(Ok(p)) => view! { <TokenTable tokens=p.items/> }.into_any(),
+                Some(Ok(p)) => token_table(p.items).into_any(),
             }}
         </section>
     }
@@ -393,8 +387,7 @@ fn scim_base_url() -> String {
 }
 
 /// A token just created: the only time it can be seen.
-#[component]
-fn TokenOnce(
+fn token_once(
     token: ScimTokenCreated,
     created: RwSignal<Option<ScimTokenCreated>>,
 ) -> impl IntoView {
@@ -449,8 +442,7 @@ fn select_all(ev: &leptos::ev::FocusEvent) {
     }
 }
 
-#[component]
-fn TokenTable(tokens: Vec<ScimToken>) -> impl IntoView {
+fn token_table(tokens: Vec<ScimToken>) -> impl IntoView {
     let empty = tokens.is_empty();
     view! {
         <p class="muted small" data-testid="scim-no-tokens" hidden=!empty>"No SCIM tokens yet."</p>
@@ -466,15 +458,14 @@ fn TokenTable(tokens: Vec<ScimToken>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {tokens.into_iter().map(|t| view! { <TokenRow token=t/> }).collect_view()}
+                    {tokens.into_iter().map(|t| token_row(t)).collect_view()}
                 </tbody>
             </table>
         </div>
     }
 }
 
-#[component]
-fn TokenRow(token: ScimToken) -> impl IntoView {
+fn token_row(token: ScimToken) -> impl IntoView {
     let toasts = use_toasts();
     let live = expect_context::<Live>();
     let confirm = RwSignal::new(false);

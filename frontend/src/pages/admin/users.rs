@@ -156,12 +156,12 @@ fn UserRow(user: User) -> impl IntoView {
                     {user.is_admin.then(|| view! { <Tag kind="info" text="admin"/> })}
                     {user.is_auditor.then(|| view! { <Tag kind="info" text="auditor"/> })}
                     {(!user.has_password).then(|| view! { <Tag kind="muted" text="no password"/> })}
-                    <SourceBadge source=user.source.clone()/>
+                    {source_badge(user.source.clone())}
                 </span>
             </div>
             {(!org.is_empty()).then(|| view! { <p class="muted small">{org}</p> })}
             {user.email.clone().map(|e| view! { <p class="small">{e}</p> })}
-            <SourceFacts user=user.clone()/>
+            {source_facts(&user)}
             <div class="row-actions">
                 <form class="inline-form" on:submit=save>
                     <label for=input_id.clone()>"Seniority"</label>
@@ -195,8 +195,7 @@ fn UserRow(user: User) -> impl IntoView {
 }
 
 /// Where a user comes from, as a badge that says it in words.
-#[component]
-pub fn SourceBadge(source: String) -> impl IntoView {
+fn source_badge(source: String) -> impl IntoView {
     let (kind, text) = match source.as_str() {
         "local" => ("muted", "local"),
         "oidc" => ("info", "single sign-on"),
@@ -215,8 +214,7 @@ pub fn SourceBadge(source: String) -> impl IntoView {
 /// The source's id for the person, the last directory sync, and, for users the directory
 /// or SCIM keeps, that their directory fields are overwritten there (the API accepts edits,
 /// but the next sync or SCIM update puts the source's values back).
-#[component]
-fn SourceFacts(user: User) -> impl IntoView {
+fn source_facts(user: &User) -> impl IntoView {
     let managed = match user.source.as_str() {
         "directory" => Some(
             "Managed by the directory: names, email, department, division, job title, manager, \
