@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs everything CI runs: formatting, lints, OpenAPI drift, T-SQL syntax check of the SQL
 # Server migrations, the whole test suite (unit, property and black-box tests against the
-# real binary on SQLite and PostgreSQL), schemathesis against the running server, the web app
+# real binary on SQLite and PostgreSQL), schemathesis against the running server, the SCIM
+# conformance checker (scim2-tester) against /scim/v2, the web app
 # build and the browser test. Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,9 @@ rm -rf "$mssql_dump"
 
 step "fuzzing the running API from outside against its OpenAPI document (schemathesis, all checks, positive and negative data)"
 scripts/schemathesis.sh
+
+step "checking the SCIM 2.0 service provider against the scim2-tester conformance checker"
+scripts/scim_conformance.sh
 
 step "building the web app and checking its size budget"
 PATH="$tools_bin:$PATH" scripts/build_web.sh

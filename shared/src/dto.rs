@@ -1218,44 +1218,48 @@ pub struct DirectorySyncRun {
     pub entry_errors: Vec<DirectoryEntryError>,
 }
 
-// ---------------------------------------------------------------- SCIM tokens
-
-/// Body of `POST /scim/tokens`.
+/// Create a bearer token for an identity provider's SCIM client (`/scim/v2`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScimTokenCreate {
-    /// What the token is for (e.g. the identity provider's name), 1–100 characters.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    /// What the token is for (e.g. the identity provider's name): 1-100 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"#
+        )
+    )]
     pub name: String,
 }
 
-/// A bearer token an identity provider uses for SCIM provisioning (`/scim/v2`). The token
-/// itself is only in [`ScimTokenCreated`], once.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// A SCIM token as created: the only response that contains the token itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScimTokenCreated {
+    pub id: i64,
+    pub name: String,
+    /// `jitea_scim_<base64url>`: give it to the identity provider now; JITEA keeps only its
+    /// SHA-256 and cannot show it again.
+    pub token: String,
+    /// The token's first characters, to recognise it in lists.
+    pub token_prefix: String,
+    pub created_utc: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A SCIM token as listed (never the token itself).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ScimToken {
     pub id: i64,
     pub name: String,
-    /// The first characters of the token, to recognise it.
     pub token_prefix: String,
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
     pub last_used_utc: Option<DateTime<Utc>>,
     pub revoked_utc: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
-}
-
-/// A new SCIM token: the only time `token` is shown.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
-pub struct ScimTokenCreated {
-    pub id: i64,
-    pub name: String,
-    /// The bearer token for the identity provider. It is not stored in clear and cannot be
-    /// shown again.
-    pub token: String,
-    pub token_prefix: String,
-    pub created_utc: DateTime<Utc>,
-    pub created_by: String,
 }

@@ -114,6 +114,10 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     // No directory is configured in this test: admins get 409 directory_not_configured.
     ("POST",   "/api/v1/jobs/directory-sync",                          [401, 403, 403, 403, 409]),
     ("GET",    "/api/v1/events",                                       [401, 200, 200, 200, 200]),
+    // SCIM tokens (the identity provider's credential for /scim/v2): admins only
+    ("GET",    "/api/v1/scim/tokens",                                  [401, 403, 403, 403, 200]),
+    ("POST",   "/api/v1/scim/tokens",                                  [401, 403, 403, 403, 201]),
+    ("DELETE", "/api/v1/scim/tokens/{id}",                             [401, 403, 403, 403, 204]),
     // ops endpoints are public
     ("GET",    "/healthz",                                             [200, 200, 200, 200, 200]),
     ("GET",    "/readyz",                                              [200, 200, 200, 200, 200]),
@@ -479,6 +483,21 @@ fn prepare(
             template.replace("{id}", &fresh_pending_request(s, fx).to_string()),
             Some(json!({"comment": "checked"})),
         ),
+        ("POST", "/api/v1/scim/tokens") => (
+            template.into(),
+            Some(json!({"name": format!("matrix idp {n}")})),
+        ),
+        ("DELETE", "/api/v1/scim/tokens/{id}") => {
+            let id = s
+                .post(
+                    "/api/v1/scim/tokens",
+                    &fx.admin,
+                    json!({"name": format!("matrix idp {n}")}),
+                )
+                .expect(201)
+                .id();
+            (template.replace("{id}", &id.to_string()), None)
+        }
         ("POST", "/api/v1/grants/{id}/revoke") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),
             Some(json!({"reason": "matrix test"})),

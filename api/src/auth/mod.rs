@@ -8,6 +8,7 @@ pub mod keyring;
 pub mod limits;
 pub mod oidc;
 pub mod password;
+pub mod scim;
 pub mod token;
 
 pub use extract::{Admin, Approver, Auditor, AuthUser, Requester};

@@ -4,3 +4,4 @@
 
 pub mod ldap;
 pub mod mapping;
+pub mod scim;

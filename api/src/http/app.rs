@@ -89,6 +89,9 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(reports::revoke_failures)
         .service(reports::overview)
         .service(reports::directory_sync_runs)
+        .service(scim_tokens::list_tokens)
+        .service(scim_tokens::create_token)
+        .service(scim_tokens::revoke_token)
         .service(events::events);
 }
 
@@ -156,6 +159,8 @@ pub fn build_app(
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::Data::new(assets))
+        // The SCIM service provider (outside /api/v1 and its OpenAPI document; see http/scim.rs).
+        .configure(super::scim::configure)
         // Everything that is not the API, the docs or an ops endpoint is the web app.
         .default_service(web::to(super::web::spa))
         .wrap(actix_web::middleware::from_fn(
@@ -175,7 +180,8 @@ async fn log_request(
     let res = next.call(req).await?;
     let status = res.status().as_u16();
     let ms = started.elapsed().as_millis() as u64;
-    if status >= 500 {
+    // 501 is a deliberate answer (a SCIM feature not offered), not a failure.
+    if status >= 500 && status != 501 {
         tracing::error!(%method, %path, status, ms, "request failed");
     } else {
         tracing::info!(%method, %path, status, ms, "request");

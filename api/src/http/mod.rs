@@ -22,6 +22,8 @@ pub mod ops;
 pub mod reports;
 pub mod requests;
 pub mod roles;
+pub mod scim;
+pub mod scim_tokens;
 #[cfg(test)]
 mod spec_patterns;
 pub mod support;

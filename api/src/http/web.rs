@@ -119,7 +119,8 @@ pub async fn security_headers(
             "max-age=31536000; includeSubDomains",
         );
     }
-    if path.starts_with("/api/") && !h.contains_key("cache-control") {
+    if (path.starts_with("/api/") || path.starts_with("/scim/")) && !h.contains_key("cache-control")
+    {
         set(h, "cache-control", "no-store");
     }
     Ok(res)

@@ -106,11 +106,37 @@ pub async fn get_run(db: &mut Db<'_>, id: i64) -> Result<Option<DirectorySyncRun
         .transpose()
 }
 
+/// Where a user's facts come from: the source (`directory`, `scim`), its id for the person,
+/// and when the directory last confirmed them (directory sync only).
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub source: &'a str,
+    pub external_id: Option<&'a str>,
+    pub synced_utc: Option<DateTime<Utc>>,
+}
+
 /// Creates a user that comes from the directory.
 pub async fn insert_user(
     db: &mut Db<'_>,
     login: &str,
     external_id: &str,
+    f: &Facts,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let origin = Origin {
+        source: "directory",
+        external_id: Some(external_id),
+        synced_utc: Some(now),
+    };
+    insert_sourced_user(db, login, origin, f, actor, now).await
+}
+
+/// Creates a user that an identity source (directory, SCIM) provides: active, no app role.
+pub async fn insert_sourced_user(
+    db: &mut Db<'_>,
+    login: &str,
+    origin: Origin<'_>,
     f: &Facts,
     actor: &str,
     now: DateTime<Utc>,
@@ -131,9 +157,9 @@ pub async fn insert_user(
             ("is_active", true.into()),
             ("is_admin", false.into()),
             ("is_auditor", false.into()),
-            ("source", "directory".into()),
-            ("external_id", external_id.into()),
-            ("last_ad_sync_utc", now.into()),
+            ("source", origin.source.into()),
+            ("external_id", origin.external_id.into()),
+            ("last_ad_sync_utc", origin.synced_utc.into()),
             ("created_utc", now.into()),
             ("updated_utc", now.into()),
             ("created_by", actor.into()),
@@ -153,10 +179,28 @@ pub async fn update_user(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let q = Q::new(
+    let origin = Origin {
+        source: "directory",
+        external_id: Some(external_id),
+        synced_utc: Some(now),
+    };
+    update_sourced_user(db, id, origin, f, actor, now).await
+}
+
+/// Writes an identity source's facts over a user and records the source (`source`,
+/// `external_id`; `last_ad_sync_utc` only when the origin says it was synced).
+pub async fn update_sourced_user(
+    db: &mut Db<'_>,
+    id: i64,
+    origin: Origin<'_>,
+    f: &Facts,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut q = Q::new(
         "UPDATE users SET given_name = ?, surname = ?, display_name = ?, email = ?, division = ?, \
          department = ?, job_title = ?, seniority_level = ?, manager_login_name = ?, \
-         source = ?, external_id = ?, last_ad_sync_utc = ?, updated_utc = ?, updated_by = ? WHERE id = ?",
+         source = ?, external_id = ?, updated_utc = ?, updated_by = ?",
     )
     .bind(f.given_name.clone())
     .bind(f.surname.clone())
@@ -167,12 +211,14 @@ pub async fn update_user(
     .bind(f.job_title.clone())
     .bind(f.seniority_level)
     .bind(f.manager_login_name.clone())
-    .bind("directory")
-    .bind(external_id)
+    .bind(origin.source)
+    .bind(origin.external_id)
     .bind(now)
-    .bind(now)
-    .bind(actor)
-    .bind(id);
+    .bind(actor);
+    if let Some(t) = origin.synced_utc {
+        q.push_bind(", last_ad_sync_utc = ?", t);
+    }
+    q.push_bind(" WHERE id = ?", id);
     db.execute(&q).await?;
     Ok(())
 }

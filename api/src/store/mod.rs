@@ -19,6 +19,7 @@ pub mod query;
 pub mod reports;
 pub mod requests;
 pub mod rows;
+pub mod scim;
 pub mod sessions;
 pub mod stats;
 pub mod teams;

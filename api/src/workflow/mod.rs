@@ -8,6 +8,7 @@ pub mod approvers;
 pub mod grants;
 pub mod oidc;
 pub mod requests;
+pub mod scim;
 pub mod separation;
 pub mod signin;
 pub mod users;
