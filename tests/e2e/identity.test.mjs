@@ -188,6 +188,24 @@ test('single sign-on through the provider, break-glass, user sources, directory 
     scimToken = token;
   });
 
+  await step('a user the identity provider creates over SCIM shows as such', async () => {
+    const r = await fetch(`${base}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'sam', externalId: 'ext-sam', displayName: 'Sam Provisioned', active: true }),
+    });
+    assert.equal(r.status, 201, await r.text());
+    await root.goto(`${base}/admin/users`);
+    const sam = root.locator('[data-testid="user-row"]', { hasText: 'Sam Provisioned' });
+    await sam.waitFor();
+    assert.equal(await sam.getAttribute('data-source'), 'scim');
+    assert.match(await sam.getByTestId('user-source').innerText(), /SCIM/);
+    assert.equal(await sam.getByTestId('user-external-id').innerText(), 'ext-sam');
+    assert.match(await sam.getByTestId('user-managed-note').innerText(), /over SCIM/);
+    await a11y(root, 'the users page with a SCIM user');
+    await root.goto(`${base}/admin/directory`);
+  });
+
   await step('revoking asks first, then the token stops working', async () => {
     const row = root.locator('[data-testid="scim-token-row"]', { hasText: 'Example ID provisioning' });
     await row.getByTestId('scim-token-revoke').click();
