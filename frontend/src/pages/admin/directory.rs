@@ -54,7 +54,7 @@ pub fn DirectoryPage() -> impl IntoView {
                     runs_table(p.items).into_any()
                 })}
             </section>
-            {session.admin_now().then(|| scim_tokens())}
+            {session.admin_now().then(scim_tokens)}
             {(!session.admin_now()).then(|| view! {
                 <section class="card" aria-labelledby="scim-head">
                     <h2 class="subhead" id="scim-head">"SCIM tokens"</h2>
@@ -458,7 +458,7 @@ fn token_table(tokens: Vec<ScimToken>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {tokens.into_iter().map(|t| token_row(t)).collect_view()}
+                    {tokens.into_iter().map(token_row).collect_view()}
                 </tbody>
             </table>
         </div>
