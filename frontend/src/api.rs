@@ -290,6 +290,11 @@ pub async fn sign_in(login_name: &str, password: &str) -> ApiResult<SessionInfo>
     parse(&call(Method::Post, "/auth/session".into(), body(&login), false).await?)
 }
 
+/// The sign-in options (password for everyone or not, single sign-on). Public.
+pub async fn auth_providers() -> ApiResult<AuthProviders> {
+    parse(&call(Method::Get, "/auth/providers".into(), None, false).await?)
+}
+
 /// Ends the cookie session on the server.
 pub async fn sign_out() -> ApiResult<()> {
     call(Method::Post, "/auth/logout".into(), body(&empty()), false)
@@ -507,6 +512,38 @@ pub async fn update_user(id: i64, body: &serde_json::Value) -> ApiResult<User> {
 pub async fn set_user_active(id: i64, active: bool) -> ApiResult<User> {
     let verb = if active { "activate" } else { "deactivate" };
     post(&format!("/users/{id}/{verb}"), &empty()).await
+}
+
+// ---------------------------------------------------------------- admin: directory and SCIM
+
+/// Runs a directory sync now (`dry_run`: only plan; `force`: past the deactivation guard).
+pub async fn directory_sync(dry_run: bool, force: bool) -> ApiResult<DirectorySyncRun> {
+    let body = DirectorySyncRequest {
+        dry_run: Some(dry_run),
+        force: Some(force),
+    };
+    post("/jobs/directory-sync", &body).await
+}
+
+/// The latest directory sync runs, newest first.
+pub async fn directory_runs(limit: u32) -> ApiResult<Page<DirectorySyncRun>> {
+    get(&format!("/reports/directory-sync-runs?limit={limit}")).await
+}
+
+/// SCIM tokens, newest first (revoked ones included).
+pub async fn scim_tokens() -> ApiResult<Page<ScimToken>> {
+    get(&format!("/scim/tokens?limit={MAX_LIMIT}")).await
+}
+
+pub async fn create_scim_token(name: &str) -> ApiResult<ScimTokenCreated> {
+    let body = ScimTokenCreate {
+        name: name.to_string(),
+    };
+    post("/scim/tokens", &body).await
+}
+
+pub async fn revoke_scim_token(id: i64) -> ApiResult<()> {
+    delete(&format!("/scim/tokens/{id}")).await
 }
 
 // ---------------------------------------------------------------- admin: targets and db roles

@@ -12,8 +12,8 @@ use crate::components::states::{Empty, Loading};
 use crate::components::toast::{provide_toasts, ToastHost};
 use crate::events::provide_live;
 use crate::pages::admin::{
-    audit::AuditPage, eligibility::EligibilityPage, grants::GrantsPage, roles::RolesPage,
-    targets::TargetsPage, teams::TeamsPage, users::UsersPage, AdminOverview,
+    audit::AuditPage, directory::DirectoryPage, eligibility::EligibilityPage, grants::GrantsPage,
+    roles::RolesPage, targets::TargetsPage, teams::TeamsPage, users::UsersPage, AdminOverview,
 };
 use crate::pages::{
     approval_detail::ApprovalDetailPage, approvals::ApprovalsPage, dashboard::DashboardPage,
@@ -54,6 +54,10 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/admin/targets")
                         view=|| guarded(|| view! { <TargetsPage/> }.into_any(), true)
+                    />
+                    <Route
+                        path=path!("/admin/directory")
+                        view=|| guarded(|| view! { <DirectoryPage/> }.into_any(), true)
                     />
                     <Route path=path!("/admin/grants") view=|| guarded(|| view! { <GrantsPage/> }.into_any(), true)/>
                     <Route path=path!("/admin/audit") view=|| guarded(|| view! { <AuditPage/> }.into_any(), true)/>

@@ -16,7 +16,7 @@ export const REPO = resolve(new URL('../..', import.meta.url).pathname);
 export const ADMIN = { login: 'root', password: 'root-password-123' };
 export const PW = 'a-long-test-password';
 
-function freePort() {
+export function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -27,8 +27,12 @@ function freePort() {
   });
 }
 
-export async function startServer(extraArgs = []) {
-  const port = await freePort();
+/**
+ * Starts `jitea serve` on a fresh SQLite database. `env` adds settings (an OIDC provider, a
+ * directory...); `port` fixes the port when another server must know the address first.
+ */
+export async function startServer(extraArgs = [], { env = {}, port: fixedPort } = {}) {
+  const port = fixedPort || (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'jitea-e2e-'));
   const targetDir = process.env.CARGO_TARGET_DIR || join(process.env.HOME, '.cache/jitea/target');
   const bin = process.env.JITEA_BIN || join(targetDir, 'debug/jitea');
@@ -41,6 +45,7 @@ export async function startServer(extraArgs = []) {
       JITEA_WEB_DIR: process.env.JITEA_WEB_DIR || join(REPO, 'dist'),
       JITEA_BOOTSTRAP_ADMIN: `${ADMIN.login}:${ADMIN.password}`,
       JITEA_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

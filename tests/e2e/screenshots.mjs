@@ -31,6 +31,8 @@ try {
     ['admin-overview', 'admin', '/admin'],
     ['admin-roles', 'admin', '/admin/roles'],
     ['admin-eligibility', 'admin', '/admin/eligibility'],
+    ['admin-users', 'admin', '/admin/users'],
+    ['admin-directory', 'admin', '/admin/directory'],
     ['admin-audit', 'admin', '/admin/audit'],
   ];
   for (const [width, label] of [[1280, 'desktop'], [390, 'phone']]) {

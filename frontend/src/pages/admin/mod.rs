@@ -2,6 +2,7 @@
 //! form and action button checks [`Session::is_admin`]).
 
 pub mod audit;
+pub mod directory;
 pub mod eligibility;
 pub mod grants;
 pub mod roles;
@@ -34,6 +35,7 @@ pub fn AdminFrame(
             <A href="/admin/teams" attr:class="subnav-link">"Teams"</A>
             <A href="/admin/eligibility" attr:class="subnav-link">"Eligibility"</A>
             <A href="/admin/users" attr:class="subnav-link">"Users"</A>
+            <A href="/admin/directory" attr:class="subnav-link">"Directory"</A>
             <A href="/admin/targets" attr:class="subnav-link">"Targets"</A>
             <A href="/admin/grants" attr:class="subnav-link">"Grants"</A>
             <A href="/admin/audit" attr:class="subnav-link">"Audit log"</A>

@@ -1,5 +1,6 @@
-//! Users: search, seniority (drives the seniority bypass), activate/deactivate, and adding
-//! built-in accounts.
+//! Users: search, where each comes from (local, single sign-on, directory, SCIM) and when the
+//! directory last synced it, seniority (drives the seniority bypass), activate/deactivate,
+//! and adding built-in accounts.
 
 use jitea_shared::*;
 use leptos::prelude::*;
@@ -29,7 +30,7 @@ pub fn UsersPage() -> impl IntoView {
     let show_form = RwSignal::new(false);
 
     view! {
-        <AdminFrame title="Users" intro="People known to JITEA. Seniority decides who skips approval on roles with a seniority bypass.">
+        <AdminFrame title="Users" intro="People known to JITEA and where they come from. Seniority decides who skips approval on roles with a seniority bypass.">
             <div class="toolbar">
                 <form class="inline-form" role="search" on:submit=move |ev| { ev.prevent_default(); applied.set(search.get_untracked()); }>
                     <label for="user-search" class="sr-only">"Search users"</label>
@@ -144,7 +145,7 @@ fn UserRow(user: User) -> impl IntoView {
     .join(" · ");
 
     view! {
-        <li class="row card" data-testid="user-row" data-user-id=user.id data-active=user.is_active.to_string()>
+        <li class="row card" data-testid="user-row" data-user-id=user.id data-active=user.is_active.to_string() data-source=user.source.clone()>
             <div class="row-main">
                 <div class="row-title">
                     <span class="strong">{format::user_label(&user)}</span>
@@ -155,10 +156,12 @@ fn UserRow(user: User) -> impl IntoView {
                     {user.is_admin.then(|| view! { <Tag kind="info" text="admin"/> })}
                     {user.is_auditor.then(|| view! { <Tag kind="info" text="auditor"/> })}
                     {(!user.has_password).then(|| view! { <Tag kind="muted" text="no password"/> })}
+                    {source_badge(user.source.clone())}
                 </span>
             </div>
             {(!org.is_empty()).then(|| view! { <p class="muted small">{org}</p> })}
             {user.email.clone().map(|e| view! { <p class="small">{e}</p> })}
+            {source_facts(&user)}
             <div class="row-actions">
                 <form class="inline-form" on:submit=save>
                     <label for=input_id.clone()>"Seniority"</label>
@@ -188,6 +191,63 @@ fn UserRow(user: User) -> impl IntoView {
             </div>
             {move || error.get().map(|m| view! { <p class="field-error" id=format!("seniority-err-{id}")>{m}</p> })}
         </li>
+    }
+}
+
+/// Where a user comes from, as a badge that says it in words.
+fn source_badge(source: String) -> impl IntoView {
+    let (kind, text) = match source.as_str() {
+        "local" => ("muted", "local"),
+        "oidc" => ("info", "single sign-on"),
+        "directory" => ("info", "directory"),
+        "scim" => ("info", "SCIM"),
+        _ => ("muted", "other source"),
+    };
+    view! {
+        <span class=format!("badge badge-{kind}") data-testid="user-source" data-source=source.clone()>
+            <span class="sr-only">"Source: "</span>
+            {text}
+        </span>
+    }
+}
+
+/// The source's id for the person, the last directory sync, and, for users the directory
+/// or SCIM keeps, that their directory fields are overwritten there (the API accepts edits,
+/// but the next sync or SCIM update puts the source's values back).
+fn source_facts(user: &User) -> impl IntoView {
+    let managed = match user.source.as_str() {
+        "directory" => Some(
+            "Managed by the directory: names, email, department, division, job title, manager, \
+             seniority and directory teams are overwritten at the next sync. Change them in \
+             the directory instead.",
+        ),
+        "scim" => Some(
+            "Managed by the identity provider over SCIM: the fields it sends are overwritten at \
+             its next update. Change them there instead.",
+        ),
+        "oidc" => Some(
+            "Signs in through single sign-on: the fields mapped from the provider are updated at \
+             each sign-in.",
+        ),
+        _ => None,
+    };
+    let has_facts = user.external_id.is_some() || user.last_ad_sync_utc.is_some();
+    view! {
+        {has_facts.then(|| view! {
+            <dl class="facts facts-inline small">
+                {user.external_id.clone().map(|x| view! {
+                    <dt>"External id"</dt>
+                    <dd><code class="wrap" data-testid="user-external-id">{x}</code></dd>
+                })}
+                {user.last_ad_sync_utc.map(|t| view! {
+                    <dt>"Last directory sync"</dt>
+                    <dd>
+                        <time datetime=format::iso(&t) data-testid="user-last-sync">{format::time(&t)}</time>
+                    </dd>
+                })}
+            </dl>
+        })}
+        {managed.map(|m| view! { <p class="note small" data-testid="user-managed-note">{m}</p> })}
     }
 }
 
