@@ -33,6 +33,9 @@ const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = process.env.REDIRECT_URI;
 const audience = process.env.AUDIENCE;
+// CONFORM_ID_TOKEN_CLAIMS=1: the ID token of the code flow carries only `sub` (and what the
+// protocol needs); every other claim is only at the UserInfo endpoint, as many providers do.
+const conformIdTokenClaims = process.env.CONFORM_ID_TOKEN_CLAIMS === '1';
 if (!port || !redirectUri || !audience) {
   console.error('PORT, REDIRECT_URI and AUDIENCE are required');
   process.exit(2);
@@ -80,7 +83,7 @@ function build() {
     ttl: { ClientCredentials: 600 },
     cookies: { keys: ['jitea-test-provider-cookie-key'] },
     pkce: { required: () => true },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims,
     claims: {
       openid: ['sub'],
       profile: ['preferred_username', 'name', 'given_name', 'family_name', 'department', 'groups'],

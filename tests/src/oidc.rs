@@ -58,6 +58,12 @@ pub struct Provider {
 impl Provider {
     /// Starts a provider whose web client redirects to `jitea_base`'s callback.
     pub fn start(jitea_base: &str) -> Self {
+        Self::start_with(jitea_base, &[])
+    }
+
+    /// As `start`, with extra environment for tests/oidc/provider.mjs (such as
+    /// `CONFORM_ID_TOKEN_CLAIMS=1`).
+    pub fn start_with(jitea_base: &str, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut child = Command::new("node")
             .arg(repo_root().join("tests/oidc/provider.mjs"))
@@ -68,6 +74,7 @@ impl Provider {
                 format!("{jitea_base}/api/v1/auth/oidc/callback"),
             )
             .env("AUDIENCE", AUDIENCE)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -220,9 +227,18 @@ pub struct OidcSetup {
 /// `preferred_username`; email, department and groups mapped; `jitea-admins` /
 /// `jitea-auditors` give the app roles; provider tokens with audience [`AUDIENCE`] accepted).
 pub fn start(backend: Backend, extra: &[(&str, &str)]) -> OidcSetup {
+    start_with_provider(backend, extra, &[])
+}
+
+/// As `start`, with extra environment for the provider.
+pub fn start_with_provider(
+    backend: Backend,
+    extra: &[(&str, &str)],
+    provider_env: &[(&str, &str)],
+) -> OidcSetup {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let provider = Provider::start(&base);
+    let provider = Provider::start_with(&base, provider_env);
     let bind = format!("127.0.0.1:{port}");
     let mut env = settings(&provider, &base);
     env.push(("JITEA_BIND", bind.as_str()));

@@ -453,3 +453,22 @@ fn sign_on_starts_from_one_address_are_limited_per_minute() {
     }
     assert_eq!(s.db.scalar("SELECT COUNT(*) AS n FROM oidc_logins"), 3);
 }
+
+/// A provider that keeps its ID tokens small (every claim but `sub` only at UserInfo): the
+/// login, email, department and groups are read from its UserInfo endpoint with the access
+/// token of the sign-in, so the person gets the same account and roles.
+#[test]
+fn claims_the_id_token_leaves_out_are_read_from_userinfo() {
+    let o = oidc::start_with_provider(Backend::Sqlite, &[], &[("CONFORM_ID_TOKEN_CLAIMS", "1")]);
+    let s = &o.server;
+    let mut b = Browser::default();
+    let callback = b.sign_in_at_provider(s, "/grants", "u-1002");
+    let done = b.get(&callback);
+    assert_eq!(done.location.as_deref(), Some("/grants"), "{}", done.body);
+    let me = me_with_cookie(s, &session_cookie(&done).expect("signed in"));
+    assert_eq!(me.body["login_name"], json!("bob"), "{}", me.text);
+    assert_eq!(me.body["email"], json!("bob@example.test"));
+    assert_eq!(me.body["department"], json!("Operations"));
+    assert_eq!(me.body["is_admin"], json!(true), "from the groups claim");
+    assert_eq!(me.body["external_id"], json!("u-1002"));
+}

@@ -300,11 +300,18 @@ async fn finish(
             "no code in the callback",
         )));
     };
-    let id_token = match o.exchange_code(code, &p.code_verifier).await {
+    let tokens = match o.exchange_code(code, &p.code_verifier).await {
         Ok(t) => t,
         Err(e) => return Ok(Err(refused(e.code(), e.to_string()))),
     };
-    let claims = match o.verify_id_token(&id_token, &p.nonce).await {
+    let claims = match o.verify_id_token(&tokens.id_token, &p.nonce).await {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(refused(e.code(), e.to_string()))),
+    };
+    let claims = match o
+        .complete_claims(claims, tokens.access_token.as_deref())
+        .await
+    {
         Ok(c) => c,
         Err(e) => return Ok(Err(refused(e.code(), e.to_string()))),
     };

@@ -63,6 +63,17 @@ pub struct Discovery {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// Where the claims the ID token left out can be read with the access token.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+}
+
+/// What the token endpoint answered for an authorization code.
+#[derive(Debug, Clone)]
+pub struct CodeTokens {
+    pub id_token: String,
+    /// For the UserInfo endpoint; never stored or used as a JITEA credential.
+    pub access_token: Option<String>,
 }
 
 /// The configured provider, shared by every request of this process.
@@ -175,12 +186,13 @@ impl Oidc {
         Ok(url.into())
     }
 
-    /// Exchanges an authorization code at the token endpoint; returns the ID token.
+    /// Exchanges an authorization code at the token endpoint; returns the ID token and the
+    /// access token that came with it.
     pub async fn exchange_code(
         &self,
         code: &str,
         code_verifier: &str,
-    ) -> Result<String, OidcError> {
+    ) -> Result<CodeTokens, OidcError> {
         let d = self.discovery().await?;
         let c = &self.config;
         let mut form: Vec<(String, String)> = vec![
@@ -224,13 +236,97 @@ impl Oidc {
                 let e = body["error"].as_str().unwrap_or("unknown_error");
                 return Err(OidcError::CodeRejected(format!("HTTP {status} {e}")));
             }
-            body["id_token"]
+            let id_token = body["id_token"]
                 .as_str()
                 .map(str::to_string)
-                .ok_or_else(|| OidcError::CodeRejected("no id_token in the answer".into()))
+                .ok_or_else(|| OidcError::CodeRejected("no id_token in the answer".into()))?;
+            let access_token = body["access_token"]
+                .as_str()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            Ok(CodeTokens {
+                id_token,
+                access_token,
+            })
         })
         .await
         .map_err(|e| OidcError::Unavailable(e.to_string()))?
+    }
+
+    /// The claims this sign-in maps (login, profile fields, groups) that `claims` lacks.
+    pub fn missing_claims(&self, claims: &Claims) -> Vec<String> {
+        let c = &self.config;
+        std::iter::once(Some(&c.login_claim))
+            .chain([
+                c.claim_email.as_ref(),
+                c.claim_department.as_ref(),
+                c.claim_division.as_ref(),
+                c.claim_job_title.as_ref(),
+                c.claim_manager.as_ref(),
+                c.claim_groups.as_ref(),
+            ])
+            .flatten()
+            .filter(|k| !claims.contains_key(k.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// Completes the claims of a validated ID token from the provider's UserInfo endpoint
+    /// (OpenID Connect Core 5.3) when the ID token lacks a claim the sign-in maps: many
+    /// providers put only `sub` and a few claims into the ID token. The answer must be about
+    /// the same `sub` (5.3.2); its claims never replace the ID token's own. Without a
+    /// UserInfo endpoint or an access token the ID token's claims are all there is.
+    pub async fn complete_claims(
+        &self,
+        mut claims: Claims,
+        access_token: Option<&str>,
+    ) -> Result<Claims, OidcError> {
+        if self.missing_claims(&claims).is_empty() {
+            return Ok(claims);
+        }
+        let Some(token) = access_token else {
+            return Ok(claims);
+        };
+        let Some(url) = self.discovery().await?.userinfo_endpoint else {
+            return Ok(claims);
+        };
+        let http = self.http.clone();
+        let bearer = format!("Bearer {token}");
+        let info: Value = tokio::task::spawn_blocking(move || {
+            let mut r = http
+                .get(&url)
+                .header("Authorization", &bearer)
+                .header("Accept", "application/json")
+                .call()
+                .map_err(|e| OidcError::Unavailable(format!("userinfo: {e}")))?;
+            if r.status() != 200 {
+                return Err(OidcError::Unavailable(format!(
+                    "userinfo: HTTP {}",
+                    r.status()
+                )));
+            }
+            r.body_mut()
+                .with_config()
+                .limit(256 * 1024)
+                .read_json::<Value>()
+                .map_err(|e| OidcError::Unavailable(format!("userinfo: {e}")))
+        })
+        .await
+        .map_err(|e| OidcError::Unavailable(e.to_string()))??;
+        let Value::Object(info) = info else {
+            return Err(OidcError::Unavailable(
+                "userinfo: the answer is not a JSON object".into(),
+            ));
+        };
+        if info.get("sub") != claims.get("sub") {
+            return Err(OidcError::TokenInvalid(
+                "userinfo describes another subject than the ID token".into(),
+            ));
+        }
+        for (k, v) in info {
+            claims.entry(k).or_insert(v);
+        }
+        Ok(claims)
     }
 
     /// Validates a JWT from the provider: signature by a key of its JWKS (re-read once on an
