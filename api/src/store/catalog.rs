@@ -310,15 +310,6 @@ pub async fn list_roles(
     fetch_page(db, q, "id", Order::OldestFirst, page, map_role, |r| r.id).await
 }
 
-/// Every enabled role (for the requestable-roles view; the catalogue is small).
-pub async fn all_enabled_roles(db: &mut Db<'_>) -> Result<Vec<Role>, StoreError> {
-    let q = Q::new(format!(
-        "SELECT {ROLE_COLS} FROM roles WHERE is_enabled = ? ORDER BY role_name"
-    ))
-    .bind(true);
-    db.fetch_all(&q).await?.iter().map(map_role).collect()
-}
-
 /// Every role, by name (the order the requestable-roles view lists them in).
 pub async fn all_roles(db: &mut Db<'_>) -> Result<Vec<Role>, StoreError> {
     let q = Q::new(format!("SELECT {ROLE_COLS} FROM roles ORDER BY role_name"));

@@ -60,18 +60,6 @@ pub async fn list_rules(
     fetch_page(db, q, "id", Order::OldestFirst, page, map_rule, |r| r.id).await
 }
 
-/// All rules of a role, for resolution (the domain filters by window and scope).
-pub async fn rules_for_role(
-    db: &mut Db<'_>,
-    role_id: i64,
-) -> Result<Vec<EligibilityRule>, StoreError> {
-    let q = Q::new(format!(
-        "SELECT {RULE_COLS} FROM role_eligibility_rules WHERE role_id = ? ORDER BY id"
-    ))
-    .bind(role_id);
-    db.fetch_all(&q).await?.iter().map(map_rule).collect()
-}
-
 /// Every rule of every role as the domain reads it, `(role id, rule)` (for the catalogue
 /// snapshot: only the columns resolution needs).
 pub async fn all_rules_for_resolution(
