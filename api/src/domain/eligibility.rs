@@ -306,12 +306,26 @@ impl RuleIndex {
     pub fn new(rules: impl IntoIterator<Item = (i64, EligibilityRule)>) -> Self {
         let mut index = Self::default();
         for (role_id, rule) in rules {
-            if let Some(key) = rule_key(rule.scope_type, rule.scope_value.as_deref()) {
-                index.by_key.entry(key).or_default().push((role_id, rule));
-                index.len += 1;
-            }
+            index.insert(role_id, rule);
         }
+        index.shrink_to_fit();
         index
+    }
+
+    /// Files one rule of role `role_id` (a rule that can match nobody is dropped).
+    pub fn insert(&mut self, role_id: i64, rule: EligibilityRule) {
+        if let Some(key) = rule_key(rule.scope_type, rule.scope_value.as_deref()) {
+            self.by_key.entry(key).or_default().push((role_id, rule));
+            self.len += 1;
+        }
+    }
+
+    /// Gives back the spare capacity of the buffers (most keys name one rule).
+    pub fn shrink_to_fit(&mut self) {
+        for rules in self.by_key.values_mut() {
+            rules.shrink_to_fit();
+        }
+        self.by_key.shrink_to_fit();
     }
 
     /// How many rules can match someone.

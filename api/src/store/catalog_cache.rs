@@ -43,7 +43,7 @@ impl CatalogSnapshot {
         for m in catalog::all_role_db_roles(db).await? {
             db_roles.entry(m.role_id).or_default().push(m);
         }
-        let rules = RuleIndex::new(eligibility::all_rules_for_resolution(db).await?);
+        let rules = eligibility::rule_index(db).await?;
         Ok(Self {
             version,
             roles,

@@ -60,35 +60,32 @@ pub async fn list_rules(
     fetch_page(db, q, "id", Order::OldestFirst, page, map_rule, |r| r.id).await
 }
 
-/// Every rule of every role as the domain reads it, `(role id, rule)` (for the catalogue
-/// snapshot: only the columns resolution needs).
-pub async fn all_rules_for_resolution(
-    db: &mut Db<'_>,
-) -> Result<Vec<(i64, domain::EligibilityRule)>, StoreError> {
+/// Every rule of every role, filed in a [`domain::RuleIndex`] (for the catalogue snapshot:
+/// only the columns resolution needs, row by row).
+pub async fn rule_index(db: &mut Db<'_>) -> Result<domain::RuleIndex, StoreError> {
     let q = Q::new(
         "SELECT id, role_id, scope_type, scope_value, can_request, valid_from_utc, valid_to_utc, priority \
          FROM role_eligibility_rules ORDER BY id",
     );
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                get(r, "role_id")?,
-                domain::EligibilityRule {
-                    id: get(r, "id")?,
-                    scope_type: parsed(r, "scope_type")?,
-                    scope_value: opt_str(r, "scope_value")?,
-                    can_request: get(r, "can_request")?,
-                    window: Window {
-                        valid_from: opt_time(r, "valid_from_utc")?,
-                        valid_to: opt_time(r, "valid_to_utc")?,
-                    },
-                    priority: get(r, "priority")?,
-                },
-            ))
-        })
-        .collect()
+    let mut index = domain::RuleIndex::default();
+    db.for_each_row(&q, |r| {
+        let rule = domain::EligibilityRule {
+            id: get(r, "id")?,
+            scope_type: parsed(r, "scope_type")?,
+            scope_value: opt_str(r, "scope_value")?,
+            can_request: get(r, "can_request")?,
+            window: Window {
+                valid_from: opt_time(r, "valid_from_utc")?,
+                valid_to: opt_time(r, "valid_to_utc")?,
+            },
+            priority: get(r, "priority")?,
+        };
+        index.insert(get(r, "role_id")?, rule);
+        Ok(())
+    })
+    .await?;
+    index.shrink_to_fit();
+    Ok(index)
 }
 
 pub async fn insert_rule(

@@ -445,11 +445,16 @@ mod tests {
     /// The reference: the pure function over everything the organisation says.
     fn reference(org: &Org, ids: &Ids, u: usize, r: usize) -> Eligibility {
         let p = &org.people[u];
-        let mut teams: Vec<i64> = org
+        // A membership listed twice ends as its last entry says (`build` adds, then removes).
+        let last: HashMap<(usize, usize), bool> = org
             .memberships
             .iter()
-            .filter(|(mu, t, active)| *mu == u && *active && org.teams_active[*t])
-            .map(|(_, t, _)| ids.teams[*t])
+            .map(|(mu, t, active)| ((*mu, *t), *active))
+            .collect();
+        let mut teams: Vec<i64> = last
+            .iter()
+            .filter(|((mu, t), active)| *mu == u && **active && org.teams_active[*t])
+            .map(|((_, t), _)| ids.teams[*t])
             .collect();
         teams.sort_unstable();
         teams.dedup();
