@@ -147,3 +147,81 @@ fn sql_lives_in_the_store() {
     });
     assert!(v.is_empty(), "SQL outside store/:\n{}", v.join("\n"));
 }
+
+/// Every store function that writes a catalogue table (roles, eligibility rules, the role →
+/// db-role mapping, db roles, targets) bumps `catalog_version` (`catalog::bump_version`), so
+/// every process's in-memory catalogue (`store/catalog_cache.rs`) sees the change at its next
+/// use. Checked per function: its text writes one of those tables ⇒ it calls `bump_version(`.
+#[test]
+fn catalogue_writes_bump_the_catalogue_version() {
+    const TABLES: [&str; 5] = [
+        "roles",
+        "role_eligibility_rules",
+        "role_db_roles",
+        "db_roles",
+        "targets",
+    ];
+    let writes = |body: &str| {
+        TABLES.iter().any(|t| {
+            ["INSERT INTO ", "UPDATE ", "DELETE FROM "]
+                .iter()
+                .any(|verb| {
+                    body.match_indices(&format!("{verb}{t}")).any(|(i, m)| {
+                        !body[i + m.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                    })
+                })
+                || body.contains(&format!("\"{t}\","))
+        })
+    };
+    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, String)>> = Default::default();
+    for (f, n, l) in lines() {
+        if f.starts_with("store/") {
+            by_file.entry(f).or_default().push((n, l));
+        }
+    }
+    let mut v = Vec::new();
+    for (f, ls) in by_file {
+        // Split the file into functions at each `fn` item (tests excluded).
+        let end = ls
+            .iter()
+            .position(|(_, l)| l.starts_with("#[cfg(test)]"))
+            .unwrap_or(ls.len());
+        let mut start: Option<(usize, String)> = None;
+        let mut body = String::new();
+        for (n, l) in ls[..end]
+            .iter()
+            .chain(std::iter::once(&(0, "fn <end>".to_string())))
+        {
+            let t = l.trim_start();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) async fn ",
+                "pub(crate) fn ",
+            ]
+            .iter()
+            .any(|p| t.starts_with(p));
+            if is_fn {
+                if let Some((at, name)) = start.take() {
+                    if writes(&body)
+                        && !body.contains("bump_version(")
+                        && !name.contains("fn bump_version")
+                    {
+                        v.push(format!("src/{f}:{at}: {name}"));
+                    }
+                }
+                start = Some((*n, t.to_string()));
+                body.clear();
+            }
+            body.push_str(l);
+            body.push('\n');
+        }
+    }
+    assert!(
+        v.is_empty(),
+        "catalogue writes without catalog::bump_version:\n{}",
+        v.join("\n")
+    );
+}

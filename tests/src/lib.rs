@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod bench;
 pub mod catalog;
 pub mod ldap;
 pub mod oidc;

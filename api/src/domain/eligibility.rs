@@ -236,6 +236,125 @@ pub fn resolve_eligibility(
     )
 }
 
+// ------------------------------------------------------------------ the rule index
+
+/// What a rule is about, normalised so that a rule matches a user exactly when its key is one
+/// of the user's keys ([`subject_keys`]): the same test as `rule_matches`, as a hash lookup.
+/// A catalogue of 50,000 rules is resolved for one user by looking up a handful of keys
+/// instead of reading every rule of every role.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ScopeKey {
+    User(i64),
+    Team(i64),
+    /// The department's name as [`name_key`] normalises it.
+    Department(String),
+    Division(String),
+    All,
+}
+
+/// The form under which two names are [`same_name`]: trimmed and lower-cased character by
+/// character (as `same_name` compares them); `None` for a blank name, which matches nothing.
+pub fn name_key(name: &str) -> Option<String> {
+    let t = name.trim();
+    (!t.is_empty()).then(|| t.chars().flat_map(char::to_lowercase).collect())
+}
+
+/// The key a rule is filed under, or `None` when it can match nobody (an id that is not an
+/// integer, a blank name).
+pub fn rule_key(scope_type: ScopeType, scope_value: Option<&str>) -> Option<ScopeKey> {
+    let as_id = || scope_value.and_then(|v| v.trim().parse::<i64>().ok());
+    match scope_type {
+        ScopeType::User => as_id().map(ScopeKey::User),
+        ScopeType::Team => as_id().map(ScopeKey::Team),
+        ScopeType::Department => scope_value.and_then(name_key).map(ScopeKey::Department),
+        ScopeType::Division => scope_value.and_then(name_key).map(ScopeKey::Division),
+        ScopeType::All => Some(ScopeKey::All),
+    }
+}
+
+/// Every key a rule about `user` can have (each once).
+pub fn subject_keys(user: &SubjectUser) -> Vec<ScopeKey> {
+    let mut teams = user.active_team_ids.clone();
+    teams.sort_unstable();
+    teams.dedup();
+    let mut keys = vec![ScopeKey::User(user.id), ScopeKey::All];
+    keys.extend(teams.into_iter().map(ScopeKey::Team));
+    keys.extend(
+        user.department
+            .as_deref()
+            .and_then(name_key)
+            .map(ScopeKey::Department),
+    );
+    keys.extend(
+        user.division
+            .as_deref()
+            .and_then(name_key)
+            .map(ScopeKey::Division),
+    );
+    keys
+}
+
+/// Every role's rules, filed by [`ScopeKey`]. Rules that can match nobody are left out.
+#[derive(Debug, Default)]
+pub struct RuleIndex {
+    by_key: std::collections::HashMap<ScopeKey, Vec<(i64, EligibilityRule)>>,
+    len: usize,
+}
+
+impl RuleIndex {
+    /// Builds the index from `(role id, rule)` pairs.
+    pub fn new(rules: impl IntoIterator<Item = (i64, EligibilityRule)>) -> Self {
+        let mut index = Self::default();
+        for (role_id, rule) in rules {
+            index.insert(role_id, rule);
+        }
+        index.shrink_to_fit();
+        index
+    }
+
+    /// Files one rule of role `role_id` (a rule that can match nobody is dropped).
+    pub fn insert(&mut self, role_id: i64, rule: EligibilityRule) {
+        if let Some(key) = rule_key(rule.scope_type, rule.scope_value.as_deref()) {
+            self.by_key.entry(key).or_default().push((role_id, rule));
+            self.len += 1;
+        }
+    }
+
+    /// Gives back the spare capacity of the buffers (most keys name one rule).
+    pub fn shrink_to_fit(&mut self) {
+        for rules in self.by_key.values_mut() {
+            rules.shrink_to_fit();
+        }
+        self.by_key.shrink_to_fit();
+    }
+
+    /// How many rules can match someone.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The rules about `user`, by role id (windows not yet applied: `resolve_eligibility` does
+    /// that). Passing a role's entry to `resolve_eligibility` decides exactly as passing all of
+    /// the role's rules, since the others do not match `user`.
+    pub fn matching(
+        &self,
+        user: &SubjectUser,
+    ) -> std::collections::HashMap<i64, Vec<EligibilityRule>> {
+        let mut out: std::collections::HashMap<i64, Vec<EligibilityRule>> =
+            std::collections::HashMap::new();
+        for key in subject_keys(user) {
+            for (role_id, rule) in self.by_key.get(&key).into_iter().flatten() {
+                out.entry(*role_id).or_default().push(rule.clone());
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -995,6 +1114,147 @@ mod tests {
                 resolve_eligibility(&u, &role(), None, &rules, now()),
                 resolve_eligibility(&u, &role(), None, &active, now())
             );
+        }
+    }
+
+    // ---- the rule index agrees with `rule_matches` and the reference resolution ----------
+
+    /// Names and ids as they may be stored (by hand or by older versions): padded, signed,
+    /// zero-led, not numbers, blank, and names whose lower case is not ASCII.
+    fn arb_stored_value(scope: ScopeType) -> BoxedStrategy<Option<String>> {
+        let v = |xs: Vec<&'static str>| {
+            proptest::option::of(prop::sample::select(xs).prop_map(str::to_string)).boxed()
+        };
+        match scope {
+            User | Team => v(vec![
+                "1",
+                "2",
+                " 2 ",
+                "+2",
+                "02",
+                "3",
+                "x",
+                "",
+                "99999999999999999999",
+            ]),
+            Department => v(vec![
+                "Finance",
+                "FINANCE ",
+                "finance",
+                "Sales",
+                "  ",
+                "ΣΟΦΙΑ",
+                "σοφια",
+                "Ärzte",
+            ]),
+            Division => v(vec!["EMEA", " emea", "APAC", ""]),
+            All => v(vec!["ignored"]),
+        }
+    }
+
+    fn arb_wide_user() -> impl Strategy<Value = SubjectUser> {
+        (
+            1i64..4,
+            proptest::option::of(prop::sample::select(vec![
+                "Finance",
+                "finance ",
+                "Sales",
+                "",
+                "σοφιά",
+                "Σοφια",
+                "ärzte",
+            ])),
+            proptest::option::of(prop::sample::select(vec!["EMEA", "emea", "APAC", " "])),
+            prop::collection::vec(1i64..5, 0..4),
+        )
+            .prop_map(|(id, dept, div, teams)| SubjectUser {
+                id,
+                is_active: true,
+                department: dept.map(str::to_string),
+                division: div.map(str::to_string),
+                active_team_ids: teams,
+                seniority_level: None,
+            })
+    }
+
+    fn arb_catalogue_rules() -> impl Strategy<Value = Vec<(i64, EligibilityRule)>> {
+        let scope = prop::sample::select(vec![User, Team, Department, Division, All]);
+        prop::collection::vec(
+            (
+                1i64..5,
+                scope.prop_flat_map(|s| (Just(s), arb_stored_value(s))),
+                any::<bool>(),
+                arb_window(),
+                0i64..3,
+            ),
+            0..24,
+        )
+        .prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(
+                    |(i, (role_id, (scope_type, scope_value), can_request, window, priority))| {
+                        (
+                            role_id,
+                            EligibilityRule {
+                                id: i as i64 + 1,
+                                scope_type,
+                                scope_value,
+                                can_request,
+                                window,
+                                priority,
+                            },
+                        )
+                    },
+                )
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_rule_matches_exactly_when_its_key_is_the_users(
+            u in arb_wide_user(),
+            (scope_type, scope_value) in prop::sample::select(vec![User, Team, Department, Division, All])
+                .prop_flat_map(|s| (Just(s), arb_stored_value(s))),
+        ) {
+            let r = EligibilityRule {
+                id: 1, scope_type, scope_value: scope_value.clone(), can_request: true,
+                window: Window::ALWAYS, priority: 0,
+            };
+            let by_key = rule_key(scope_type, scope_value.as_deref())
+                .is_some_and(|k| subject_keys(&u).contains(&k));
+            prop_assert_eq!(rule_matches(&r, &u), by_key);
+        }
+
+        #[test]
+        fn name_keys_are_equal_exactly_for_same_names(
+            a in "[ aAΣσςä]{0,4}", b in "[ aAΣσςä]{0,4}"
+        ) {
+            let keyed = name_key(&a).is_some() && name_key(&a) == name_key(&b);
+            prop_assert_eq!(same_name(&a, &b), keyed);
+        }
+
+        #[test]
+        fn the_index_decides_every_role_as_the_reference_does(
+            u in arb_wide_user(), rules in arb_catalogue_rules(), o in arb_override()
+        ) {
+            let index = RuleIndex::new(rules.clone());
+            let matching = index.matching(&u);
+            for role_id in 1..5 {
+                let r = RoleFacts { id: role_id, ..role() };
+                let all: Vec<EligibilityRule> = rules
+                    .iter()
+                    .filter(|(id, _)| *id == role_id)
+                    .map(|(_, rule)| rule.clone())
+                    .collect();
+                let reference = resolve_eligibility(&u, &r, o.as_ref(), &all, now());
+                let indexed = resolve_eligibility(
+                    &u, &r, o.as_ref(),
+                    matching.get(&role_id).map_or(&[][..], Vec::as_slice), now(),
+                );
+                prop_assert_eq!(indexed, reference);
+            }
         }
     }
 }

@@ -294,7 +294,7 @@ pub async fn check(
     let role = catalog::get_role(&mut db, q.role_id)
         .await?
         .ok_or_else(|| ApiError::not_found("role"))?;
-    let c = access::check(&mut db, &user, &role, now).await?;
+    let c = access::check(st.store.catalog_cache(), &mut db, &user, &role, now).await?;
     Ok(ok(&EligibilityCheck {
         user_id: user.id,
         role_id: role.id,

@@ -9,8 +9,8 @@ use crate::auth::{AuthUser, Requester};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::grants::GrantFilter;
-use crate::store::{catalog, grants, Db};
-use crate::workflow::access;
+use crate::store::{grants, Db};
+use crate::workflow::access::UserAccess;
 
 use super::errors::CommonErrors;
 use super::support::{ok, page};
@@ -29,21 +29,8 @@ pub async fn requestable_roles(st: web::Data<AppState>, me: Requester) -> ApiRes
     let now = st.now();
     let mut c = st.store.conn().await?;
     let mut db = Db::new(&mut c, st.store.dialect());
-    let subj = access::subject(&mut db, &me.0).await?;
-    let mut out = Vec::new();
-    for role in catalog::all_enabled_roles(&mut db).await? {
-        let check = access::check_with_subject(&mut db, &subj, &me.0, &role, now).await?;
-        if check.eligibility.eligible {
-            let db_roles = catalog::role_db_roles(&mut db, role.id).await?;
-            out.push(RequestableRole {
-                role,
-                db_roles,
-                would_auto_approve: check.auto_approval.is_some(),
-                auto_approval_reason: check.auto_approval,
-            });
-        }
-    }
-    Ok(ok(&out))
+    let access = UserAccess::load(st.store.catalog_cache(), &mut db, &me.0).await?;
+    Ok(ok(&access.requestable(now)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,5 +1,5 @@
 //! The access catalogue: targets, their db roles, business roles, the role → db-role mapping
-//! and each role's approvers.
+//! and each role's approvers; and the catalogue's version, which every write here bumps.
 
 use chrono::{DateTime, Utc};
 use jitea_shared::*;
@@ -8,6 +8,31 @@ use sqlx_oldapi::any::AnyRow;
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_i64, opt_str, parsed, time};
 use super::{Db, StoreError, Q};
+
+// ------------------------------------------------------------------ version
+
+/// The catalogue's version (`catalog_version`, migration 0009): each process keeps the
+/// catalogue in memory (`catalog_cache`) and reads this once per use to know whether any
+/// process changed it since.
+pub async fn version(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    let q = Q::new("SELECT version FROM catalog_version WHERE id = ?").bind(1_i64);
+    match db.fetch_optional(&q).await? {
+        Some(r) => get(&r, "version"),
+        None => Err(StoreError::Internal("catalog_version row missing".into())),
+    }
+}
+
+/// Marks the catalogue changed. Every function in this module and in `eligibility` that
+/// writes roles, eligibility rules, the role → db-role mapping, db roles or targets calls it,
+/// in the same transaction as the write (so a reader sees both or neither). On PostgreSQL and
+/// SQL Server the row lock also orders concurrent catalogue writers.
+pub(crate) async fn bump_version(db: &mut Db<'_>) -> Result<(), StoreError> {
+    db.execute(
+        &Q::new("UPDATE catalog_version SET version = version + 1 WHERE id = ?").bind(1_i64),
+    )
+    .await?;
+    Ok(())
+}
 
 // ------------------------------------------------------------------ targets
 
@@ -50,28 +75,31 @@ pub async fn insert_target(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    db.insert(
-        "targets",
-        &[
-            ("name", t.name.as_str().into()),
-            ("kind", t.kind.as_str().into()),
-            ("description", t.description.clone().into()),
-            ("connection_url_env", t.connection_url_env.clone().into()),
-            (
-                "drift_policy",
-                t.drift_policy
-                    .clone()
-                    .unwrap_or_else(|| "report".into())
-                    .into(),
-            ),
-            ("is_enabled", true.into()),
-            ("created_utc", now.into()),
-            ("updated_utc", now.into()),
-            ("created_by", actor.into()),
-            ("updated_by", actor.into()),
-        ],
-    )
-    .await
+    let id = db
+        .insert(
+            "targets",
+            &[
+                ("name", t.name.as_str().into()),
+                ("kind", t.kind.as_str().into()),
+                ("description", t.description.clone().into()),
+                ("connection_url_env", t.connection_url_env.clone().into()),
+                (
+                    "drift_policy",
+                    t.drift_policy
+                        .clone()
+                        .unwrap_or_else(|| "report".into())
+                        .into(),
+                ),
+                ("is_enabled", true.into()),
+                ("created_utc", now.into()),
+                ("updated_utc", now.into()),
+                ("created_by", actor.into()),
+                ("updated_by", actor.into()),
+            ],
+        )
+        .await?;
+    bump_version(db).await?;
+    Ok(id)
 }
 
 pub async fn update_target(
@@ -100,7 +128,9 @@ pub async fn update_target(
         q.push_bind(", is_enabled = ?", v);
     }
     q.push_bind(" WHERE id = ?", id);
-    Ok(db.execute(&q).await? == 1)
+    let changed = db.execute(&q).await? == 1;
+    bump_version(db).await?;
+    Ok(changed)
 }
 
 // ------------------------------------------------------------------ db roles
@@ -185,22 +215,25 @@ pub async fn insert_db_role(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    db.insert(
-        "db_roles",
-        &[
-            ("target_id", d.target_id.into()),
-            ("db_role_name", d.db_role_name.as_str().into()),
-            ("role_type", d.role_type.clone().into()),
-            ("description", d.description.clone().into()),
-            ("is_jit_managed", d.is_jit_managed.unwrap_or(true).into()),
-            ("has_unmask", d.has_unmask.unwrap_or(false).into()),
-            ("created_utc", now.into()),
-            ("updated_utc", now.into()),
-            ("created_by", actor.into()),
-            ("updated_by", actor.into()),
-        ],
-    )
-    .await
+    let id = db
+        .insert(
+            "db_roles",
+            &[
+                ("target_id", d.target_id.into()),
+                ("db_role_name", d.db_role_name.as_str().into()),
+                ("role_type", d.role_type.clone().into()),
+                ("description", d.description.clone().into()),
+                ("is_jit_managed", d.is_jit_managed.unwrap_or(true).into()),
+                ("has_unmask", d.has_unmask.unwrap_or(false).into()),
+                ("created_utc", now.into()),
+                ("updated_utc", now.into()),
+                ("created_by", actor.into()),
+                ("updated_by", actor.into()),
+            ],
+        )
+        .await?;
+    bump_version(db).await?;
+    Ok(id)
 }
 
 pub async fn update_db_role(
@@ -226,7 +259,9 @@ pub async fn update_db_role(
         q.push_bind(", has_unmask = ?", v);
     }
     q.push_bind(" WHERE id = ?", id);
-    Ok(db.execute(&q).await? == 1)
+    let changed = db.execute(&q).await? == 1;
+    bump_version(db).await?;
+    Ok(changed)
 }
 
 // ------------------------------------------------------------------ roles
@@ -275,12 +310,9 @@ pub async fn list_roles(
     fetch_page(db, q, "id", Order::OldestFirst, page, map_role, |r| r.id).await
 }
 
-/// Every enabled role (for the requestable-roles view; the catalogue is small).
-pub async fn all_enabled_roles(db: &mut Db<'_>) -> Result<Vec<Role>, StoreError> {
-    let q = Q::new(format!(
-        "SELECT {ROLE_COLS} FROM roles WHERE is_enabled = ? ORDER BY role_name"
-    ))
-    .bind(true);
+/// Every role, by name (the order the requestable-roles view lists them in).
+pub async fn all_roles(db: &mut Db<'_>) -> Result<Vec<Role>, StoreError> {
+    let q = Q::new(format!("SELECT {ROLE_COLS} FROM roles ORDER BY role_name"));
     db.fetch_all(&q).await?.iter().map(map_role).collect()
 }
 
@@ -290,34 +322,37 @@ pub async fn insert_role(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    db.insert(
-        "roles",
-        &[
-            ("role_name", r.role_name.as_str().into()),
-            ("description", r.description.clone().into()),
-            ("max_duration_minutes", r.max_duration_minutes.into()),
-            ("requires_ticket", r.requires_ticket.unwrap_or(false).into()),
-            ("ticket_regex", r.ticket_regex.clone().into()),
-            (
-                "requires_justification",
-                r.requires_justification.unwrap_or(true).into(),
-            ),
-            (
-                "requires_approval",
-                r.requires_approval.unwrap_or(true).into(),
-            ),
-            (
-                "auto_approve_min_seniority",
-                r.auto_approve_min_seniority.into(),
-            ),
-            ("is_enabled", r.is_enabled.unwrap_or(true).into()),
-            ("created_utc", now.into()),
-            ("updated_utc", now.into()),
-            ("created_by", actor.into()),
-            ("updated_by", actor.into()),
-        ],
-    )
-    .await
+    let id = db
+        .insert(
+            "roles",
+            &[
+                ("role_name", r.role_name.as_str().into()),
+                ("description", r.description.clone().into()),
+                ("max_duration_minutes", r.max_duration_minutes.into()),
+                ("requires_ticket", r.requires_ticket.unwrap_or(false).into()),
+                ("ticket_regex", r.ticket_regex.clone().into()),
+                (
+                    "requires_justification",
+                    r.requires_justification.unwrap_or(true).into(),
+                ),
+                (
+                    "requires_approval",
+                    r.requires_approval.unwrap_or(true).into(),
+                ),
+                (
+                    "auto_approve_min_seniority",
+                    r.auto_approve_min_seniority.into(),
+                ),
+                ("is_enabled", r.is_enabled.unwrap_or(true).into()),
+                ("created_utc", now.into()),
+                ("updated_utc", now.into()),
+                ("created_by", actor.into()),
+                ("updated_by", actor.into()),
+            ],
+        )
+        .await?;
+    bump_version(db).await?;
+    Ok(id)
 }
 
 pub async fn update_role(
@@ -358,7 +393,9 @@ pub async fn update_role(
         q.push_bind(", is_enabled = ?", v);
     }
     q.push_bind(" WHERE id = ?", id);
-    Ok(db.execute(&q).await? == 1)
+    let changed = db.execute(&q).await? == 1;
+    bump_version(db).await?;
+    Ok(changed)
 }
 
 // ------------------------------------------------------------------ role → db roles
@@ -381,6 +418,20 @@ pub async fn role_db_roles(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleDbRo
          WHERE m.role_id = ? ORDER BY d.db_role_name",
     )
     .bind(role_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(map_role_db_role)
+        .collect()
+}
+
+/// The whole mapping, by role and then db-role name (for the catalogue snapshot).
+pub async fn all_role_db_roles(db: &mut Db<'_>) -> Result<Vec<RoleDbRole>, StoreError> {
+    let q = Q::new(
+        "SELECT m.role_id, m.db_role_id, d.db_role_name, d.target_id, t.name AS target_name, m.is_required \
+         FROM role_db_roles m JOIN db_roles d ON d.id = m.db_role_id JOIN targets t ON t.id = d.target_id \
+         ORDER BY m.role_id, d.db_role_name",
+    );
     db.fetch_all(&q)
         .await?
         .iter()
@@ -416,7 +467,7 @@ pub async fn set_role_db_role(
         )
         .await?;
     }
-    Ok(())
+    bump_version(db).await
 }
 
 pub async fn remove_role_db_role(
@@ -431,6 +482,7 @@ pub async fn remove_role_db_role(
                 .bind(db_role_id),
         )
         .await?;
+    bump_version(db).await?;
     Ok(n == 1)
 }
 

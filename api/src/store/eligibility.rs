@@ -4,6 +4,12 @@ use chrono::{DateTime, Utc};
 use jitea_shared::*;
 use sqlx_oldapi::any::AnyRow;
 
+use std::collections::HashMap;
+
+use crate::domain::eligibility as domain;
+use crate::domain::Window;
+
+use super::catalog::bump_version;
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_str, opt_time, parsed, time};
 use super::{Db, StoreError, Q};
@@ -54,16 +60,32 @@ pub async fn list_rules(
     fetch_page(db, q, "id", Order::OldestFirst, page, map_rule, |r| r.id).await
 }
 
-/// All rules of a role, for resolution (the domain filters by window and scope).
-pub async fn rules_for_role(
-    db: &mut Db<'_>,
-    role_id: i64,
-) -> Result<Vec<EligibilityRule>, StoreError> {
-    let q = Q::new(format!(
-        "SELECT {RULE_COLS} FROM role_eligibility_rules WHERE role_id = ? ORDER BY id"
-    ))
-    .bind(role_id);
-    db.fetch_all(&q).await?.iter().map(map_rule).collect()
+/// Every rule of every role, filed in a [`domain::RuleIndex`] (for the catalogue snapshot:
+/// only the columns resolution needs, row by row).
+pub async fn rule_index(db: &mut Db<'_>) -> Result<domain::RuleIndex, StoreError> {
+    let q = Q::new(
+        "SELECT id, role_id, scope_type, scope_value, can_request, valid_from_utc, valid_to_utc, priority \
+         FROM role_eligibility_rules ORDER BY id",
+    );
+    let mut index = domain::RuleIndex::default();
+    db.for_each_row(&q, |r| {
+        let rule = domain::EligibilityRule {
+            id: get(r, "id")?,
+            scope_type: parsed(r, "scope_type")?,
+            scope_value: opt_str(r, "scope_value")?,
+            can_request: get(r, "can_request")?,
+            window: Window {
+                valid_from: opt_time(r, "valid_from_utc")?,
+                valid_to: opt_time(r, "valid_to_utc")?,
+            },
+            priority: get(r, "priority")?,
+        };
+        index.insert(get(r, "role_id")?, rule);
+        Ok(())
+    })
+    .await?;
+    index.shrink_to_fit();
+    Ok(index)
 }
 
 pub async fn insert_rule(
@@ -72,23 +94,26 @@ pub async fn insert_rule(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    db.insert(
-        "role_eligibility_rules",
-        &[
-            ("role_id", r.role_id.into()),
-            ("scope_type", r.scope_type.as_str().into()),
-            ("scope_value", r.scope_value.clone().into()),
-            ("can_request", r.can_request.unwrap_or(true).into()),
-            ("valid_from_utc", r.valid_from_utc.into()),
-            ("valid_to_utc", r.valid_to_utc.into()),
-            ("priority", r.priority.unwrap_or(0).into()),
-            ("created_utc", now.into()),
-            ("updated_utc", now.into()),
-            ("created_by", actor.into()),
-            ("updated_by", actor.into()),
-        ],
-    )
-    .await
+    let id = db
+        .insert(
+            "role_eligibility_rules",
+            &[
+                ("role_id", r.role_id.into()),
+                ("scope_type", r.scope_type.as_str().into()),
+                ("scope_value", r.scope_value.clone().into()),
+                ("can_request", r.can_request.unwrap_or(true).into()),
+                ("valid_from_utc", r.valid_from_utc.into()),
+                ("valid_to_utc", r.valid_to_utc.into()),
+                ("priority", r.priority.unwrap_or(0).into()),
+                ("created_utc", now.into()),
+                ("updated_utc", now.into()),
+                ("created_by", actor.into()),
+                ("updated_by", actor.into()),
+            ],
+        )
+        .await?;
+    bump_version(db).await?;
+    Ok(id)
 }
 
 /// Writes a full rule (the caller merged the PATCH and validated the result).
@@ -111,14 +136,18 @@ pub async fn replace_rule(
     .bind(now)
     .bind(actor)
     .bind(r.id);
-    Ok(db.execute(&q).await? == 1)
+    let changed = db.execute(&q).await? == 1;
+    bump_version(db).await?;
+    Ok(changed)
 }
 
 pub async fn delete_rule(db: &mut Db<'_>, id: i64) -> Result<bool, StoreError> {
-    Ok(db
+    let deleted = db
         .execute(&Q::new("DELETE FROM role_eligibility_rules WHERE id = ?").bind(id))
         .await?
-        == 1)
+        == 1;
+    bump_version(db).await?;
+    Ok(deleted)
 }
 
 // ------------------------------------------------------------------ overrides
@@ -151,6 +180,35 @@ pub async fn overrides_for_user(
     ))
     .bind(user_id);
     db.fetch_all(&q).await?.iter().map(map_override).collect()
+}
+
+/// A user's overrides as the domain reads them, by role id (one indexed read: the primary key
+/// starts with the user).
+pub async fn overrides_for_resolution(
+    db: &mut Db<'_>,
+    user_id: i64,
+) -> Result<HashMap<i64, domain::EligibilityOverride>, StoreError> {
+    let q = Q::new(
+        "SELECT role_id, can_request, valid_from_utc, valid_to_utc, priority FROM user_role_eligibility WHERE user_id = ?",
+    )
+    .bind(user_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                get(r, "role_id")?,
+                domain::EligibilityOverride {
+                    can_request: get(r, "can_request")?,
+                    window: Window {
+                        valid_from: opt_time(r, "valid_from_utc")?,
+                        valid_to: opt_time(r, "valid_to_utc")?,
+                    },
+                    priority: get(r, "priority")?,
+                },
+            ))
+        })
+        .collect()
 }
 
 pub async fn get_override(

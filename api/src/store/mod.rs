@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod catalog_cache;
 pub mod credentials;
 pub mod dialect;
 pub mod directory;
@@ -77,6 +78,8 @@ impl StoreError {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// This process's copy of the catalogue (shared by the clones of this store).
+    catalog: std::sync::Arc<catalog_cache::CatalogCache>,
 }
 
 impl Store {
@@ -118,11 +121,20 @@ impl Store {
                     redact(&e.to_string())
                 )
             })?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pool,
+            dialect,
+            catalog: Default::default(),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// The catalogue kept in memory for eligibility (see `catalog_cache`).
+    pub fn catalog_cache(&self) -> &catalog_cache::CatalogCache {
+        &self.catalog
     }
 
     /// A pooled connection for reads.

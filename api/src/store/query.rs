@@ -148,6 +148,28 @@ impl<'c> Db<'c> {
             .map_err(|e| StoreError::from_sqlx(e, self.dialect))
     }
 
+    /// Runs a query and hands each row to `f` as it arrives, so a large read (the whole
+    /// catalogue) never holds all its driver rows at once.
+    pub async fn for_each_row(
+        &mut self,
+        q: &Q,
+        mut f: impl FnMut(&AnyRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        check_args(&q.args)?;
+        let sql = self.dialect.render(&q.sql);
+        let dialect = self.dialect;
+        let mut rows = build(&sql, &q.args).fetch(&mut *self.conn);
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(|e| StoreError::from_sqlx(e, dialect))?
+        {
+            f(&row)?;
+        }
+        Ok(())
+    }
+
     pub async fn fetch_optional(&mut self, q: &Q) -> Result<Option<AnyRow>, StoreError> {
         check_args(&q.args)?;
         let sql = self.dialect.render(&q.sql);

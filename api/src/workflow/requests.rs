@@ -82,7 +82,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::not_found("user"))?;
 
     // Eligibility first: an ineligible user learns nothing about the role's other rules.
-    let check = access::check(&mut db, &user, &role, now).await?;
+    let check = access::check(state.store.catalog_cache(), &mut db, &user, &role, now).await?;
     if !check.eligibility.eligible {
         let reason = serde_json::to_value(&check.eligibility.reason).unwrap_or_default();
         audit::write(
@@ -317,7 +317,7 @@ pub async fn decide(
         .ok_or_else(|| ApiError::not_found("role"))?;
     if decision == Decision::Approved {
         // Eligibility may have changed since the request was made.
-        let check = access::check(&mut db, &user, &role, now).await?;
+        let check = access::check(state.store.catalog_cache(), &mut db, &user, &role, now).await?;
         if !check.eligibility.eligible {
             let reason = serde_json::to_value(&check.eligibility.reason).unwrap_or_default();
             audit::write(
