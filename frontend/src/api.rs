@@ -89,14 +89,14 @@ impl ApiError {
     async fn from_response(resp: Response) -> Self {
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        match serde_json::from_str::<ErrorBody>(&text) {
+        match crate::json::from_str::<ErrorBody>(&text) {
             Ok(body) => {
                 let fields = body
                     .error
                     .details
                     .as_ref()
                     .and_then(|d| d.get("fields"))
-                    .and_then(|f| serde_json::from_value::<Vec<FieldError>>(f.clone()).ok())
+                    .and_then(|f| Vec::<FieldError>::deserialize(crate::json::Tree(f.clone())).ok())
                     .unwrap_or_default();
                 ApiError {
                     status,
@@ -185,7 +185,7 @@ fn call(method: Method, path: String, body: Option<String>, notify_401: bool) ->
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    serde_json::from_str(text).map_err(|e| ApiError {
+    crate::json::from_str(text).map_err(|e| ApiError {
         status: 200,
         code: "bad_response".into(),
         message: format!("The server sent something unexpected ({e})."),
