@@ -18,6 +18,27 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Reads an RFC 3339 timestamp, as the API writes them, with chrono's strict RFC 3339 parser.
+/// The web app uses it for every timestamp it receives (`cfg_attr(target_arch = "wasm32")`):
+/// chrono's own `Deserialize` goes through its general format parser, several KB of wasm.
+/// The service keeps chrono's impl, so nothing changes for what it accepts.
+pub fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let s = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(serde::de::Error::custom)
+}
+
+/// [`rfc3339`] for an optional timestamp (`null` is `None`).
+pub fn rfc3339_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(s) => DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
+}
+
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -63,6 +84,7 @@ pub struct LoginResponse {
     /// Bearer token for the `Authorization` header.
     pub token: String,
     pub token_type: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub expires_utc: DateTime<Utc>,
     pub user: User,
 }
@@ -96,8 +118,11 @@ pub struct User {
     /// `externalId`); none for local users.
     #[serde(default)]
     pub external_id: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub last_ad_sync_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -271,7 +296,9 @@ pub struct Team {
     pub division: Option<String>,
     pub department: Option<String>,
     pub is_active: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -358,7 +385,9 @@ pub struct TeamMember {
     pub login_name: String,
     pub display_name: Option<String>,
     pub is_active: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub assigned_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub removed_utc: Option<DateTime<Utc>>,
 }
 
@@ -384,7 +413,9 @@ pub struct Target {
     /// `report` (only show drift) or `repair` (also fix it).
     pub drift_policy: String,
     pub is_enabled: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -472,7 +503,9 @@ pub struct DbRole {
     /// Whitelist flag: only JIT-managed roles are ever granted or revoked by JITEA.
     pub is_jit_managed: bool,
     pub has_unmask: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -554,7 +587,9 @@ pub struct Role {
     /// Users with at least this seniority skip approval.
     pub auto_approve_min_seniority: Option<i64>,
     pub is_enabled: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -680,6 +715,7 @@ pub struct RoleApprover {
     pub approver_department: Option<String>,
     pub approver_login_name: Option<String>,
     pub priority: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
 }
@@ -718,10 +754,14 @@ pub struct EligibilityRule {
     pub scope_value: Option<String>,
     /// true = may request; false = explicitly denied.
     pub can_request: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub valid_from_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub valid_to_utc: Option<DateTime<Utc>>,
     pub priority: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -743,8 +783,10 @@ pub struct EligibilityRuleCreate {
     #[serde(default)]
     pub can_request: Option<bool>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_from_utc: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_to_utc: Option<DateTime<Utc>>,
     #[serde(default)]
     pub priority: Option<i64>,
@@ -791,10 +833,14 @@ pub struct EligibilityOverride {
     pub role_id: i64,
     pub role_name: String,
     pub can_request: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub valid_from_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub valid_to_utc: Option<DateTime<Utc>>,
     pub priority: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -806,8 +852,10 @@ pub struct EligibilityOverride {
 pub struct EligibilityOverrideSet {
     pub can_request: bool,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_from_utc: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_to_utc: Option<DateTime<Utc>>,
     #[serde(default)]
     pub priority: Option<i64>,
@@ -859,7 +907,9 @@ pub struct AccessRequest {
     pub user_title_snapshot: Option<String>,
     pub user_division_snapshot: Option<String>,
     pub user_seniority_snapshot: Option<i64>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -905,6 +955,7 @@ pub struct Approval {
     pub approver_login_name: String,
     pub decision: Decision,
     pub decision_comment: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub decision_utc: DateTime<Utc>,
 }
 
@@ -919,8 +970,11 @@ pub struct Grant {
     pub user_login_name: String,
     pub role_id: i64,
     pub role_name: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub valid_from_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub valid_to_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub revoked_utc: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
     pub revoked_by_user_id: Option<i64>,
@@ -928,11 +982,14 @@ pub struct Grant {
     pub status: GrantStatus,
     /// Why a grant is failed or still provisioning, when known.
     pub status_detail: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     /// Failed provisioning or revocation attempts so far.
     pub attempts: i64,
     /// When the next retry is due, if one is scheduled.
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub next_attempt_utc: Option<DateTime<Utc>>,
     /// Removing this access keeps failing on a target: it is still being retried and the
     /// grant is not shown as ended until the target confirms.
@@ -957,9 +1014,11 @@ pub struct GrantAssignment {
     pub required: bool,
     /// `pending`, `added`, `add_failed`, `dropped`, `drop_failed`.
     pub state: String,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub add_attempt_utc: Option<DateTime<Utc>>,
     pub add_succeeded: Option<bool>,
     pub add_error: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub drop_attempt_utc: Option<DateTime<Utc>>,
     pub drop_succeeded: Option<bool>,
     pub drop_error: Option<String>,
@@ -986,6 +1045,7 @@ pub struct RevokeBody {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub event_utc: DateTime<Utc>,
     pub event_type: String,
     pub actor_user_id: Option<i64>,
@@ -1018,7 +1078,9 @@ pub struct JobRun {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ReconcileRun {
     pub id: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub started_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub finished_utc: Option<DateTime<Utc>>,
     /// `schedule`, `api`, `cli` or `startup`.
     pub trigger_source: String,
@@ -1051,6 +1113,7 @@ pub struct DriftFinding {
     /// `re_added`, `re_add_failed`, `removed`, `remove_failed`, `reported`.
     pub action: String,
     pub error: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub detected_utc: DateTime<Utc>,
 }
 
@@ -1091,6 +1154,7 @@ pub struct SessionInfo {
     pub user: User,
     /// Send as the `X-CSRF-Token` header on every state-changing request of this session.
     pub csrf_token: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub expires_utc: DateTime<Utc>,
 }
 
@@ -1191,7 +1255,9 @@ pub struct DirectoryEntryError {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DirectorySyncRun {
     pub id: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub started_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub finished_utc: Option<DateTime<Utc>>,
     /// `schedule`, `api` or `cli`.
     pub trigger_source: String,
@@ -1246,6 +1312,7 @@ pub struct ScimTokenCreated {
     pub token: String,
     /// The token's first characters, to recognise it in lists.
     pub token_prefix: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
 }
@@ -1257,9 +1324,12 @@ pub struct ScimToken {
     pub id: i64,
     pub name: String,
     pub token_prefix: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub last_used_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(target_arch = "wasm32", serde(default, deserialize_with = "rfc3339_opt"))]
     pub revoked_utc: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
 }
