@@ -89,14 +89,14 @@ impl ApiError {
     async fn from_response(resp: Response) -> Self {
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        match serde_json::from_str::<ErrorBody>(&text) {
+        match crate::json::from_str::<ErrorBody>(&text) {
             Ok(body) => {
                 let fields = body
                     .error
                     .details
                     .as_ref()
                     .and_then(|d| d.get("fields"))
-                    .and_then(|f| serde_json::from_value::<Vec<FieldError>>(f.clone()).ok())
+                    .and_then(|f| Vec::<FieldError>::deserialize(crate::json::Tree(f.clone())).ok())
                     .unwrap_or_default();
                 ApiError {
                     status,
@@ -185,7 +185,7 @@ fn call(method: Method, path: String, body: Option<String>, notify_401: bool) ->
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    serde_json::from_str(text).map_err(|e| ApiError {
+    crate::json::from_str(text).map_err(|e| ApiError {
         status: 200,
         code: "bad_response".into(),
         message: format!("The server sent something unexpected ({e})."),
@@ -222,7 +222,17 @@ async fn delete(path: &str) -> ApiResult<()> {
 
 /// An empty JSON object, for action endpoints without a body.
 fn empty() -> serde_json::Value {
-    serde_json::json!({})
+    object(Vec::new())
+}
+
+/// A JSON object of these fields, for PATCH bodies. Used instead of `json!`, whose
+/// `to_value(..).unwrap()` per field drags error `Debug` formatting into the wasm.
+pub fn object(fields: Vec<(&str, serde_json::Value)>) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in fields {
+        map.insert(k.to_string(), v);
+    }
+    serde_json::Value::Object(map)
 }
 
 /// Builds `?a=1&b=x` from the parameters that are set, percent-encoding the values.
@@ -623,4 +633,35 @@ pub async fn audit(f: &AuditFilter, cursor: Option<String>) -> ApiResult<Page<Au
         .set("limit", f.limit.clamp(1, MAX_LIMIT))
         .opt("cursor", cursor);
     get(&format!("/audit{}", q.build())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::object;
+    use serde_json::json;
+
+    #[test]
+    fn object_bodies_are_what_json_would_send() {
+        let (none, some): (Option<String>, Option<i64>) = (None, Some(3));
+        let body = object(vec![
+            ("role_name", "dba".to_string().into()),
+            ("description", none.clone().into()),
+            ("max_duration_minutes", 60i64.into()),
+            ("auto_approve_min_seniority", some.into()),
+            ("is_enabled", false.into()),
+        ]);
+        let expected = json!({
+            "role_name": "dba",
+            "description": none,
+            "max_duration_minutes": 60,
+            "auto_approve_min_seniority": some,
+            "is_enabled": false,
+        });
+        assert_eq!(body, expected);
+        assert_eq!(
+            serde_json::to_string(&body).ok(),
+            serde_json::to_string(&expected).ok()
+        );
+        assert_eq!(object(Vec::new()).to_string(), "{}");
+    }
 }

@@ -7,6 +7,7 @@ mod app;
 mod components;
 mod events;
 mod format;
+mod json;
 mod pages;
 mod session;
 

@@ -18,6 +18,148 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Reads an RFC 3339 timestamp (`2026-11-23T14:05:00.123Z`, `...+01:00`), as the API writes
+/// them. The web app uses it for every timestamp it receives (`cfg_attr(target_arch =
+/// "wasm32")`): chrono's own `Deserialize` goes through its general format parser, several KB
+/// of wasm. The service keeps chrono's impl, so nothing changes for what it accepts.
+pub fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_rfc3339(&s).ok_or_else(|| serde::de::Error::custom("invalid RFC 3339 timestamp"))
+}
+
+/// [`rfc3339`] for an optional timestamp (`null` is `None`).
+pub fn rfc3339_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(s) => parse_rfc3339(&s)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("invalid RFC 3339 timestamp")),
+        None => Ok(None),
+    }
+}
+
+/// `YYYY-MM-DD(T|t| )HH:MM:SS[.fraction](Z|z|±HH:MM)`; a fraction past nanoseconds is cut.
+pub fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<u32> {
+        let digits = b.get(from..from + len)?;
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let sep = |at: usize, ok: &[u8]| b.get(at).is_some_and(|c| ok.contains(c));
+    if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt ") && sep(13, b":") && sep(16, b":")) {
+        return None;
+    }
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 2)?, num(8, 2)?)?;
+    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        nanos *= 10u32.pow(9u32.saturating_sub(u32::try_from(i - start).ok()?));
+    }
+    let offset_secs = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && sep(i + 3, b":") => {
+            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let secs = i64::from(oh * 3600 + om * 60);
+            if *sign == b'-' {
+                -secs
+            } else {
+                secs
+            }
+        }
+        _ => return None,
+    };
+    // A leap second (`:60`) is chrono's 59 s + 1e9 ns, as chrono's own parser reads it.
+    let (sec, nanos) = if sec == 60 {
+        (59, nanos + 1_000_000_000)
+    } else {
+        (sec, nanos)
+    };
+    let local = date.and_hms_nano_opt(h, mi, sec, nanos)?;
+    let utc = local.checked_sub_signed(chrono::TimeDelta::seconds(offset_secs))?;
+    Some(DateTime::from_naive_utc_and_offset(utc, Utc))
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_chrono_reads() {
+        for s in [
+            "2026-11-23T14:05:00Z",
+            "2026-11-23T14:05:00.123Z",
+            "2026-11-23T14:05:00.123456789Z",
+            "2026-11-23T14:05:00.1234567891Z",
+            "2026-11-23t14:05:00z",
+            "2026-11-23 14:05:00+01:30",
+            "2026-01-01T00:30:00-02:00",
+            "2016-12-31T23:59:60Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let ours = parse_rfc3339(s);
+            let chrono = DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
+            assert_eq!(ours, chrono, "{s}");
+            assert!(ours.is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_timestamp() {
+        for s in [
+            "",
+            "2026-11-23",
+            "2026-11-23T14:05:00",
+            "2026-02-30T14:05:00Z",
+            "2026-11-23T24:05:00Z",
+            "2026-11-23T14:05:00.Z",
+            "2026-11-23T14:05:00+0100",
+            "2026-11-23T14:05:00+01:00x",
+            "2026-11-23T14:05:00+24:00",
+            "2026-11-23X14:05:00Z",
+            "2026-1a-23T14:05:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn reads_timestamps_in_dtos() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(deserialize_with = "rfc3339")]
+            at: DateTime<Utc>,
+            #[serde(default, deserialize_with = "rfc3339_opt")]
+            until: Option<DateTime<Utc>>,
+        }
+        let t: T = serde_json::from_str(r#"{"at":"2026-11-23T14:05:00+01:00"}"#).expect("t");
+        assert_eq!(t.at.to_rfc3339(), "2026-11-23T13:05:00+00:00");
+        assert_eq!(t.until, None);
+        let t: T =
+            serde_json::from_str(r#"{"at":"2026-11-23T14:05:00Z","until":null}"#).expect("t");
+        assert_eq!(t.until, None);
+        assert!(serde_json::from_str::<T>(r#"{"at":"yesterday"}"#).is_err());
+    }
+}
+
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -63,6 +205,7 @@ pub struct LoginResponse {
     /// Bearer token for the `Authorization` header.
     pub token: String,
     pub token_type: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub expires_utc: DateTime<Utc>,
     pub user: User,
 }
@@ -96,8 +239,14 @@ pub struct User {
     /// `externalId`); none for local users.
     #[serde(default)]
     pub external_id: Option<String>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub last_ad_sync_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -271,7 +420,9 @@ pub struct Team {
     pub division: Option<String>,
     pub department: Option<String>,
     pub is_active: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -358,7 +509,12 @@ pub struct TeamMember {
     pub login_name: String,
     pub display_name: Option<String>,
     pub is_active: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub assigned_utc: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub removed_utc: Option<DateTime<Utc>>,
 }
 
@@ -384,7 +540,9 @@ pub struct Target {
     /// `report` (only show drift) or `repair` (also fix it).
     pub drift_policy: String,
     pub is_enabled: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -472,7 +630,9 @@ pub struct DbRole {
     /// Whitelist flag: only JIT-managed roles are ever granted or revoked by JITEA.
     pub is_jit_managed: bool,
     pub has_unmask: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -554,7 +714,9 @@ pub struct Role {
     /// Users with at least this seniority skip approval.
     pub auto_approve_min_seniority: Option<i64>,
     pub is_enabled: bool,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -680,6 +842,7 @@ pub struct RoleApprover {
     pub approver_department: Option<String>,
     pub approver_login_name: Option<String>,
     pub priority: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
 }
@@ -718,10 +881,20 @@ pub struct EligibilityRule {
     pub scope_value: Option<String>,
     /// true = may request; false = explicitly denied.
     pub can_request: bool,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub valid_from_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub valid_to_utc: Option<DateTime<Utc>>,
     pub priority: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -743,8 +916,10 @@ pub struct EligibilityRuleCreate {
     #[serde(default)]
     pub can_request: Option<bool>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_from_utc: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_to_utc: Option<DateTime<Utc>>,
     #[serde(default)]
     pub priority: Option<i64>,
@@ -791,10 +966,20 @@ pub struct EligibilityOverride {
     pub role_id: i64,
     pub role_name: String,
     pub can_request: bool,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub valid_from_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub valid_to_utc: Option<DateTime<Utc>>,
     pub priority: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -806,8 +991,10 @@ pub struct EligibilityOverride {
 pub struct EligibilityOverrideSet {
     pub can_request: bool,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_from_utc: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339_opt"))]
     pub valid_to_utc: Option<DateTime<Utc>>,
     #[serde(default)]
     pub priority: Option<i64>,
@@ -859,7 +1046,9 @@ pub struct AccessRequest {
     pub user_title_snapshot: Option<String>,
     pub user_division_snapshot: Option<String>,
     pub user_seniority_snapshot: Option<i64>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
@@ -905,6 +1094,7 @@ pub struct Approval {
     pub approver_login_name: String,
     pub decision: Decision,
     pub decision_comment: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub decision_utc: DateTime<Utc>,
 }
 
@@ -919,8 +1109,14 @@ pub struct Grant {
     pub user_login_name: String,
     pub role_id: i64,
     pub role_name: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub valid_from_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub valid_to_utc: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub revoked_utc: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
     pub revoked_by_user_id: Option<i64>,
@@ -928,11 +1124,17 @@ pub struct Grant {
     pub status: GrantStatus,
     /// Why a grant is failed or still provisioning, when known.
     pub status_detail: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub updated_utc: DateTime<Utc>,
     /// Failed provisioning or revocation attempts so far.
     pub attempts: i64,
     /// When the next retry is due, if one is scheduled.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub next_attempt_utc: Option<DateTime<Utc>>,
     /// Removing this access keeps failing on a target: it is still being retried and the
     /// grant is not shown as ended until the target confirms.
@@ -957,9 +1159,17 @@ pub struct GrantAssignment {
     pub required: bool,
     /// `pending`, `added`, `add_failed`, `dropped`, `drop_failed`.
     pub state: String,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub add_attempt_utc: Option<DateTime<Utc>>,
     pub add_succeeded: Option<bool>,
     pub add_error: Option<String>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub drop_attempt_utc: Option<DateTime<Utc>>,
     pub drop_succeeded: Option<bool>,
     pub drop_error: Option<String>,
@@ -986,6 +1196,7 @@ pub struct RevokeBody {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub event_utc: DateTime<Utc>,
     pub event_type: String,
     pub actor_user_id: Option<i64>,
@@ -1018,7 +1229,12 @@ pub struct JobRun {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ReconcileRun {
     pub id: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub started_utc: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub finished_utc: Option<DateTime<Utc>>,
     /// `schedule`, `api`, `cli` or `startup`.
     pub trigger_source: String,
@@ -1051,6 +1267,7 @@ pub struct DriftFinding {
     /// `re_added`, `re_add_failed`, `removed`, `remove_failed`, `reported`.
     pub action: String,
     pub error: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub detected_utc: DateTime<Utc>,
 }
 
@@ -1091,6 +1308,7 @@ pub struct SessionInfo {
     pub user: User,
     /// Send as the `X-CSRF-Token` header on every state-changing request of this session.
     pub csrf_token: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub expires_utc: DateTime<Utc>,
 }
 
@@ -1191,7 +1409,12 @@ pub struct DirectoryEntryError {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DirectorySyncRun {
     pub id: i64,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub started_utc: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub finished_utc: Option<DateTime<Utc>>,
     /// `schedule`, `api` or `cli`.
     pub trigger_source: String,
@@ -1246,6 +1469,7 @@ pub struct ScimTokenCreated {
     pub token: String,
     /// The token's first characters, to recognise it in lists.
     pub token_prefix: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
 }
@@ -1257,9 +1481,18 @@ pub struct ScimToken {
     pub id: i64,
     pub name: String,
     pub token_prefix: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     pub created_by: String,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub last_used_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
     pub revoked_utc: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
 }

@@ -3,7 +3,6 @@
 
 use jitea_shared::*;
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::{user_name, AdminFrame};
 use crate::api;
@@ -187,17 +186,17 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
             let result = match &current {
                 Some(r) => {
                     // Every field is sent, so clearing a text box really clears it.
-                    let body = json!({
-                        "role_name": role_name,
-                        "description": desc,
-                        "max_duration_minutes": max_minutes,
-                        "requires_ticket": rt,
-                        "ticket_regex": regex,
-                        "requires_justification": rj,
-                        "requires_approval": ra,
-                        "auto_approve_min_seniority": seniority,
-                        "is_enabled": en,
-                    });
+                    let body = api::object(vec![
+                        ("role_name", role_name.into()),
+                        ("description", desc.into()),
+                        ("max_duration_minutes", max_minutes.into()),
+                        ("requires_ticket", rt.into()),
+                        ("ticket_regex", regex.into()),
+                        ("requires_justification", rj.into()),
+                        ("requires_approval", ra.into()),
+                        ("auto_approve_min_seniority", seniority.into()),
+                        ("is_enabled", en.into()),
+                    ]);
                     api::update_role(r.id, &body).await
                 }
                 None => {

@@ -3,7 +3,6 @@
 
 use jitea_shared::*;
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::AdminFrame;
 use crate::api;
@@ -77,7 +76,9 @@ fn TargetCard(target: Target, db_roles: Vec<DbRole>) -> impl IntoView {
     };
     let toggle = move |_| {
         run_busy(toggle_busy, async move {
-            match api::update_target(id, &json!({ "is_enabled": !enabled })).await {
+            match api::update_target(id, &api::object(vec![("is_enabled", (!enabled).into())]))
+                .await
+            {
                 Ok(t) => {
                     toasts.success(format!(
                         "Target {} {}.",
@@ -166,7 +167,12 @@ fn DbRoleRow(r: DbRole) -> impl IntoView {
     let (id, managed) = (r.id, r.is_jit_managed);
     let toggle = move |_| {
         run_busy(busy, async move {
-            match api::update_db_role(id, &json!({ "is_jit_managed": !managed })).await {
+            match api::update_db_role(
+                id,
+                &api::object(vec![("is_jit_managed", (!managed).into())]),
+            )
+            .await
+            {
                 Ok(d) => {
                     toasts.success(format!(
                         "{} is {} JIT-managed.",

@@ -3,7 +3,6 @@
 
 use jitea_shared::*;
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::AdminFrame;
 use crate::api;
@@ -54,7 +53,7 @@ fn TeamRow(team: Team, open: RwSignal<Option<Team>>) -> impl IntoView {
     let (id, active) = (team.id, team.is_active);
     let toggle = move |_| {
         run_busy(busy, async move {
-            match api::update_team(id, &json!({ "is_active": !active })).await {
+            match api::update_team(id, &api::object(vec![("is_active", (!active).into())])).await {
                 Ok(t) => {
                     toasts.success(format!(
                         "Team {} {}.",

@@ -4,7 +4,6 @@
 
 use jitea_shared::*;
 use leptos::prelude::*;
-use serde_json::json;
 
 use super::AdminFrame;
 use crate::api;
@@ -99,7 +98,8 @@ fn UserRow(user: User) -> impl IntoView {
         };
         run_busy(sen_busy, async move {
             // Only this field: a PATCH leaves everything else as it is.
-            match api::update_user(id, &json!({ "seniority_level": level })).await {
+            match api::update_user(id, &api::object(vec![("seniority_level", level.into())])).await
+            {
                 Ok(u) => {
                     toasts.success(format!("Seniority of {} saved.", u.login_name));
                     live.bump();
