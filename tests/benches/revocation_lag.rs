@@ -50,7 +50,9 @@ impl Store {
             .enable_all()
             .build()
             .unwrap();
-        let conn = rt.block_on(sqlx_oldapi::PgConnection::connect(url)).unwrap();
+        let conn = rt
+            .block_on(sqlx_oldapi::PgConnection::connect(url))
+            .unwrap();
         Self {
             rt,
             conn: std::cell::RefCell::new(conn),

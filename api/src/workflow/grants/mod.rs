@@ -35,7 +35,8 @@ use crate::store::grants::{
 use crate::store::{sessions, users, Db, StoreError};
 
 pub use end::{
-    record_removed, remove_claimed_batch, remove_unexplained, EndError, Phases, Removed, Unexplained,
+    record_removed, remove_claimed_batch, remove_unexplained, EndError, Phases, Removed,
+    Unexplained,
 };
 pub use lease::Lease;
 pub use provision::readd;
