@@ -71,11 +71,13 @@ pub async fn run_once(
             let t = Instant::now();
             let ids = {
                 let mut c = state.store.conn().await?;
+                let clock = state.now();
                 grant_store::claim_endings(
                     &mut Db::new(&mut c, state.store.dialect()),
                     &lease_id,
                     now,
-                    lease::lease_until(state.now()),
+                    clock,
+                    lease::lease_until(clock),
                     BATCH,
                 )
                 .await?
