@@ -8,9 +8,10 @@
 //! rows another process holds, so several `jitea serve` processes on one PostgreSQL or SQL
 //! Server database end each grant exactly once. Claimed grants are processed concurrently.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use jitea_shared::JobRun;
 use serde_json::json;
 use tokio::sync::watch;
@@ -21,8 +22,18 @@ use crate::store::grants as grant_store;
 use crate::store::{Db, StoreError};
 use crate::workflow::grants::{self as lifecycle, lease, Lease};
 
-/// Grants claimed per round trip.
-const BATCH: i64 = 1000;
+/// Grants claimed per round trip (and removed on a target role with one statement per
+/// chunk of logins).
+const BATCH: i64 = 2000;
+/// Claimed batches whose memberships are removed before their bookkeeping starts; bounds how
+/// much work one pass holds leases on.
+const MAX_HELD_BATCHES: usize = 10;
+/// Batches whose bookkeeping transactions run at once.
+const RECORD_CONCURRENCY: usize = 3;
+
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
 
 /// A name for this process's leases.
 pub fn owner_id() -> String {
@@ -47,28 +58,59 @@ pub async fn run_once(
         job: "expiry".into(),
         ..Default::default()
     };
+    let mut phases = lifecycle::Phases::default();
+    let t = Instant::now();
     lifecycle::end_by_policy(state).await?;
+    phases.policy_ms = ms(t);
     loop {
-        let lease_id = lease::new_lease_id(owner);
-        let ids = {
-            let mut c = state.store.conn().await?;
-            grant_store::claim_endings(
-                &mut Db::new(&mut c, state.store.dialect()),
-                &lease_id,
-                now,
-                lease::lease_until(state.now()),
-                BATCH,
-            )
-            .await?
-        };
-        if ids.is_empty() {
+        // Targets first: claim and remove batch after batch, so the last membership of a mass
+        // expiry is not held up by the bookkeeping of the batches before it.
+        let mut removed = Vec::new();
+        while removed.len() < MAX_HELD_BATCHES {
+            let lease_id = lease::new_lease_id(owner);
+            let t = Instant::now();
+            let ids = {
+                let mut c = state.store.conn().await?;
+                let clock = state.now();
+                grant_store::claim_endings(
+                    &mut Db::new(&mut c, state.store.dialect()),
+                    &lease_id,
+                    now,
+                    clock,
+                    lease::lease_until(clock),
+                    BATCH,
+                )
+                .await?
+            };
+            phases.claim_ms += ms(t);
+            if ids.is_empty() {
+                break;
+            }
+            let held = Lease::adopt(state, lease_id);
+            let batch = lifecycle::remove_claimed_batch(state, ids, &mut phases).await;
+            removed.push((held, batch));
+        }
+        if removed.is_empty() {
             break;
         }
-        let held = Lease::adopt(state, lease_id);
-        let (ended, failed) = lifecycle::end_claimed_batch(state, &held, &ids).await;
-        held.release(state).await;
-        run.processed += ended;
-        run.failed += failed;
+        // Then the bookkeeping, a few batches at once, each in its own fenced transaction.
+        let done: Vec<(i64, i64, lifecycle::Phases)> = futures_util::stream::iter(removed)
+            .map(|(held, batch)| async move {
+                let mut p = lifecycle::Phases::default();
+                let (ended, failed) = lifecycle::record_removed(state, &held, &batch, &mut p).await;
+                let t = Instant::now();
+                held.release(state).await;
+                p.release_ms += ms(t);
+                (ended, failed, p)
+            })
+            .buffer_unordered(RECORD_CONCURRENCY)
+            .collect()
+            .await;
+        for (ended, failed, p) in done {
+            run.processed += ended;
+            run.failed += failed;
+            phases.add(&p);
+        }
     }
     loop {
         let lease_id = lease::new_lease_id(owner);
@@ -99,7 +141,7 @@ pub async fn run_once(
         audit::write(
             &mut tx.db(),
             Event::new("expiry_job_run", &Actor::system("expiry"))
-                .details(json!({"ended": run.processed, "failed": run.failed, "as_of": now})),
+                .details(json!({"ended": run.processed, "failed": run.failed, "as_of": now, "phases": phases})),
             state.now(),
         )
         .await?;

@@ -57,6 +57,17 @@ impl Dialect {
         out
     }
 
+    /// Bound parameters one multi-row `INSERT` may carry. SQL Server refuses more than 2,100
+    /// per statement; PostgreSQL takes 65,535, and fewer, larger statements are what makes a
+    /// mass expiry's audit and outbox rows cheap (one round trip per 1,000 rows instead of
+    /// per 125).
+    pub fn max_insert_params(self) -> usize {
+        match self {
+            Self::Postgres => 16_000,
+            Self::Sqlite | Self::Mssql => 1_000,
+        }
+    }
+
     /// Appends a row limit to a query that already ends in `ORDER BY ...`.
     pub fn limit(self, sql: &str, limit: i64) -> String {
         match self {

@@ -472,10 +472,16 @@ fn lease_set(owner: &str, lease_until: DateTime<Utc>) -> Q {
 
 /// Claims live grants that must end now: due (`valid_to_utc <= now`) or with a pending end,
 /// not leased by another process, not waiting for a retry.
+///
+/// `now` is the instant the pass runs "as of" (due-ness and retries); a lease counts as
+/// lapsed only when it ended before `clock`, the current time (`AppState::now`). (With `jitea expire --at`
+/// in the future the two differ, and comparing leases with `now` would take back the batches
+/// this very pass still holds.)
 pub async fn claim_endings(
     db: &mut Db<'_>,
     owner: &str,
     now: DateTime<Utc>,
+    clock: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<i64>, StoreError> {
@@ -486,7 +492,7 @@ pub async fn claim_endings(
     .bind(GrantStatus::Provisioning.as_str())
     .bind(GrantStatus::Active.as_str())
     .bind(now)
-    .bind(now)
+    .bind(clock)
     .bind(now);
     let q = db.dialect.claim(
         "grants",

@@ -202,7 +202,7 @@ impl<'c> Db<'c> {
         rows: Vec<Vec<Arg>>,
     ) -> Result<(), StoreError> {
         let per_row = columns.len().max(1);
-        let chunk = (1000 / per_row).clamp(1, 500);
+        let chunk = (self.dialect.max_insert_params() / per_row).clamp(1, 1000);
         let marks = format!("({})", vec!["?"; columns.len()].join(", "));
         for part in rows.chunks(chunk) {
             let sql = format!(

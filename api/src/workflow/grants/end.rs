@@ -19,6 +19,49 @@ use crate::store::{outbox, requests as req_store, users, Db, StoreError};
 /// Grants whose bookkeeping runs at once in one process.
 const CONCURRENCY: usize = 32;
 
+/// Where the expiry engine's time went, in milliseconds, summed over the batches of one pass
+/// (reported in the `expiry_job_run` audit event, read by the revocation benchmark).
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Phases {
+    /// Batches claimed.
+    pub batches: u64,
+    /// Grants that needed the one-by-one path (pending revokes, failures, partial removals).
+    pub one_by_one: u64,
+    pub policy_ms: u64,
+    pub claim_ms: u64,
+    /// Loading the batch's assignments (db roles, targets, logins).
+    pub lookup_ms: u64,
+    /// Removing memberships on the targets.
+    pub remove_ms: u64,
+    /// Ending the removed logins' sessions.
+    pub sessions_ms: u64,
+    /// The batched bookkeeping transaction.
+    pub record_ms: u64,
+    pub one_by_one_ms: u64,
+    pub release_ms: u64,
+}
+
+impl Phases {
+    /// Adds another batch's figures.
+    pub fn add(&mut self, o: &Phases) {
+        self.batches += o.batches;
+        self.one_by_one += o.one_by_one;
+        self.policy_ms += o.policy_ms;
+        self.claim_ms += o.claim_ms;
+        self.lookup_ms += o.lookup_ms;
+        self.remove_ms += o.remove_ms;
+        self.sessions_ms += o.sessions_ms;
+        self.record_ms += o.record_ms;
+        self.one_by_one_ms += o.one_by_one_ms;
+        self.release_ms += o.release_ms;
+    }
+}
+
+/// Milliseconds since `t`.
+pub(crate) fn ms_since(t: std::time::Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
 /// How a grant ends, read from its row: a pending revoke or fail, else expiry.
 #[derive(Debug, Clone)]
 enum Ending {
@@ -293,11 +336,13 @@ type Member = (i64, i64, String);
 async fn predrop(
     state: &AppState,
     ids: &[i64],
+    phases: &mut Phases,
 ) -> (
     HashMap<i64, HashSet<i64>>,
     Vec<grant_store::BatchAssignment>,
 ) {
     let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
+    let t = std::time::Instant::now();
     let rows = {
         let Ok(mut c) = state.store.conn().await else {
             return (done, Vec::new());
@@ -310,6 +355,8 @@ async fn predrop(
             }
         }
     };
+    phases.lookup_ms += ms_since(t);
+    let t = std::time::Instant::now();
     let mut groups: HashMap<(TargetAddr, String), Vec<Member>> = HashMap::new();
     for a in rows.iter().filter(|a| a.drop_succeeded != Some(true)) {
         groups
@@ -334,6 +381,8 @@ async fn predrop(
             }
         }
     }
+    phases.remove_ms += ms_since(t);
+    let t = std::time::Instant::now();
     for (target, mut logins) in dropped_by_target {
         logins.sort();
         logins.dedup();
@@ -343,6 +392,7 @@ async fn predrop(
             }
         }
     }
+    phases.sessions_ms += ms_since(t);
     (done, rows)
 }
 
@@ -357,14 +407,21 @@ async fn expire_batch(
     rows: &[grant_store::BatchAssignment],
     predropped: &HashMap<i64, HashSet<i64>>,
 ) -> Result<HashSet<i64>, StoreError> {
+    let mut by_grant: HashMap<i64, Vec<&grant_store::BatchAssignment>> = HashMap::new();
+    for a in rows {
+        by_grant.entry(a.grant_id).or_default().push(a);
+    }
     let none = HashSet::new();
     let eligible: Vec<i64> = ids
         .iter()
         .copied()
         .filter(|id| {
             let done = predropped.get(id).unwrap_or(&none);
-            rows.iter()
-                .filter(|a| a.grant_id == *id && a.drop_succeeded != Some(true))
+            by_grant
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter(|a| a.drop_succeeded != Some(true))
                 .all(|a| done.contains(&a.db_role_id))
         })
         .collect();
@@ -380,11 +437,10 @@ async fn expire_batch(
     let mut events = Vec::new();
     let mut messages = Vec::new();
     for g in &moved {
-        for a in rows.iter().filter(|a| {
-            a.grant_id == g.id
-                && predropped
-                    .get(&g.id)
-                    .is_some_and(|d| d.contains(&a.db_role_id))
+        for a in by_grant.get(&g.id).into_iter().flatten().filter(|a| {
+            predropped
+                .get(&g.id)
+                .is_some_and(|d| d.contains(&a.db_role_id))
         }) {
             events.push(Event::new("role_dropped", &actor).user(g.user_id).grant(g.id).request_opt(g.request_id).details(json!({
                 "db_role_id": a.db_role_id, "db_role_name": a.db_role_name, "target_id": a.target.id, "error": null, "batched": true,
@@ -410,24 +466,58 @@ async fn expire_batch(
     Ok(moved.into_iter().map(|g| g.id).collect())
 }
 
-/// The engine's work on a batch of grants it claimed for ending (all held under `lease`):
-/// remove the memberships of the whole batch with one statement per target role, record the
-/// plain expiries together, and end the rest one by one. Returns (ended, failed).
-pub async fn end_claimed_batch(state: &AppState, lease: &Lease, ids: &[i64]) -> (i64, i64) {
-    let (predropped, rows) = predrop(state, ids).await;
-    let batched = match expire_batch(state, lease, ids, &rows, &predropped).await {
+/// A claimed batch whose memberships the engine already tried to remove on the targets.
+pub struct Removed {
+    ids: Vec<i64>,
+    rows: Vec<grant_store::BatchAssignment>,
+    predropped: HashMap<i64, HashSet<i64>>,
+}
+
+/// The target half of the engine's work on a batch of grants it claimed for ending (all held
+/// under one lease): remove the memberships of the whole batch with one statement per chunk
+/// of logins per target role, then end those logins' sessions with one query per target.
+/// Nothing is recorded yet: `record_removed` does that, so the engine can remove the next
+/// batch's memberships before this batch's bookkeeping.
+pub async fn remove_claimed_batch(state: &AppState, ids: Vec<i64>, phases: &mut Phases) -> Removed {
+    phases.batches += 1;
+    let (predropped, rows) = predrop(state, &ids, phases).await;
+    Removed {
+        ids,
+        rows,
+        predropped,
+    }
+}
+
+/// The bookkeeping half: records the plain expiries of the batch together in one transaction
+/// fenced by `lease`, and ends the rest one by one (pending revokes and failures, partial
+/// removals, or everything when the batched transaction failed). Returns (ended, failed).
+pub async fn record_removed(
+    state: &AppState,
+    lease: &Lease,
+    removed: &Removed,
+    phases: &mut Phases,
+) -> (i64, i64) {
+    let Removed {
+        ids,
+        rows,
+        predropped,
+    } = removed;
+    let t = std::time::Instant::now();
+    let batched = match expire_batch(state, lease, ids, rows, predropped).await {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "batched expiry bookkeeping failed; ending one by one");
             HashSet::new()
         }
     };
+    phases.record_ms += ms_since(t);
+    let t = std::time::Instant::now();
     let rest: Vec<i64> = ids
         .iter()
         .copied()
         .filter(|id| !batched.contains(id))
         .collect();
-    let predropped = &predropped;
+    phases.one_by_one += rest.len() as u64;
     let results: Vec<bool> = futures_util::stream::iter(rest)
         .map(|id| async move {
             let done = predropped.get(&id).cloned().unwrap_or_default();
@@ -442,6 +532,7 @@ pub async fn end_claimed_batch(state: &AppState, lease: &Lease, ids: &[i64]) -> 
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    phases.one_by_one_ms += ms_since(t);
     let ok = results.iter().filter(|ok| **ok).count() as i64;
     (batched.len() as i64 + ok, results.len() as i64 - ok)
 }

@@ -34,7 +34,10 @@ use crate::store::grants::{
 };
 use crate::store::{sessions, users, Db, StoreError};
 
-pub use end::{end_claimed_batch, remove_unexplained, EndError, Unexplained};
+pub use end::{
+    record_removed, remove_claimed_batch, remove_unexplained, EndError, Phases, Removed,
+    Unexplained,
+};
 pub use lease::Lease;
 pub use provision::readd;
 
