@@ -22,81 +22,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
 
-bin="${JITEA_BIN:-$CARGO_TARGET_DIR/debug/jitea}"
-if [ ! -x "$bin" ]; then
-    echo "schemathesis: $bin not found; run \`cargo build -p jitea-api\` first" >&2
-    exit 1
-fi
 st=$(scripts/ensure_schemathesis.sh | tail -n 1)
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-
-# api METHOD PATH [TOKEN] [JSON]: prints the response body; fails on a transport error or a
-# status of 400 or more (python3's urllib, so the script needs no curl).
-api() {
-    python3 - "$base$2" "$1" "${3:-}" "${4:-}" <<'PY'
-import sys, urllib.request
-url, method, token, body = sys.argv[1:5]
-req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-if body:
-    req.add_header("Content-Type", "application/json")
-if token:
-    req.add_header("Authorization", "Bearer " + token)
-with urllib.request.urlopen(req, timeout=30) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
+# shellcheck source=scripts/lib/serve.sh
+. scripts/lib/serve.sh
 bootstrap_login="bootstrap-admin"
 admin_login="fuzz-admin"
 admin_password="fuzz-admin-password-$RANDOM$RANDOM"
-
-echo "starting jitea serve --demo on $base (fresh SQLite database in $work)"
 # The run sends thousands of sign-ins from 127.0.0.1 with generated passwords; at the default
 # limits the address would be locked out (429) within seconds and every later sign-in case
 # would test only the throttle, which tests/tests/signin_throttle.rs covers. Raise the limit.
-JITEA_LOGIN_MAX_FAILURES=1000 \
-JITEA_BIND="127.0.0.1:$port" \
-JITEA_DATA_DIR="$work/data" \
-JITEA_DATABASE_URL="sqlite://$work/data/jitea.db" \
-JITEA_BOOTSTRAP_ADMIN="$bootstrap_login:$admin_password" \
-JITEA_LOG="${JITEA_LOG:-warn}" \
-    "$bin" serve --demo > "$work/server.log" 2>&1 &
-server_pid=$!
+export JITEA_LOGIN_MAX_FAILURES=1000
+jitea_start schemathesis "$bootstrap_login" "$admin_password" --demo
 
-for _ in $(seq 1 300); do
-    if api GET /readyz > /dev/null 2>&1; then break; fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "schemathesis: jitea serve exited; its log:" >&2
-        cat "$work/server.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-api GET /readyz > /dev/null
-
-login() {
-    api POST /api/v1/auth/login "" "{\"login_name\": \"$1\", \"password\": \"$2\"}" \
-        | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
-}
 # The run's own admin is made after the demo organisation, so its id is not the 1 that
 # generated ids hit most often: a generated call that demotes, deactivates or re-passwords
 # user 1 then only affects the bootstrap admin.
-bootstrap_token=$(login "$bootstrap_login" "$admin_password")
+bootstrap_token=$(jitea_login "$bootstrap_login" "$admin_password")
 api POST /api/v1/users "$bootstrap_token" \
     "{\"login_name\": \"$admin_login\", \"is_admin\": true, \"password\": \"$admin_password\"}" > /dev/null
-token=$(login "$admin_login" "$admin_password")
+token=$(jitea_login "$admin_login" "$admin_password")
 
 echo "running schemathesis against $base/api/v1/openapi.json as $admin_login"
 status=0

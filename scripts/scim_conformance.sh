@@ -16,67 +16,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
 
-bin="${JITEA_BIN:-$CARGO_TARGET_DIR/debug/jitea}"
-if [ ! -x "$bin" ]; then
-    echo "scim_conformance: $bin not found; run \`cargo build -p jitea-api\` first" >&2
-    exit 1
-fi
 py=$(scripts/ensure_scim_tester.sh | tail -n 1)
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-
-# api METHOD PATH [TOKEN] [JSON]: prints the response body; fails on a transport error or a
-# status of 400 or more.
-api() {
-    python3 - "$base$2" "$1" "${3:-}" "${4:-}" <<'PY'
-import sys, urllib.request
-url, method, token, body = sys.argv[1:5]
-req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
-if body:
-    req.add_header("Content-Type", "application/json")
-if token:
-    req.add_header("Authorization", "Bearer " + token)
-with urllib.request.urlopen(req, timeout=30) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
+# shellcheck source=scripts/lib/serve.sh
+. scripts/lib/serve.sh
 admin_login="scim-check-admin"
 admin_password="scim-check-password-$RANDOM$RANDOM"
-
-echo "starting jitea serve on $base (fresh SQLite database in $work)"
-JITEA_BIND="127.0.0.1:$port" \
-JITEA_DATA_DIR="$work/data" \
-JITEA_DATABASE_URL="sqlite://$work/data/jitea.db" \
-JITEA_BOOTSTRAP_ADMIN="$admin_login:$admin_password" \
-JITEA_LOG="${JITEA_LOG:-warn}" \
-    "$bin" serve > "$work/server.log" 2>&1 &
-server_pid=$!
-
-for _ in $(seq 1 300); do
-    if api GET /readyz > /dev/null 2>&1; then break; fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "scim_conformance: jitea serve exited; its log:" >&2
-        cat "$work/server.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-api GET /readyz > /dev/null
-
-admin_token=$(api POST /api/v1/auth/login "" "{\"login_name\": \"$admin_login\", \"password\": \"$admin_password\"}" \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+jitea_start scim_conformance "$admin_login" "$admin_password"
+admin_token=$(jitea_login "$admin_login" "$admin_password")
 scim_token=$(api POST /api/v1/scim/tokens "$admin_token" '{"name": "scim2-tester"}' \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
