@@ -6,7 +6,6 @@ use std::sync::Arc;
 use chrono::Duration;
 use jitea_shared::UserCreate;
 use serde_json::json;
-use tokio::sync::Notify;
 
 use crate::auth::{keyring, password, TokenKeys};
 use crate::clock::{Clock, SystemClock};
@@ -142,7 +141,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         connectors: Connectors::builtin(),
         clock,
         config: Arc::new(config),
-        expiry_wake: Arc::new(Notify::new()),
+        expiry_wake: Default::default(),
         owner: crate::jobs::expiry::owner_id(),
         live: crate::notify::live::channel(),
         limits,

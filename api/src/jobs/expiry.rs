@@ -1,6 +1,7 @@
 //! The expiry engine. It knows the next instant it has work (the earliest `valid_to_utc` of a
-//! live grant, or a scheduled retry), sleeps until then, and is woken early when a grant is
-//! issued, extended or revoked in this process; it never sleeps longer than
+//! live grant, or a scheduled retry), sleeps until then, and is woken early when a grant
+//! issued, extended or revoked in this process has work before that instant
+//! (`state::ExpiryWake`); it never sleeps longer than
 //! `JITEA_EXPIRY_INTERVAL_SECS` (default 1 s), so work created by another process on the same
 //! database is picked up within that bound.
 //!
@@ -159,6 +160,7 @@ pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<b
         if let Err(e) = run_once(&state, &owner, now).await {
             tracing::warn!(error = %e, "expiry pass failed; retrying");
         }
+        state.expiry_wake.planning();
         let next = {
             match state.store.conn().await {
                 Ok(mut c) => grant_store::next_wakeup(&mut Db::new(&mut c, state.store.dialect()))
@@ -174,6 +176,9 @@ pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<b
             Some(t) => (t - now).to_std().unwrap_or(max_sleep).min(max_sleep),
             None => max_sleep,
         };
+        state
+            .expiry_wake
+            .planned(now + chrono::Duration::from_std(sleep).unwrap_or_default());
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             _ = state.expiry_wake.notified() => {}

@@ -95,11 +95,14 @@ pub struct NewGrant {
     pub issued_by_user_id: Option<i64>,
 }
 
-/// Inserts a grant in `provisioning` with one pending assignment per mapped db role.
+/// Inserts a grant in `provisioning` with one pending assignment per mapped db role, held
+/// under the lease `lease_id` until `lease_until` (the inserting process provisions it next;
+/// if it dies first, the lease lapses and the engine takes over).
 pub async fn insert(
     db: &mut Db<'_>,
     g: &NewGrant,
     db_role_ids: &[i64],
+    (lease_id, lease_until): (&str, DateTime<Utc>),
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let id = db
@@ -113,19 +116,23 @@ pub async fn insert(
                 ("valid_to_utc", g.valid_to.into()),
                 ("issued_by_user_id", g.issued_by_user_id.into()),
                 ("status", GrantStatus::Provisioning.as_str().into()),
+                ("lease_owner", lease_id.into()),
+                ("lease_until_utc", lease_until.into()),
                 ("created_utc", now.into()),
                 ("updated_utc", now.into()),
             ],
         )
         .await?;
-    for d in db_role_ids {
-        db.execute(
-            &Q::new("INSERT INTO grant_db_role_assignments (grant_id, db_role_id) VALUES (?, ?)")
-                .bind(id)
-                .bind(*d),
-        )
-        .await?;
-    }
+    let rows = db_role_ids
+        .iter()
+        .map(|d| vec![id.into(), (*d).into()])
+        .collect();
+    db.insert_many(
+        "grant_db_role_assignments",
+        &["grant_id", "db_role_id"],
+        rows,
+    )
+    .await?;
     Ok(id)
 }
 

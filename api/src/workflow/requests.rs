@@ -207,6 +207,7 @@ pub async fn create(
         grant_id = Some(
             grants::create_in_tx(
                 &mut db,
+                &state.owner,
                 &actor,
                 id,
                 &user,
@@ -405,6 +406,7 @@ pub async fn decide(
         Some(
             grants::create_in_tx(
                 &mut db,
+                &state.owner,
                 &actor,
                 id,
                 &user,

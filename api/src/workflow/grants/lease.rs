@@ -40,15 +40,43 @@ pub struct Lease {
     id: String,
     lost: Arc<AtomicBool>,
     renewer: tokio::task::JoinHandle<()>,
+    /// Holds one grant (taken by `acquire` or with the grant's insert), not a claimed batch.
+    single: bool,
+    /// A transaction that committed already gave the (single) grant back.
+    released: AtomicBool,
 }
 
 impl Lease {
     /// Starts renewing a lease already written to the grants' rows under `id` (by `acquire`
     /// or by a claim).
     pub fn adopt(state: &AppState, id: String) -> Self {
+        Self::start(state, id, false)
+    }
+
+    /// `adopt` for a lease on exactly one grant (written with the grant's insert).
+    pub fn adopt_single(state: &AppState, id: String) -> Self {
+        Self::start(state, id, true)
+    }
+
+    fn start(state: &AppState, id: String, single: bool) -> Self {
         let lost = Arc::new(AtomicBool::new(false));
         let renewer = tokio::spawn(renew_loop(state.clone(), id.clone(), lost.clone()));
-        Self { id, lost, renewer }
+        Self {
+            id,
+            lost,
+            renewer,
+            single,
+            released: AtomicBool::new(false),
+        }
+    }
+
+    /// Says that a transaction which just committed gave this lease's grant back (see
+    /// `store::grants::release_one`); `release` then has nothing left to write. Only a
+    /// single-grant lease is done then: a batch still holds its other grants.
+    pub fn released_with_commit(&self) {
+        if self.single {
+            self.released.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Takes the lease on `grant_id` if nobody holds it.
@@ -64,7 +92,7 @@ impl Lease {
             lease_until(now),
         )
         .await?;
-        Ok(got.then(|| Self::adopt(state, id)))
+        Ok(got.then(|| Self::adopt_single(state, id)))
     }
 
     /// `acquire`, waiting up to `wait` for the current holder to finish.
@@ -110,6 +138,9 @@ impl Lease {
     /// Gives every grant held under this lease back.
     pub async fn release(self, state: &AppState) {
         self.renewer.abort();
+        if self.released.load(Ordering::SeqCst) {
+            return;
+        }
         let r = async {
             let mut c = state.store.conn().await?;
             grant_store::release(&mut Db::new(&mut c, state.store.dialect()), &self.id).await

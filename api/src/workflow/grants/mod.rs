@@ -81,20 +81,32 @@ fn connector(
     ))
 }
 
+/// A grant just inserted, held under the lease its inserting transaction took; hand it to
+/// [`provision`] once that transaction has committed.
+#[must_use = "a new grant is provisioned with `provision` after its transaction commits"]
+pub struct Issued {
+    pub id: i64,
+    lease_id: String,
+}
+
 /// Inserts the grant for an approved request, with one pending assignment per mapped db role
 /// that may be granted (JIT-managed, on an enabled target); the others are left out and the
-/// audit row says which and why.
+/// audit row says which and why. The grant is inserted under a lease of this process (`owner`),
+/// so provisioning it right after the commit needs no separate lease transaction.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_in_tx(
     db: &mut Db<'_>,
+    owner: &str,
     actor: &Actor,
     request_id: i64,
     user: &User,
     role: &Role,
     duration_minutes: i64,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<Issued, StoreError> {
     let (from, to) = crate::domain::duration::grant_window(now, duration_minutes);
     let (db_roles, skipped) = grant_store::grantable_db_roles(db, role.id).await?;
+    let lease_id = lease::new_lease_id(owner);
     let id = grant_store::insert(
         db,
         &NewGrant {
@@ -106,6 +118,7 @@ pub async fn create_in_tx(
             issued_by_user_id: actor.user_id,
         },
         &db_roles,
+        (&lease_id, lease::lease_until(now)),
         now,
     )
     .await?;
@@ -122,7 +135,7 @@ pub async fn create_in_tx(
         now,
     )
     .await?;
-    Ok(id)
+    Ok(Issued { id, lease_id })
 }
 
 /// A grant with the db roles it provisions, as loaded for one step of its lifecycle.
@@ -201,7 +214,15 @@ pub async fn drive(state: &AppState, lease: &Lease, grant_id: i64) -> Result<Dri
         match provision::add_missing(state, lease, &ctx).await? {
             provision::Added::EndingNow => continue,
             provision::Added::LeaseLost => return Ok(Driven::Settled),
-            provision::Added::Done => return Ok(Driven::Settled),
+            provision::Added::Done { retry_at } => {
+                // The engine plans its wake-ups from the store; it needs a nudge only when
+                // this grant's end or retry comes before the wake-up it planned.
+                state.expiry_wake.before(ctx.grant.valid_to_utc);
+                if let Some(at) = retry_at {
+                    state.expiry_wake.before(at);
+                }
+                return Ok(Driven::Settled);
+            }
             provision::Added::Failed(e) => {
                 if provision::failed(state, lease, grant_id, &e).await? {
                     // Provisioning was given up: remove what was added, now.
@@ -223,20 +244,28 @@ pub async fn settle(
     let Some(lease) = Lease::acquire_within(state, grant_id, wait).await? else {
         return Ok(None);
     };
-    let r = drive(state, &lease, grant_id).await;
-    lease.release(state).await;
-    state.expiry_wake.notify_one();
-    r.map(Some)
+    drive_held(state, lease, grant_id).await.map(Some)
 }
 
-/// Provisions right after the approving transaction committed. Failures are scheduled for
-/// retry by the engine instead of being returned (the request itself has succeeded).
-pub async fn provision(state: &AppState, grant_id: i64) {
-    match settle(state, grant_id, SETTLE_WAIT).await {
-        Ok(_) => {}
-        Err(e) => {
-            tracing::warn!(grant_id, error = %e, "provisioning did not complete; the engine retries it")
-        }
+/// Drives a grant under a lease this caller holds, then gives the lease back.
+async fn drive_held(state: &AppState, lease: Lease, grant_id: i64) -> Result<Driven, StoreError> {
+    let r = drive(state, &lease, grant_id).await;
+    lease.release(state).await;
+    if !matches!(r, Ok(Driven::Settled)) {
+        // A retry is scheduled: let the engine plan it.
+        state.expiry_wake.now();
+    }
+    r
+}
+
+/// Provisions a grant right after the transaction that issued it committed, under the lease
+/// it was inserted with. Failures are scheduled for retry by the engine instead of being
+/// returned (the request itself has succeeded).
+pub async fn provision(state: &AppState, issued: Issued) {
+    let grant_id = issued.id;
+    let lease = Lease::adopt_single(state, issued.lease_id);
+    if let Err(e) = drive_held(state, lease, grant_id).await {
+        tracing::warn!(grant_id, error = %e, "provisioning did not complete; the engine retries it")
     }
 }
 

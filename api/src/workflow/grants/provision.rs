@@ -1,5 +1,6 @@
 //! Adding access: the add half of a grant's lifecycle, always under the grant's lease.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use jitea_shared::GrantStatus;
@@ -8,13 +9,13 @@ use super::{after, backoff, connector, load_ctx, GrantCtx, Lease, PROVISION_ATTE
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd};
-use crate::store::{outbox, StoreError};
+use crate::store::{outbox, Db, StoreError};
 
 /// What one round of adding achieved.
 pub(super) enum Added {
     /// Every required db role is in place and the grant is active (optional ones that failed
-    /// are scheduled for retry).
-    Done,
+    /// are scheduled for retry at `retry_at`).
+    Done { retry_at: Option<DateTime<Utc>> },
     /// An end was decided while an add was in flight: end the grant now.
     EndingNow,
     /// The lease was lost; nothing more may be done or recorded.
@@ -25,7 +26,9 @@ pub(super) enum Added {
 
 /// Adds every db role of the grant not yet in place, recording and auditing each attempt in
 /// a transaction fenced by the lease, and re-reading the grant after each one. Activates the
-/// grant when every required db role is there.
+/// grant when every required db role is there: in the same transaction as the last add's
+/// record, which also hands a single-grant lease back (two commits for an auto-approved
+/// one-role request in all, with its creation).
 pub(super) async fn add_missing(
     state: &AppState,
     lease: &Lease,
@@ -35,7 +38,12 @@ pub(super) async fn add_missing(
     let grant_id = ctx.grant.id;
     let mut required_failures = Vec::new();
     let mut optional_failures = Vec::new();
-    for t in ctx.to_add() {
+    let to_add: Vec<&AssignmentTarget> = ctx.to_add().collect();
+    if to_add.is_empty() {
+        return activate(state, lease, ctx, &optional_failures).await;
+    }
+    let last = to_add.len() - 1;
+    for (i, t) in to_add.into_iter().enumerate() {
         if lease.is_lost() {
             return Ok(Added::LeaseLost);
         }
@@ -63,9 +71,8 @@ pub(super) async fn add_missing(
             now,
         )
         .await?;
-        let ending = grant_store::is_ending(&mut db, grant_id, now).await?;
-        tx.commit().await?;
-        if ending {
+        if grant_store::is_ending(&mut db, grant_id, now).await? {
+            tx.commit().await?;
             return Ok(Added::EndingNow);
         }
         if let Err(e) = r {
@@ -76,11 +83,16 @@ pub(super) async fn add_missing(
                 optional_failures.push(line);
             }
         }
+        if i == last && required_failures.is_empty() {
+            let retry_at =
+                activate_in_tx(state, &mut db, lease, ctx, &optional_failures, now).await?;
+            tx.commit().await?;
+            lease.released_with_commit();
+            return Ok(Added::Done { retry_at });
+        }
+        tx.commit().await?;
     }
-    if !required_failures.is_empty() {
-        return Ok(Added::Failed(required_failures.join("; ")));
-    }
-    activate(state, lease, ctx, &optional_failures).await
+    Ok(Added::Failed(required_failures.join("; ")))
 }
 
 async fn add_one(state: &AppState, t: &AssignmentTarget, login: &str) -> Result<(), String> {
@@ -93,22 +105,38 @@ async fn add_one(state: &AppState, t: &AssignmentTarget, login: &str) -> Result<
         .map_err(|e| e.to_string())
 }
 
-/// Moves a provisioning grant to `active` (fenced), and schedules a retry for optional db
-/// roles that failed, or clears one that is no longer needed.
+/// Moves a provisioning grant to `active` in a transaction of its own (fenced).
 async fn activate(
     state: &AppState,
     lease: &Lease,
     ctx: &GrantCtx,
     optional_failures: &[String],
 ) -> Result<Added, StoreError> {
-    let grant_id = ctx.grant.id;
     let now = state.now();
-    let Some(mut tx) = lease.begin(state, grant_id).await? else {
+    let Some(mut tx) = lease.begin(state, ctx.grant.id).await? else {
         return Ok(Added::LeaseLost);
     };
-    let mut db = tx.db();
+    let retry_at = activate_in_tx(state, &mut tx.db(), lease, ctx, optional_failures, now).await?;
+    tx.commit().await?;
+    lease.released_with_commit();
+    Ok(Added::Done { retry_at })
+}
+
+/// Inside a transaction fenced by `lease`: moves a provisioning grant to `active`, schedules a
+/// retry for optional db roles that failed (returning when) or clears one that is no longer
+/// needed, and gives the grant's lease back with the same commit (the caller then calls
+/// `Lease::released_with_commit`).
+async fn activate_in_tx(
+    state: &AppState,
+    db: &mut Db<'_>,
+    lease: &Lease,
+    ctx: &GrantCtx,
+    optional_failures: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let grant_id = ctx.grant.id;
     if grant_store::transition(
-        &mut db,
+        db,
         grant_id,
         &[GrantStatus::Provisioning],
         GrantStatus::Active,
@@ -118,7 +146,7 @@ async fn activate(
     .await?
     {
         audit::write(
-            &mut db,
+            db,
             Event::new("grant_issued", &Actor::system("provisioning"))
                 .user(ctx.grant.user_id)
                 .grant(grant_id)
@@ -131,15 +159,16 @@ async fn activate(
         )
         .await?;
         outbox::enqueue(
-            &mut db,
+            db,
             "grant.active",
             &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
             now,
         )
         .await?;
     }
-    if optional_failures.is_empty() {
-        grant_store::clear_retry(&mut db, grant_id, now).await?;
+    let retry_at = if optional_failures.is_empty() {
+        grant_store::clear_retry(db, grant_id, now).await?;
+        None
     } else {
         let detail = format!(
             "optional db roles not added yet, retrying: {}",
@@ -149,10 +178,11 @@ async fn activate(
             now,
             backoff(ctx.grant.attempts + 1, state.config.retry_base_ms),
         );
-        grant_store::record_failure(&mut db, grant_id, &detail, next, false, now).await?;
-    }
-    tx.commit().await?;
-    Ok(Added::Done)
+        grant_store::record_failure(db, grant_id, &detail, next, false, now).await?;
+        Some(next)
+    };
+    grant_store::release_one(db, grant_id, lease.id()).await?;
+    Ok(retry_at)
 }
 
 /// Counts a failed provisioning attempt (fenced) and schedules a retry; after the budget the
