@@ -240,6 +240,10 @@ fn old_outbox_rows_are_pruned(backend: Backend) {
             "strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00'",
         ),
         Backend::Postgres => ("now() - interval '2 days'", "now()"),
+        Backend::Mssql => (
+            "DATEADD(day, -2, SYSDATETIMEOFFSET())",
+            "SYSDATETIMEOFFSET()",
+        ),
     };
     s.db.exec(&format!(
         "INSERT INTO outbox (created_utc, topic, payload_json, available_utc, attempts) VALUES ({new}, 'test.new', '{{}}', {new}, 0)"
