@@ -38,8 +38,10 @@ with --fail-on-command.
 PATHs, so a recorder that stopped recording cannot pass silently.
 
 Each distinct statement text is parsed once per parser, however many files hold it. Timing
-(2-core machine, warm venv): about 0.03 s per distinct statement for sqlfluff and much less
-for sqlglot; a full black-box run's few hundred distinct statements take about TIMING_TBD.
+(shared 2-core machine, warm venv): sqlfluff takes about 0.04 s per distinct statement and
+sqlglot about 0.002 s; after a whole `cargo test` run (237 distinct store statements, 14
+connector statements, 76 migration statements) the check takes about 13 s, 12.6 s of it in
+sqlfluff.
 
 Prints "ok <file>: N statements" per good file and a closing summary with how many distinct
 store, connector and migration statements were checked. On any problem prints the file, the
@@ -94,7 +96,25 @@ GO_LINE_RE = re.compile(r"^\s*GO(?:\s+\d+)?\s*$", re.IGNORECASE)
 
 # Known gaps of one parser for valid T-SQL: (parser, statement pattern, message pattern,
 # why the construct is valid). A failure is excused only when both patterns match.
-ALLOWED_GAPS: list[tuple[str, re.Pattern[str], re.Pattern[str], str]] = []
+ALLOWED_GAPS: list[tuple[str, re.Pattern[str], re.Pattern[str], str]] = [
+    (
+        "sqlfluff",
+        re.compile(r"^\s*KILL\s+\d+\s*$"),
+        re.compile(r"unparsable"),
+        # The connector ends a revoked login's sessions with `KILL <session id>`. Microsoft's
+        # KILL (Transact-SQL) page gives the syntax as
+        # `KILL { session_id [ WITH STATUSONLY ] | UOW [ WITH STATUSONLY | COMMIT | ROLLBACK ] }`;
+        # sqlfluff 4.5.0's tsql dialect has no KILL statement at all. sqlglot parses it.
+        "KILL session_id is T-SQL; sqlfluff's tsql grammar lacks KILL",
+    ),
+]
+
+# sqlfluff's T-SQL lexer ends a bracket-delimited identifier at the first ']' and so cannot
+# read `[a]]b]`, though doubling the right bracket is how T-SQL escapes it (Microsoft's
+# QUOTENAME page: "the right bracket ... is doubled to indicate an escape character"; the
+# connector quotes hostile role and login names that way). For sqlfluff only, such an
+# identifier is replaced by a plain one (`[escaped_name]`), so the rest of the statement is
+# still checked; sqlglot reads the original text.
 
 STORE_PREFIX = "store_"
 
@@ -269,6 +289,44 @@ def sqlglot_errors(text: str) -> tuple[list[str], bool]:
     return _SQLGLOT[text]
 
 
+def without_bracket_escapes(text: str) -> str:
+    """`text` with every bracket-delimited identifier that contains `]]` replaced by
+    `[escaped_name]` (string literals are skipped, so a `[` inside one stays)."""
+    if "]]" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "'":
+            j = i + 1
+            while j < n:
+                if text[j] == "'":
+                    if j + 1 < n and text[j + 1] == "'":
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif c == "[":
+            j = i + 1
+            while j < n:
+                if text[j] == "]":
+                    if j + 1 < n and text[j + 1] == "]":
+                        j += 2
+                        continue
+                    break
+                j += 1
+            ident = text[i : j + 1]
+            out.append("[escaped_name]" if "]]" in ident else ident)
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
 def sqlfluff_errors(text: str) -> list[str]:
     """Parse errors and unparsable sections from sqlfluff's T-SQL dialect, cached."""
     global _FLUFF_LINTER
@@ -279,7 +337,7 @@ def sqlfluff_errors(text: str) -> list[str]:
             _FLUFF_LINTER = Linter(config=FluffConfig(overrides={"dialect": "tsql", "templater": "raw"}))
         errors: list[str] = []
         try:
-            parsed = _FLUFF_LINTER.parse_string(text)
+            parsed = _FLUFF_LINTER.parse_string(without_bracket_escapes(text))
         except Exception as e:  # a crash of the parser is a failure too
             errors.append(f"sqlfluff {type(e).__name__}: {e}")
         else:
