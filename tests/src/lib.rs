@@ -792,3 +792,31 @@ impl Resp {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn mssql_test_databases_keep_the_server_part_of_the_url() {
+        assert_eq!(
+            with_database("mssql://sa:Pa%2Fss@db.example:1433/master", "jitea_t_1"),
+            "mssql://sa:Pa%2Fss@db.example:1433/jitea_t_1"
+        );
+        assert_eq!(
+            with_database(
+                "mssql://sa:p@127.0.0.1/master?encrypt=false&trust_server_certificate=true",
+                "x"
+            ),
+            "mssql://sa:p@127.0.0.1/x?encrypt=false&trust_server_certificate=true"
+        );
+        assert_eq!(
+            with_database("mssql://sa:p@host", "x"),
+            "mssql://sa:p@host/x"
+        );
+        assert_eq!(
+            with_database("mssql://sa:p@host?instance=SQLEXPRESS", "x"),
+            "mssql://sa:p@host/x?instance=SQLEXPRESS"
+        );
+    }
+}

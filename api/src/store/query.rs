@@ -440,7 +440,49 @@ pub mod record {
 
     #[cfg(test)]
     mod tests {
-        use super::normalise;
+        use super::*;
+
+        fn recorder(dir: &std::path::Path) -> Recorder {
+            Recorder {
+                dir: dir.to_path_buf(),
+                seen: Mutex::new(HashSet::new()),
+            }
+        }
+
+        #[test]
+        fn each_distinct_statement_lands_once_whole_across_processes() {
+            let dir = std::env::temp_dir().join(format!(
+                "jitea-record-test-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            // Two recorders stand for two server processes sharing the directory.
+            let (a, b) = (recorder(&dir), recorder(&dir));
+            a.write("SELECT 1 AS one");
+            a.write("SELECT 1 AS one");
+            b.write("SELECT 1 AS one");
+            b.write("SELECT id FROM t WHERE id = @p1");
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names.len(), 2, "{names:?}");
+            assert!(names
+                .iter()
+                .all(|n| n.starts_with("store_") && n.ends_with(".sql")));
+            let mut texts: Vec<String> = names
+                .iter()
+                .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+                .collect();
+            texts.sort();
+            assert_eq!(
+                texts,
+                ["SELECT 1 AS one;\n", "SELECT id FROM t WHERE id = @p1;\n"]
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
 
         #[test]
         fn in_lists_and_multi_row_values_collapse() {
