@@ -17,15 +17,21 @@ as one more statement (a dumped statement may have no ';'). Each statement must:
 
   * parse with sqlglot.parse_one(stmt, read="tsql", error_level=ErrorLevel.RAISE),
   * parse with sqlfluff's T-SQL dialect (Linter.parse_string with dialect "tsql" and the raw
-    templater) without a parse error or an "unparsable" section, and
+    templater) without a parse error or an "unparsable" section,
   * not contain syntax of other dialects that the parsers let through (BOOLEAN, TIMESTAMPTZ,
-    AUTOINCREMENT, SERIAL, GENERATED, TEXT, TRUE/FALSE, LIMIT, RETURNING, ON CONFLICT, $N or
-    ? placeholders), looked for outside string literals, quoted identifiers and comments.
-    (Both parsers read `x = TRUE` as a comparison with a column named TRUE, which is valid
-    T-SQL grammar but never what we mean.)
+    AUTOINCREMENT, SERIAL, GENERATED, TEXT, TRUE/FALSE, LIMIT, RETURNING, ON CONFLICT, ||,
+    $N or ? placeholders), looked for outside string literals, quoted identifiers and
+    comments. (Both parsers read `x = TRUE` as a comparison with a column named TRUE, which
+    is valid T-SQL grammar but never what we mean.),
+  * not use a boolean expression as a value (`SELECT a = b AS f`, `SET x = (y IS NULL)`,
+    `VALUES (a < b)`, `THEN a = b`): T-SQL has no boolean values, and
+  * follow SQL Server's paging rules: ORDER BY in a subquery needs TOP or OFFSET ... FETCH,
+    and OFFSET needs ORDER BY.
+The last two are looked for in sqlglot's tree: both parsers accept such statements.
 
 A parser's known gap for valid T-SQL is allow-listed in ALLOWED_GAPS below, narrowly (one
-construct, one parser) and with the reason it is valid.
+construct, one parser) and with the reason it is valid; sqlfluff reads bracketed names with
+`]]` escapes through a rewrite (see without_bracket_escapes).
 
 Files must also have no GO batch separators and no ';' inside comments or string literals
 (the runner would cut the statement there).
@@ -267,6 +273,25 @@ def boolean_values(tree: exp.Expression) -> list[str]:
     return found
 
 
+def paging_rules(tree: exp.Expression) -> list[str]:
+    """SQL Server's paging rules, which both parsers let through: ORDER BY in a subquery,
+    derived table or CTE needs TOP or OFFSET ... FETCH (error 1033), and OFFSET needs an
+    ORDER BY (error 10743). SQLite and PostgreSQL accept both."""
+    found: list[str] = []
+    for select in tree.find_all(exp.Select):
+        outermost = select is tree or (
+            isinstance(select.parent, exp.SetOperation) and select.parent is tree
+        )
+        order, limit, offset = (select.args.get(k) for k in ("order", "limit", "offset"))
+        if order and not outermost and not (limit or offset):
+            found.append(
+                "ORDER BY in a subquery without TOP or OFFSET ... FETCH is refused by SQL Server"
+            )
+        if offset and not order:
+            found.append("OFFSET ... FETCH without ORDER BY is refused by SQL Server")
+    return found
+
+
 def sqlglot_errors(text: str) -> tuple[list[str], bool]:
     """(errors, parsed only as an opaque Command) from sqlglot's T-SQL reader, cached."""
     if text not in _SQLGLOT:
@@ -284,6 +309,7 @@ def sqlglot_errors(text: str) -> tuple[list[str], bool]:
                 command = True
             else:
                 errors.extend(boolean_values(tree))
+                errors.extend(paging_rules(tree))
         PARSE_SECONDS["sqlglot"] += time.perf_counter() - started
         _SQLGLOT[text] = (errors, command)
     return _SQLGLOT[text]
