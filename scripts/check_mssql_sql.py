@@ -26,8 +26,11 @@ as one more statement (a dumped statement may have no ';'). Each statement must:
   * not use a boolean expression as a value (`SELECT a = b AS f`, `SET x = (y IS NULL)`,
     `VALUES (a < b)`, `THEN a = b`): T-SQL has no boolean values, and
   * follow SQL Server's paging rules: ORDER BY in a subquery needs TOP or OFFSET ... FETCH,
-    and OFFSET needs ORDER BY.
-The last two are looked for in sqlglot's tree: both parsers accept such statements.
+    and OFFSET needs ORDER BY, and
+  * not use OUTPUT without INTO on a table that has a trigger for that action (error 334;
+    the triggers are read from migrations/mssql).
+The last three are server rules both parsers accept; the first two are looked for in
+sqlglot's tree.
 
 A parser's known gap for valid T-SQL is allow-listed in ALLOWED_GAPS below, narrowly (one
 construct, one parser) and with the reason it is valid; sqlfluff reads bracketed names with
@@ -385,6 +388,44 @@ def allowed(parser: str, text: str, message: str) -> bool:
     )
 
 
+TRIGGER_RE = re.compile(
+    r"CREATE\s+TRIGGER\s+\S+\s+ON\s+\[?(\w+)\]?\s+(?:AFTER|FOR|INSTEAD\s+OF)\s+"
+    r"((?:INSERT|UPDATE|DELETE)(?:\s*,\s*(?:INSERT|UPDATE|DELETE))*)",
+    re.IGNORECASE,
+)
+DML_TARGET_RE = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\[?(\w+)\]?", re.IGNORECASE)
+OUTPUT_RE = re.compile(r"\bOUTPUT\b(?![^;]*\bINTO\b\s+[@#\w])", re.IGNORECASE)
+_TRIGGERS: dict[str, set[str]] | None = None
+
+
+def triggers() -> dict[str, set[str]]:
+    """Table -> DML actions some trigger of migrations/mssql fires on."""
+    global _TRIGGERS
+    if _TRIGGERS is None:
+        _TRIGGERS = {}
+        for f in sorted(MIGRATIONS_DIR.glob("*.sql")):
+            for table, actions in TRIGGER_RE.findall(f.read_text(encoding="utf-8-sig")):
+                for action in re.split(r"\s*,\s*", actions.upper()):
+                    _TRIGGERS.setdefault(table.lower(), set()).add(action)
+    return _TRIGGERS
+
+
+def output_on_triggered_table(code: str) -> list[str]:
+    """SQL Server refuses `OUTPUT` without `INTO` on a table with an enabled trigger for that
+    action (error 334), a rule no parser knows; the triggers are read from migrations/mssql."""
+    m = DML_TARGET_RE.match(code)
+    if not m or not OUTPUT_RE.search(code):
+        return []
+    action = m.group(1).split()[0].upper()
+    table = m.group(2).lower()
+    if action in triggers().get(table, set()):
+        return [
+            f"OUTPUT without INTO on {table}, which has a trigger for {action}: SQL Server "
+            "refuses this (error 334); use OUTPUT ... INTO a table variable"
+        ]
+    return []
+
+
 def check_statement(stmt: Statement, fail_on_command: bool) -> tuple[list[str], list[str]]:
     """Returns (errors, notes) for one statement."""
     errors: list[str] = []
@@ -396,6 +437,7 @@ def check_statement(stmt: Statement, fail_on_command: bool) -> tuple[list[str], 
         if m:
             line = stmt.line + code.count("\n", 0, m.start())
             errors.append(f"{msg} (found {m.group(0)!r} at line {line})")
+    errors.extend(output_on_triggered_table(code))
     glot, command = sqlglot_errors(stmt.text)
     errors.extend(e for e in glot if not allowed("sqlglot", stmt.text, e))
     if command:
