@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs everything CI runs: formatting, lints, OpenAPI drift, T-SQL syntax check of the SQL
-# Server migrations, the whole test suite (unit, property and black-box tests against the
-# real binary on SQLite and PostgreSQL), schemathesis against the running server, the SCIM
+# Runs everything CI runs: formatting, lints, OpenAPI drift, the whole test suite (unit,
+# property and black-box tests against the real binary on SQLite and PostgreSQL), a T-SQL
+# check (two parsers) of the SQL Server migrations and of every statement the store ran
+# during the tests, schemathesis against the running server, the SCIM
 # conformance checker (scim2-tester) against /scim/v2, the web app
 # build and the browser test. Installs what it needs, idempotently.
 set -euo pipefail
@@ -46,13 +47,16 @@ if ! diff -u openapi/openapi.json "$generated" > /dev/null; then
 fi
 rm -f "$generated"
 
-step "running the test suite (unit, live targets, black-box on SQLite and PostgreSQL)"
+step "running the test suite (unit, live targets, black-box on SQLite and PostgreSQL), capturing every store statement as T-SQL"
 mssql_dump=$(mktemp -d)
+# Every jitea process (and the connector's unit test) writes the SQL Server text of what it
+# runs into $mssql_dump (api/src/store/query.rs, provision/mssql.rs).
 JITEA_MSSQL_SQL_DUMP="$mssql_dump" cargo test --workspace --exclude jitea-frontend --locked
 
-step "syntax-checking SQL Server migrations and connector statements (sqlglot, T-SQL dialect)"
+step "parsing every captured store statement, the connector's statements and the SQL Server migrations with two T-SQL parsers (sqlglot, sqlfluff)"
 py=$(scripts/ensure_sqlglot.sh)
-"$py" scripts/check_mssql_sql.py "$mssql_dump"
+# --require-store: no captured store statement means the recorder broke, which fails too.
+"$py" scripts/check_mssql_sql.py --require-store "$mssql_dump"
 rm -rf "$mssql_dump"
 
 step "fuzzing the running API from outside against its OpenAPI document (schemathesis, all checks, positive and negative data)"

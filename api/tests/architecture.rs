@@ -148,6 +148,30 @@ fn sql_lives_in_the_store() {
     assert!(v.is_empty(), "SQL outside store/:\n{}", v.join("\n"));
 }
 
+/// Every SQL difference between the dialects lives in `store/dialect.rs`: repository code
+/// writes dialect-neutral statements (with the builders there) and never asks which dialect
+/// it runs on, so each statement can also be rendered — and checked — as T-SQL. Only the
+/// connection plumbing (`query.rs`, `mod.rs`) and the per-dialect migration runner may.
+#[test]
+fn store_code_does_not_branch_on_the_dialect() {
+    let allowed = [
+        "store/dialect.rs",
+        "store/query.rs",
+        "store/mod.rs",
+        "store/migrate.rs",
+    ];
+    let v = violations(|f, l| {
+        f.starts_with("store/")
+            && !allowed.contains(&f)
+            && (l.contains(".dialect") || l.contains("Dialect::"))
+    });
+    assert!(
+        v.is_empty(),
+        "dialect-specific store code outside dialect.rs:\n{}",
+        v.join("\n")
+    );
+}
+
 /// Every store function that writes a catalogue table (roles, eligibility rules, the role →
 /// db-role mapping, db roles, targets) bumps `catalog_version` (`catalog::bump_version`), so
 /// every process's in-memory catalogue (`store/catalog_cache.rs`) sees the change at its next

@@ -5,7 +5,9 @@
 //! `cargo build -p jitea-api`, as the test script does) or at `$JITEA_BIN`.
 //! PostgreSQL comes from `$JITEA_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each server gets its own database, dropped
-//! afterwards.
+//! afterwards. SQL Server works the same way from `$JITEA_TEST_MSSQL_URL` (e.g.
+//! `mssql://sa:Secret@host:1433/master`, a login that may create databases); its tests are
+//! ignored by default (`cargo test -p jitea-tests -- --ignored mssql` runs them).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ pub const TEST_SECRET_KEY: &str = "jitea-test-secret-key-0123456789abcdef";
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// A SQL Server of the user's own, from `$JITEA_TEST_MSSQL_URL` (never in CI here).
+    Mssql,
 }
 
 /// Declares one test per backend from a function taking `Backend`.
@@ -45,6 +49,11 @@ macro_rules! on_each_backend {
             #[test]
             fn postgres() {
                 super::$name($crate::Backend::Postgres);
+            }
+            #[test]
+            #[ignore = "needs JITEA_TEST_MSSQL_URL"]
+            fn mssql() {
+                super::$name($crate::Backend::Mssql);
             }
         }
     };
@@ -89,6 +98,51 @@ fn pg_exec(sql: &str) {
     });
 }
 
+fn mssql_admin_url() -> String {
+    std::env::var("JITEA_TEST_MSSQL_URL").unwrap_or_else(|_| {
+        panic!(
+            "the mssql tests need JITEA_TEST_MSSQL_URL, e.g. mssql://sa:Secret@127.0.0.1:1433/master \
+             (SQL Server 2017 or later, a login that may create databases)"
+        )
+    })
+}
+
+fn mssql_exec(sql: &str) {
+    use sqlx_oldapi::{Connection, Executor};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = mssql_admin_url();
+    rt.block_on(async move {
+        let mut c = sqlx_oldapi::MssqlConnection::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to JITEA_TEST_MSSQL_URL: {e}"));
+        c.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
+}
+
+/// `url` with its path (the database) replaced by `/name`, keeping any `?query`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| base[start..].find('/').map(|j| start + j))
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -105,7 +159,8 @@ pub struct TestDb {
     pub url: String,
     pub backend: Backend,
     dir: PathBuf,
-    pg_name: Option<String>,
+    /// The server database this handle created and drops (PostgreSQL, SQL Server).
+    server_db: Option<String>,
 }
 
 impl TestDb {
@@ -119,7 +174,7 @@ impl TestDb {
                 url: format!("sqlite://{}", dir.join("jitea.db").display()),
                 backend,
                 dir,
-                pg_name: None,
+                server_db: None,
             },
             Backend::Postgres => {
                 let name = format!("jitea_t_{tag}");
@@ -133,7 +188,17 @@ impl TestDb {
                     url: format!("{root}/{name}"),
                     backend,
                     dir,
-                    pg_name: Some(name),
+                    server_db: Some(name),
+                }
+            }
+            Backend::Mssql => {
+                let name = format!("jitea_t_{tag}");
+                mssql_exec(&format!("CREATE DATABASE [{name}]"));
+                Self {
+                    url: with_database(&mssql_admin_url(), &name),
+                    backend,
+                    dir,
+                    server_db: Some(name),
                 }
             }
         }
@@ -147,7 +212,7 @@ impl TestDb {
             url: String::new(),
             backend: Backend::Sqlite,
             dir: PathBuf::new(),
-            pg_name: None,
+            server_db: None,
         }
     }
 
@@ -195,7 +260,9 @@ impl TestDb {
                 .fetch_one(&mut c)
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            // COUNT(*) is INT on SQL Server.
             row.try_get::<i64, _>("n")
+                .or_else(|_| row.try_get::<i32, _>("n").map(i64::from))
                 .unwrap_or_else(|e| panic!("{sql}: {e}"))
         })
     }
@@ -208,6 +275,10 @@ impl TestDb {
                 "UPDATE grants SET valid_to_utc = strftime('%Y-%m-%d %H:%M:%f', 'now', '+{secs} seconds') || '+00:00' WHERE id = {grant_id}"
             ),
             Backend::Postgres => format!("UPDATE grants SET valid_to_utc = now() + interval '{secs} seconds' WHERE id = {grant_id}"),
+            Backend::Mssql => format!(
+                "UPDATE grants SET valid_to_utc = DATEADD(millisecond, {}, SYSDATETIMEOFFSET()) WHERE id = {grant_id}",
+                (secs * 1000.0).round() as i64
+            ),
         };
         self.exec(&sql);
     }
@@ -218,7 +289,7 @@ impl TestDb {
             url: self.url.clone(),
             backend: self.backend,
             dir: PathBuf::new(),
-            pg_name: None,
+            server_db: None,
         }
     }
 
@@ -230,9 +301,15 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(n) = &self.pg_name {
-            let sql = format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)");
-            let _ = std::panic::catch_unwind(|| pg_exec(&sql));
+        if let Some(n) = &self.server_db {
+            let _ = std::panic::catch_unwind(|| match self.backend {
+                Backend::Mssql => mssql_exec(&format!(
+                    "IF DB_ID(N'{n}') IS NOT NULL BEGIN \
+                     ALTER DATABASE [{n}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; \
+                     DROP DATABASE [{n}]; END"
+                )),
+                _ => pg_exec(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)")),
+            });
         }
         if !self.dir.as_os_str().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
@@ -713,5 +790,33 @@ impl Resp {
             self.text
         );
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn mssql_test_databases_keep_the_server_part_of_the_url() {
+        assert_eq!(
+            with_database("mssql://sa:Pa%2Fss@db.example:1433/master", "jitea_t_1"),
+            "mssql://sa:Pa%2Fss@db.example:1433/jitea_t_1"
+        );
+        assert_eq!(
+            with_database(
+                "mssql://sa:p@127.0.0.1/master?encrypt=false&trust_server_certificate=true",
+                "x"
+            ),
+            "mssql://sa:p@127.0.0.1/x?encrypt=false&trust_server_certificate=true"
+        );
+        assert_eq!(
+            with_database("mssql://sa:p@host", "x"),
+            "mssql://sa:p@host/x"
+        );
+        assert_eq!(
+            with_database("mssql://sa:p@host?instance=SQLEXPRESS", "x"),
+            "mssql://sa:p@host/x?instance=SQLEXPRESS"
+        );
     }
 }

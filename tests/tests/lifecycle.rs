@@ -263,7 +263,7 @@ fn deactivated_user_loses_access_even_after_a_crash(backend: Backend) {
 
     // The crash: only the user row says inactive; the target lost the membership halfway.
     let inactive = match backend {
-        Backend::Sqlite => "0",
+        Backend::Sqlite | Backend::Mssql => "0",
         Backend::Postgres => "false",
     };
     w.s.db.exec(&format!(

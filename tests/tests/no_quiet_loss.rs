@@ -197,18 +197,24 @@ fn revoke_failures_report_shows_every_failing_live_grant(backend: Backend) {
     let gid = req["grant_id"].as_i64().expect("auto-approved grant");
     // The live grant's removal "keeps failing"; then 1,024 newer grants that ended long ago
     // still carry the flag (more than one 500-row window of the old report).
+    // SQL Server has no TRUE literal (a BIT column takes 1).
+    let yes = if backend == Backend::Mssql {
+        "1"
+    } else {
+        "TRUE"
+    };
     s.db.exec(&format!(
-        "UPDATE grants SET revoke_failed = TRUE WHERE id = {gid}"
+        "UPDATE grants SET revoke_failed = {yes} WHERE id = {gid}"
     ));
     s.db.exec(&format!(
         "INSERT INTO grants (user_id, role_id, valid_from_utc, valid_to_utc, status, created_utc, updated_utc, revoke_failed) \
-         SELECT user_id, role_id, valid_from_utc, valid_to_utc, 'revoked', created_utc, updated_utc, TRUE FROM grants WHERE id = {gid}"
+         SELECT user_id, role_id, valid_from_utc, valid_to_utc, 'revoked', created_utc, updated_utc, {yes} FROM grants WHERE id = {gid}"
     ));
     for _ in 0..10 {
-        s.db.exec(
+        s.db.exec(&format!(
             "INSERT INTO grants (user_id, role_id, valid_from_utc, valid_to_utc, status, created_utc, updated_utc, revoke_failed) \
-             SELECT user_id, role_id, valid_from_utc, valid_to_utc, 'revoked', created_utc, updated_utc, TRUE FROM grants WHERE status = 'revoked'",
-        );
+             SELECT user_id, role_id, valid_from_utc, valid_to_utc, 'revoked', created_utc, updated_utc, {yes} FROM grants WHERE status = 'revoked'",
+        ));
     }
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
@@ -240,6 +246,10 @@ fn old_outbox_rows_are_pruned(backend: Backend) {
             "strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00'",
         ),
         Backend::Postgres => ("now() - interval '2 days'", "now()"),
+        Backend::Mssql => (
+            "DATEADD(day, -2, SYSDATETIMEOFFSET())",
+            "SYSDATETIMEOFFSET()",
+        ),
     };
     s.db.exec(&format!(
         "INSERT INTO outbox (created_utc, topic, payload_json, available_utc, attempts) VALUES ({new}, 'test.new', '{{}}', {new}, 0)"

@@ -82,11 +82,8 @@ pub async fn get_run(db: &mut Db<'_>, id: i64) -> Result<Option<ReconcileRun>, S
 
 /// The most recent finished run.
 pub async fn latest_run(db: &mut Db<'_>) -> Result<Option<ReconcileRun>, StoreError> {
-    let q = Q::new(format!("SELECT {RUN_COLS} FROM reconciliation_runs WHERE finished_utc IS NOT NULL ORDER BY id DESC"));
-    let q = Q {
-        sql: db.dialect.limit(&q.sql, 1),
-        args: q.args,
-    };
+    let mut q = Q::new(format!("SELECT {RUN_COLS} FROM reconciliation_runs WHERE finished_utc IS NOT NULL ORDER BY id DESC"));
+    q.limit(1);
     db.fetch_optional(&q)
         .await?
         .as_ref()

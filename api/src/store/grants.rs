@@ -296,7 +296,7 @@ pub async fn ids_in_status(
         q.push_bind(" AND valid_to_utc <= ?", t);
     }
     q.push(" ORDER BY valid_to_utc, id");
-    q.sql = db.dialect.limit(&q.sql, limit);
+    q.limit(limit);
     db.fetch_all(&q)
         .await?
         .iter()
@@ -501,7 +501,7 @@ pub async fn claim_endings(
     .bind(now)
     .bind(clock)
     .bind(now);
-    let q = db.dialect.claim(
+    let q = Q::claim(
         "grants",
         lease_set(owner, lease_until),
         filter,
@@ -533,9 +533,7 @@ pub async fn claim_provisioning(
     .bind(now)
     .bind(now)
     .bind(now);
-    let q = db
-        .dialect
-        .claim("grants", lease_set(owner, lease_until), filter, "id", limit);
+    let q = Q::claim("grants", lease_set(owner, lease_until), filter, "id", limit);
     db.fetch_all(&q)
         .await?
         .iter()
@@ -851,13 +849,13 @@ pub async fn expire_many(
         return Ok(Vec::new());
     }
     let marks = vec!["?"; ids.len()].join(", ");
-    let mut q = Q::new(db.dialect.update_returning_id(
+    let mut q = Q::update_returning_id(
         "grants",
         "status = ?, status_detail = NULL, updated_utc = ?",
         &format!(
             "status IN (?, ?) AND pending_end IS NULL AND lease_owner = ? AND id IN ({marks})"
         ),
-    ))
+    )
     .bind(GrantStatus::Expired.as_str())
     .bind(now)
     .bind(GrantStatus::Active.as_str())

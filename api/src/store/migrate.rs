@@ -106,25 +106,26 @@ fn create_table_sql(d: Dialect) -> &'static str {
     }
 }
 
+/// SQL Server's cross-process migration lock (held until the transaction ends).
+const MSSQL_LOCK: &str = "EXEC sp_getapplock @Resource = 'jitea_migrations', @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = 60000";
+
 /// Takes the cross-process migration lock for the rest of the current transaction.
+/// Each dialect's text is its own, so it runs unrecorded (`execute_native`).
 async fn lock(db: &mut Db<'_>) -> Result<(), StoreError> {
     match db.dialect {
         Dialect::Postgres => {
             // pg_advisory_xact_lock returns void, which the Any driver cannot decode: wrap it.
-            db.fetch_optional(&Q::new(
+            db.fetch_optional_native(&Q::new(
                 "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7346372817) ) AS l",
             ))
             .await?;
         }
         Dialect::Mssql => {
-            db.execute(&Q::new(
-                "EXEC sp_getapplock @Resource = 'jitea_migrations', @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = 60000",
-            ))
-            .await?;
+            db.execute_native(&Q::new(MSSQL_LOCK)).await?;
         }
         Dialect::Sqlite => {
             // An immediate write: SQLite's database lock serialises the processes.
-            db.execute(&Q::new(
+            db.execute_native(&Q::new(
                 "UPDATE jitea_migrations SET name = name WHERE version = -1",
             ))
             .await?;
@@ -136,11 +137,14 @@ async fn lock(db: &mut Db<'_>) -> Result<(), StoreError> {
 /// Applies every pending migration. Returns the versions it applied.
 pub async fn run(store: &Store) -> Result<Vec<i64>, MigrateError> {
     let d = store.dialect();
+    // What the two dialect-specific statements below are on SQL Server, for the T-SQL check.
+    super::query::record::mssql_native(create_table_sql(Dialect::Mssql));
+    super::query::record::mssql_native(MSSQL_LOCK);
     {
         let mut c = store.conn().await?;
         let mut db = Db::new(&mut c, d);
         // Two processes may race on this; the loser's error is harmless if the table exists.
-        if let Err(e) = db.execute(&Q::new(create_table_sql(d))).await {
+        if let Err(e) = db.execute_native(&Q::new(create_table_sql(d))).await {
             let exists = db
                 .fetch_optional(&Q::new("SELECT COUNT(*) AS n FROM jitea_migrations"))
                 .await
@@ -172,7 +176,8 @@ pub async fn run(store: &Store) -> Result<Vec<i64>, MigrateError> {
             continue; // dropping tx rolls back the no-op lock
         }
         for (i, stmt) in m.statements().iter().enumerate() {
-            db.execute(&Q::new(stmt.as_str()))
+            // Migration files are per dialect (and checked from the files themselves).
+            db.execute_native(&Q::new(stmt.as_str()))
                 .await
                 .map_err(|source| MigrateError::Failed {
                     version: m.version,

@@ -75,12 +75,10 @@ pub async fn since(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<(i64, String, String)>, StoreError> {
-    let q = super::Q::new("SELECT id, topic, payload_json FROM outbox WHERE id > ? ORDER BY id")
-        .bind(after_id);
-    let q = super::Q {
-        sql: db.dialect.limit(&q.sql, limit),
-        args: q.args,
-    };
+    let mut q =
+        super::Q::new("SELECT id, topic, payload_json FROM outbox WHERE id > ? ORDER BY id")
+            .bind(after_id);
+    q.limit(limit);
     db.fetch_all(&q)
         .await?
         .iter()
@@ -103,13 +101,12 @@ pub async fn since(
 /// passed by every running poller. A future dispatcher that must deliver every row (e-mail,
 /// webhooks) marks `delivered_utc` and must then narrow this to delivered rows.
 pub async fn prune(db: &mut Db<'_>, before: DateTime<Utc>, limit: i64) -> Result<u64, StoreError> {
-    let inner = db.dialect.limit(
-        "SELECT id FROM outbox WHERE (delivered_utc IS NOT NULL AND delivered_utc < ?) \
+    let mut q = super::Q::new(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE (delivered_utc IS NOT NULL AND delivered_utc < ?) \
          OR (delivered_utc IS NULL AND created_utc < ?) ORDER BY id",
-        limit,
-    );
-    let q = super::Q::new(format!("DELETE FROM outbox WHERE id IN ({inner})"))
-        .bind(before)
-        .bind(before);
+    )
+    .bind(before)
+    .bind(before);
+    q.limit(limit).push(")");
     db.execute(&q).await
 }

@@ -68,7 +68,7 @@ pub async fn fetch_page<T>(
     }
     q.push(&format!(" ORDER BY {id_col} {dir}"));
     let limit = page.limit.clamp(1, MAX_LIMIT);
-    q.sql = db.dialect.limit(&q.sql, limit + 1);
+    q.limit(limit + 1);
     let rows = db.fetch_all(&q).await?;
     let mut items = rows.iter().map(&map).collect::<Result<Vec<T>, _>>()?;
     let next_cursor = if items.len() as i64 > limit {

@@ -129,10 +129,27 @@ impl<'c> Db<'c> {
         Self { conn, dialect }
     }
 
+    /// The text to run for `q` on this connection (also captured as T-SQL when recording).
+    fn sql(&self, q: &Q) -> String {
+        record::statement(&q.sql);
+        self.dialect.render(&q.sql)
+    }
+
     pub async fn execute(&mut self, q: &Q) -> Result<u64, StoreError> {
-        check_args(&q.args)?;
+        let sql = self.sql(q);
+        self.run_execute(&sql, &q.args).await
+    }
+
+    /// Executes text written for this connection's own dialect (migrations, the SQLite write
+    /// lock): only its `?` placeholders are rendered, and it is not captured as T-SQL.
+    pub async fn execute_native(&mut self, q: &Q) -> Result<u64, StoreError> {
         let sql = self.dialect.render(&q.sql);
-        let r = build(&sql, &q.args)
+        self.run_execute(&sql, &q.args).await
+    }
+
+    async fn run_execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, StoreError> {
+        check_args(args)?;
+        let r = build(sql, args)
             .execute(&mut *self.conn)
             .await
             .map_err(|e| StoreError::from_sqlx(e, self.dialect))?;
@@ -141,7 +158,7 @@ impl<'c> Db<'c> {
 
     pub async fn fetch_all(&mut self, q: &Q) -> Result<Vec<AnyRow>, StoreError> {
         check_args(&q.args)?;
-        let sql = self.dialect.render(&q.sql);
+        let sql = self.sql(q);
         build(&sql, &q.args)
             .fetch_all(&mut *self.conn)
             .await
@@ -157,7 +174,7 @@ impl<'c> Db<'c> {
     ) -> Result<(), StoreError> {
         use futures_util::TryStreamExt;
         check_args(&q.args)?;
-        let sql = self.dialect.render(&q.sql);
+        let sql = self.sql(q);
         let dialect = self.dialect;
         let mut rows = build(&sql, &q.args).fetch(&mut *self.conn);
         while let Some(row) = rows
@@ -171,21 +188,34 @@ impl<'c> Db<'c> {
     }
 
     pub async fn fetch_optional(&mut self, q: &Q) -> Result<Option<AnyRow>, StoreError> {
-        check_args(&q.args)?;
+        let sql = self.sql(q);
+        self.run_fetch_optional(&sql, &q.args).await
+    }
+
+    /// `fetch_optional` for text written for this connection's own dialect (see
+    /// `execute_native`).
+    pub async fn fetch_optional_native(&mut self, q: &Q) -> Result<Option<AnyRow>, StoreError> {
         let sql = self.dialect.render(&q.sql);
-        build(&sql, &q.args)
+        self.run_fetch_optional(&sql, &q.args).await
+    }
+
+    async fn run_fetch_optional(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<AnyRow>, StoreError> {
+        check_args(args)?;
+        build(sql, args)
             .fetch_optional(&mut *self.conn)
             .await
             .map_err(|e| StoreError::from_sqlx(e, self.dialect))
     }
 
-    /// Executes an insert built by `Dialect::insert_returning_id` and returns the new id.
+    /// Inserts one row (see `Q::insert_returning_id`) and returns its generated id.
     pub async fn insert(&mut self, table: &str, values: &[(&str, Arg)]) -> Result<i64, StoreError> {
         let cols: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-        let q = Q {
-            sql: self.dialect.insert_returning_id(table, &cols),
-            args: values.iter().map(|(_, a)| a.clone()).collect(),
-        };
+        let mut q = Q::insert_returning_id(table, &cols);
+        q.args = values.iter().map(|(_, a)| a.clone()).collect();
         let row = self
             .fetch_optional(&q)
             .await?
@@ -222,8 +252,261 @@ impl<'c> Db<'c> {
     /// Takes the write lock first where the dialect needs it (see `Dialect::write_lock_statement`).
     pub async fn lock_for_write(&mut self) -> Result<(), StoreError> {
         if let Some(sql) = self.dialect.write_lock_statement() {
-            self.execute(&Q::new(sql)).await?;
+            self.execute_native(&Q::new(sql)).await?;
         }
         Ok(())
+    }
+}
+
+/// Captures the store's statements as T-SQL while tests run on SQLite or PostgreSQL, so that
+/// `scripts/check_mssql_sql.py` can parse every statement the SQL Server path would send.
+///
+/// When `JITEA_MSSQL_SQL_DUMP` is set (read once per process), each statement `Db` runs is
+/// rendered for `Dialect::Mssql` after its variable-length parts are normalised (an `IN` list
+/// of placeholders becomes `IN (?)`, a multi-row `VALUES` keeps at most two rows), and each
+/// distinct text is written once to `<dir>/store_<hash>.sql`. Files are written to a
+/// temporary name and renamed, so the many server processes of a test run can share the
+/// directory: the same statement always lands in the same file, whole.
+pub mod record {
+    use std::collections::HashSet;
+    use std::hash::{Hash, Hasher};
+    use std::path::PathBuf;
+    use std::sync::{Mutex, OnceLock};
+
+    use crate::store::Dialect;
+
+    struct Recorder {
+        dir: PathBuf,
+        seen: Mutex<HashSet<u64>>,
+    }
+
+    static RECORDER: OnceLock<Option<Recorder>> = OnceLock::new();
+
+    fn recorder() -> Option<&'static Recorder> {
+        RECORDER
+            .get_or_init(|| {
+                let dir = PathBuf::from(std::env::var_os("JITEA_MSSQL_SQL_DUMP")?);
+                if dir.as_os_str().is_empty() {
+                    return None;
+                }
+                if let Err(e) = std::fs::create_dir_all(&dir) {
+                    tracing::warn!(error = %e, "JITEA_MSSQL_SQL_DUMP: cannot create the directory; not recording");
+                    return None;
+                }
+                Some(Recorder {
+                    dir,
+                    seen: Mutex::new(HashSet::new()),
+                })
+            })
+            .as_ref()
+    }
+
+    /// Records dialect-neutral store text (a no-op unless recording).
+    pub fn statement(neutral: &str) {
+        if let Some(r) = recorder() {
+            r.write(&Dialect::Mssql.render(&normalise(neutral)));
+        }
+    }
+
+    /// Records text written for SQL Server only (the migration runner's own statements).
+    pub fn mssql_native(tsql: &str) {
+        if let Some(r) = recorder() {
+            r.write(tsql);
+        }
+    }
+
+    impl Recorder {
+        fn write(&self, tsql: &str) {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            tsql.hash(&mut h);
+            let key = h.finish();
+            match self.seen.lock() {
+                Ok(mut seen) => {
+                    if !seen.insert(key) {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+            let path = self.dir.join(format!("store_{key:016x}.sql"));
+            if path.exists() {
+                return;
+            }
+            let tmp = self
+                .dir
+                .join(format!(".store_{key:016x}.{}.tmp", std::process::id()));
+            let written = std::fs::write(&tmp, format!("{tsql};\n"))
+                .and_then(|()| std::fs::rename(&tmp, &path));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                tracing::warn!(error = %e, "JITEA_MSSQL_SQL_DUMP: cannot write a statement");
+            }
+        }
+    }
+
+    /// Collapses the parts of a statement whose length depends on the data, so that the
+    /// thousands of variants a test run produces become a few: `IN (?, ?, …)` → `IN (?)`,
+    /// and `VALUES (…), (…), …` → its first two rows. One pass; text is otherwise unchanged.
+    pub fn normalise(sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len());
+        let mut rest = sql;
+        loop {
+            let next_in = rest.find("IN (").map(|i| (i, 4));
+            let next_values = rest.find("VALUES (").map(|i| (i, 8));
+            let Some((at, kw)) = (match (next_in, next_values) {
+                (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
+                (a, b) => a.or(b),
+            }) else {
+                out.push_str(rest);
+                return out;
+            };
+            // Up to and including the keyword, without the opening parenthesis.
+            out.push_str(&rest[..at + kw - 1]);
+            rest = &rest[at + kw - 1..];
+            if kw == 4 {
+                match placeholder_list(rest) {
+                    Some(len) => {
+                        out.push_str("(?)");
+                        rest = &rest[len..];
+                    }
+                    None => {
+                        out.push('(');
+                        rest = &rest[1..];
+                    }
+                }
+            } else {
+                let mut rows = 0;
+                while let Some(len) = group(rest) {
+                    if rows < 2 {
+                        if rows > 0 {
+                            out.push_str(", ");
+                        }
+                        out.push_str(&rest[..len]);
+                    }
+                    rows += 1;
+                    rest = &rest[len..];
+                    if !rest.starts_with(", (") {
+                        break;
+                    }
+                    rest = &rest[2..];
+                }
+                if rows == 0 {
+                    out.push('(');
+                    rest = &rest[1..];
+                }
+            }
+        }
+    }
+
+    /// Length of `(?, ?, …)` at the start of `s`, if that is what starts it.
+    fn placeholder_list(s: &str) -> Option<usize> {
+        let b = s.as_bytes();
+        let mut i = 1;
+        loop {
+            if b.get(i) != Some(&b'?') {
+                return None;
+            }
+            i += 1;
+            match b.get(i) {
+                Some(b')') => return Some(i + 1),
+                Some(b',') if b.get(i + 1) == Some(&b' ') => i += 2,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Length of the balanced parenthesised group at the start of `s` (quotes respected).
+    fn group(s: &str) -> Option<usize> {
+        if !s.starts_with('(') {
+            return None;
+        }
+        let mut depth = 0usize;
+        let mut quoted = false;
+        for (i, c) in s.bytes().enumerate() {
+            match c {
+                b'\'' => quoted = !quoted,
+                b'(' if !quoted => depth += 1,
+                b')' if !quoted => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn recorder(dir: &std::path::Path) -> Recorder {
+            Recorder {
+                dir: dir.to_path_buf(),
+                seen: Mutex::new(HashSet::new()),
+            }
+        }
+
+        #[test]
+        fn each_distinct_statement_lands_once_whole_across_processes() {
+            let dir = std::env::temp_dir().join(format!(
+                "jitea-record-test-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            // Two recorders stand for two server processes sharing the directory.
+            let (a, b) = (recorder(&dir), recorder(&dir));
+            a.write("SELECT 1 AS one");
+            a.write("SELECT 1 AS one");
+            b.write("SELECT 1 AS one");
+            b.write("SELECT id FROM t WHERE id = @p1");
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names.len(), 2, "{names:?}");
+            assert!(names
+                .iter()
+                .all(|n| n.starts_with("store_") && n.ends_with(".sql")));
+            let mut texts: Vec<String> = names
+                .iter()
+                .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+                .collect();
+            texts.sort();
+            assert_eq!(
+                texts,
+                ["SELECT 1 AS one;\n", "SELECT id FROM t WHERE id = @p1;\n"]
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+
+        #[test]
+        fn in_lists_and_multi_row_values_collapse() {
+            assert_eq!(
+                normalise(
+                    "SELECT a FROM t WHERE id IN (?, ?, ?) AND s NOT IN (?) AND x IN (SELECT 1)"
+                ),
+                "SELECT a FROM t WHERE id IN (?) AND s NOT IN (?) AND x IN (SELECT 1)"
+            );
+            assert_eq!(
+                normalise("INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?), (?, ?)"),
+                "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+            );
+            assert_eq!(
+                normalise("INSERT INTO t (a, b) VALUES (?, '(x'), (?, 1)"),
+                "INSERT INTO t (a, b) VALUES (?, '(x'), (?, 1)"
+            );
+            assert_eq!(
+                normalise("INSERT INTO t (a) VALUES (?) RETURNING id"),
+                "INSERT INTO t (a) VALUES (?) RETURNING id"
+            );
+            assert_eq!(normalise("JOIN (SELECT 1) x"), "JOIN (SELECT 1) x");
+            assert_eq!(normalise("a IN ("), "a IN (");
+            assert_eq!(normalise("VALUES (?"), "VALUES (?");
+        }
     }
 }

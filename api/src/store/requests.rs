@@ -131,7 +131,7 @@ pub async fn pending_for_approver(
         q.push_bind(&format!(" AND ({entry}"), ApproverType::User.as_str());
         q.push_bind(" AND ra.approver_user_id = ?)", a.user_id);
         q.push_bind(&format!(" OR ({entry})"), ApproverType::Manager.as_str());
-        let manager = db.dialect.fold_name("u.manager_login_name");
+        let manager = Q::fold_name("u.manager_login_name");
         q.push_bind(
             &format!(" AND {manager} = ?)"),
             a.login_name.trim().to_lowercase(),
@@ -180,12 +180,8 @@ pub async fn status_for_update(
     db: &mut Db<'_>,
     id: i64,
 ) -> Result<Option<RequestStatus>, StoreError> {
-    let sql = format!(
-        "SELECT status FROM requests{} WHERE id = ?{}",
-        db.dialect.lock_hint(),
-        db.dialect.for_update()
-    );
-    match db.fetch_optional(&Q::new(sql).bind(id)).await? {
+    let q = Q::select_locked("status", "requests", "id = ?").bind(id);
+    match db.fetch_optional(&q).await? {
         Some(r) => Ok(Some(parsed(&r, "status")?)),
         None => Ok(None),
     }

@@ -170,12 +170,7 @@ pub async fn lock_row(db: &mut Db<'_>, table: Table, id: i64) -> Result<(), Stor
         Table::Users => "users",
         Table::Teams => "teams",
     };
-    let q = Q::new(format!(
-        "SELECT id FROM {name}{} WHERE id = ?{}",
-        db.dialect.lock_hint(),
-        db.dialect.for_update()
-    ))
-    .bind(id);
+    let q = Q::select_locked("id", name, "id = ?").bind(id);
     db.fetch_optional(&q).await?;
     Ok(())
 }

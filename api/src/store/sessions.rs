@@ -36,12 +36,11 @@ pub async fn bump_epoch(
 pub use crate::domain::throttle::Counter as ThrottleRow;
 
 pub async fn throttle_get(db: &mut Db<'_>, key: &str) -> Result<Option<ThrottleRow>, StoreError> {
-    let q = Q::new(format!(
-        "SELECT failures, window_start_utc, locked_until_utc, refused, updated_utc \
-         FROM login_throttle{} WHERE throttle_key = ?{}",
-        db.dialect.lock_hint(),
-        db.dialect.for_update()
-    ))
+    let q = Q::select_locked(
+        "failures, window_start_utc, locked_until_utc, refused, updated_utc",
+        "login_throttle",
+        "throttle_key = ?",
+    )
     .bind(key);
     db.fetch_optional(&q)
         .await?
