@@ -97,11 +97,18 @@ mod tests {
     #[tokio::test]
     async fn work_due_before_the_planned_wake_up_wakes_the_engine_and_later_work_does_not() {
         let w = ExpiryWake::default();
-        let t = |s| Utc.timestamp_opt(1_800_000_000 + s, 0).single().expect("time");
+        let t = |s: i64| {
+            Utc.timestamp_opt(1_800_000_000 + s, 0)
+                .single()
+                .expect("time")
+        };
         w.planned(t(10));
         w.before(t(3600));
         let woke = tokio::time::timeout(std::time::Duration::from_millis(20), w.notified()).await;
-        assert!(woke.is_err(), "a grant ending after the planned wake-up must not wake the engine");
+        assert!(
+            woke.is_err(),
+            "a grant ending after the planned wake-up must not wake the engine"
+        );
         w.before(t(5));
         tokio::time::timeout(std::time::Duration::from_millis(20), w.notified())
             .await

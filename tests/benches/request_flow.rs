@@ -109,7 +109,8 @@ fn raw_commit_rate(backend: Backend, db_url: &str, connections: usize) -> f64 {
                     Some(dir),
                 )
             }
-            Backend::Postgres => (db_url.to_string(), None),
+            // The benchmark runs on SQLite or PostgreSQL only (see `main`).
+            _ => (db_url.to_string(), None),
         };
         let mut setup = AnyConnection::connect(&url).await.expect("connect");
         if backend == Backend::Sqlite {

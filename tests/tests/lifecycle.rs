@@ -315,6 +315,49 @@ fn deactivation_ends_everything_at_once(backend: Backend) {
 }
 on_each_backend!(deactivation_ends_everything_at_once);
 
+/// Provisioning hands the grant's lease back with the commit that activates it (and the
+/// request's own commit took it, so no one else could start on the grant in between): when an
+/// auto-approved request answers, the grant is active, every db role is added and nothing
+/// holds the grant, so an admin's revoke right after is carried out in that same call.
+fn provisioning_leaves_no_lease_behind(backend: Backend) {
+    let w = world(
+        backend,
+        &[],
+        "noop",
+        None,
+        &[("reader", true, true), ("writer", true, true)],
+    );
+    let (_, token) = w.user("quick");
+    let gid = w.request(&token)["grant_id"].as_i64().unwrap();
+    let g = w.grant(gid);
+    assert_eq!(g["status"], "active", "{g}");
+    assert!(
+        g["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["state"] == "added"),
+        "{g}"
+    );
+    let held = w.s.db.scalar(&format!(
+        "SELECT COUNT(*) AS n FROM grants WHERE id = {gid} AND lease_owner IS NOT NULL"
+    ));
+    assert_eq!(
+        held, 0,
+        "the grant's lease is still held after provisioning"
+    );
+    let r =
+        w.s.post(
+            &format!("/api/v1/grants/{gid}/revoke"),
+            &w.admin,
+            json!({"reason": "done with it"}),
+        )
+        .expect(200)
+        .body;
+    assert_eq!(r["status"], "revoked", "{r}");
+}
+on_each_backend!(provisioning_leaves_no_lease_behind);
+
 /// A db role off the whitelist is never granted, and taking a db role off the whitelist ends
 /// the live grants that hold it.
 fn the_whitelist_means_what_it_says(backend: Backend) {

@@ -125,16 +125,18 @@ pub async fn verify_token(state: &AppState, token: &str) -> Result<Verified, Api
 pub async fn token_user(state: &AppState, v: &Verified) -> Result<User, ApiError> {
     let mut c = state.store.conn().await?;
     let mut db = Db::new(&mut c, state.store.dialect());
-    let user = users::get_by_id(&mut db, v.user_id).await?.ok_or_else(|| {
-        ApiError::unauthorized("invalid_token", "the token's user no longer exists")
-    })?;
+    let (user, epoch) = users::get_with_epoch(&mut db, v.user_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized("invalid_token", "the token's user no longer exists")
+        })?;
     if !user.is_active {
         return Err(ApiError::unauthorized(
             "user_inactive",
             "this account is deactivated",
         ));
     }
-    if sessions::epoch(&mut db, user.id).await? != Some(v.epoch) {
+    if epoch != v.epoch {
         return Err(ApiError::unauthorized(
             "session_revoked",
             "this session has been ended (sign-out, password or role change); sign in again",

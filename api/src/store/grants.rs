@@ -395,10 +395,10 @@ pub async fn assignment_targets(
 
 /// A role's mapped db roles split into those a new grant may add (JIT-managed, on an enabled
 /// target) and those it must not, with the reason.
-pub async fn grantable_db_roles(
-    db: &mut Db<'_>,
-    role_id: i64,
-) -> Result<(Vec<i64>, Vec<(i64, String, &'static str)>), StoreError> {
+/// A role's db roles a grant may get (ids), and those it may not, each with its name and why.
+pub type Grantable = (Vec<i64>, Vec<(i64, String, &'static str)>);
+
+pub async fn grantable_db_roles(db: &mut Db<'_>, role_id: i64) -> Result<Grantable, StoreError> {
     let q = Q::new(
         "SELECT d.id, d.db_role_name, d.is_jit_managed, t.is_enabled FROM role_db_roles m \
          JOIN db_roles d ON d.id = m.db_role_id JOIN targets t ON t.id = d.target_id \
@@ -623,6 +623,26 @@ pub async fn release(db: &mut Db<'_>, lease_id: &str) -> Result<(), StoreError> 
     )
     .await?;
     Ok(())
+}
+
+/// The common end of provisioning in one statement: a grant still provisioning, with no end
+/// pending or due and still held by `lease_id`, becomes active with no retry scheduled and
+/// its lease given back. Returns false (changing nothing) when any of that does not hold.
+pub async fn activate_held(
+    db: &mut Db<'_>,
+    id: i64,
+    lease_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = Q::new("UPDATE grants SET status = ?, status_detail = NULL, next_attempt_utc = NULL, lease_owner = NULL, lease_until_utc = NULL, updated_utc = ? \
+         WHERE id = ? AND status = ? AND pending_end IS NULL AND valid_to_utc > ? AND lease_owner = ?")
+        .bind(GrantStatus::Active.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(GrantStatus::Provisioning.as_str())
+        .bind(now)
+        .bind(lease_id);
+    Ok(db.execute(&q).await? == 1)
 }
 
 /// Gives up the lease on one grant of a batch.

@@ -48,6 +48,19 @@ pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<User>, StoreEr
     db.fetch_optional(&q).await?.as_ref().map(map).transpose()
 }
 
+/// A user with their current session epoch (`store::sessions`), in one round trip: what
+/// authenticating a token needs on every request.
+pub async fn get_with_epoch(db: &mut Db<'_>, id: i64) -> Result<Option<(User, i64)>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS}, u.session_epoch AS session_epoch {FROM} WHERE u.id = ?"
+    ))
+    .bind(id);
+    match db.fetch_optional(&q).await? {
+        Some(r) => Ok(Some((map(&r)?, get(&r, "session_epoch")?))),
+        None => Ok(None),
+    }
+}
+
 pub async fn get_by_login(db: &mut Db<'_>, login: &str) -> Result<Option<User>, StoreError> {
     // Login names are unique regardless of case (`ux_users_login_lower`), so this finds one.
     let q = Q::new(format!(

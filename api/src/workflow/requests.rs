@@ -72,21 +72,31 @@ pub async fn create(
         .filter(|s| !s.is_empty())
         .map(String::from);
 
-    let mut tx = state.store.begin_write().await?;
-    let mut db = tx.db();
-    let role = catalog::get_role(&mut db, body.role_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("role"))?;
-    let user = users::get_by_id(&mut db, user.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
-
-    // Eligibility first: an ineligible user learns nothing about the role's other rules.
-    let check = access::check(state.store.catalog_cache(), &mut db, &user, &role, now).await?;
+    // Reads first, outside the write transaction (on SQLite it holds the database's only
+    // write lock, so everything in it is serialised): the role, the caller's eligibility and
+    // the db roles a grant would get. The caller was read by authentication just now. A
+    // catalogue change committed in between is handled as on PostgreSQL, whose reads take no
+    // locks either: the policy sweep ends a grant whose role was disabled meanwhile.
+    let (role, check, grantable) = {
+        let mut c = state.store.conn().await?;
+        let mut db = crate::store::Db::new(&mut c, state.store.dialect());
+        let role = catalog::get_role(&mut db, body.role_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("role"))?;
+        // Eligibility first: an ineligible user learns nothing about the role's other rules.
+        let check = access::check(state.store.catalog_cache(), &mut db, user, &role, now).await?;
+        let grantable = if check.eligibility.eligible && check.auto_approval.is_some() {
+            Some(grant_store::grantable_db_roles(&mut db, role.id).await?)
+        } else {
+            None
+        };
+        (role, check, grantable)
+    };
     if !check.eligibility.eligible {
         let reason = serde_json::to_value(&check.eligibility.reason).unwrap_or_default();
+        let mut tx = state.store.begin_write().await?;
         audit::write(
-            &mut db,
+            &mut tx.db(),
             Event::new("request_refused", &actor)
                 .user(user.id)
                 .details(json!({"role_id": role.id, "role_name": role.role_name, "why": "not_eligible", "reason": reason})),
@@ -125,6 +135,8 @@ pub async fn create(
         .with_details(json!({"fields": errors})));
     }
 
+    let mut tx = state.store.begin_write().await?;
+    let mut db = tx.db();
     if let Some((existing, status)) = req_store::open_for(&mut db, user.id, role.id).await? {
         return Err(duplicate(existing, status));
     }
@@ -142,7 +154,7 @@ pub async fn create(
         RequestStatus::Pending
     };
     let new = req_store::NewRequest {
-        user: &user,
+        user,
         role_id: role.id,
         duration_minutes: body.requested_duration_minutes,
         justification,
@@ -210,9 +222,10 @@ pub async fn create(
                 &state.owner,
                 &actor,
                 id,
-                &user,
+                user,
                 &role,
                 body.requested_duration_minutes,
+                grantable.unwrap_or_default(),
                 now,
             )
             .await?,
@@ -403,6 +416,7 @@ pub async fn decide(
     )
     .await?;
     let grant_id = if decision == Decision::Approved {
+        let grantable = grant_store::grantable_db_roles(&mut db, role.id).await?;
         Some(
             grants::create_in_tx(
                 &mut db,
@@ -412,6 +426,7 @@ pub async fn decide(
                 &user,
                 &role,
                 req.requested_duration_minutes,
+                grantable,
                 now,
             )
             .await?,

@@ -91,7 +91,7 @@ pub struct Issued {
 
 /// Inserts the grant for an approved request, with one pending assignment per mapped db role
 /// that may be granted (JIT-managed, on an enabled target); the others are left out and the
-/// audit row says which and why. The grant is inserted under a lease of this process (`owner`),
+/// audit row says which and why (`grantable`, from `store::grants::grantable_db_roles`). The grant is inserted under a lease of this process (`owner`),
 /// so provisioning it right after the commit needs no separate lease transaction.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_in_tx(
@@ -102,10 +102,10 @@ pub async fn create_in_tx(
     user: &User,
     role: &Role,
     duration_minutes: i64,
+    (db_roles, skipped): grant_store::Grantable,
     now: DateTime<Utc>,
 ) -> Result<Issued, StoreError> {
     let (from, to) = crate::domain::duration::grant_window(now, duration_minutes);
-    let (db_roles, skipped) = grant_store::grantable_db_roles(db, role.id).await?;
     let lease_id = lease::new_lease_id(owner);
     let id = grant_store::insert(
         db,

@@ -62,20 +62,11 @@ pub(super) async fn add_missing(
         } else {
             "role_add_failed"
         };
-        audit::write(
-            &mut db,
-            Event::new(event, &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
-                "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target.id,
-                "required": t.required, "error": r.as_ref().err(),
-            })),
-            now,
-        )
-        .await?;
-        if grant_store::is_ending(&mut db, grant_id, now).await? {
-            tx.commit().await?;
-            return Ok(Added::EndingNow);
-        }
-        if let Err(e) = r {
+        let added = Event::new(event, &system).user(ctx.grant.user_id).grant(grant_id).request_opt(ctx.grant.request_id).details(json!({
+            "db_role_id": t.db_role_id, "db_role_name": t.db_role_name, "target_id": t.target.id,
+            "required": t.required, "error": r.as_ref().err(),
+        }));
+        if let Err(e) = &r {
             let line = format!("{}: {e}", t.db_role_name);
             if t.required {
                 required_failures.push(line);
@@ -83,7 +74,25 @@ pub(super) async fn add_missing(
                 optional_failures.push(line);
             }
         }
-        if i == last && required_failures.is_empty() {
+        let finishing = i == last && required_failures.is_empty();
+        // The usual case in as few statements as possible: the last add worked, nothing is
+        // pending, so the grant becomes active and its lease is given back in one update.
+        if finishing
+            && optional_failures.is_empty()
+            && grant_store::activate_held(&mut db, grant_id, lease.id(), now).await?
+        {
+            audit::write_many(&mut db, vec![added, issued_event(ctx, &system, &[])], now).await?;
+            outbox::enqueue(&mut db, "grant.active", &active_topic(ctx), now).await?;
+            tx.commit().await?;
+            lease.released_with_commit();
+            return Ok(Added::Done { retry_at: None });
+        }
+        audit::write(&mut db, added, now).await?;
+        if grant_store::is_ending(&mut db, grant_id, now).await? {
+            tx.commit().await?;
+            return Ok(Added::EndingNow);
+        }
+        if finishing {
             let retry_at =
                 activate_in_tx(state, &mut db, lease, ctx, &optional_failures, now).await?;
             tx.commit().await?;
@@ -145,26 +154,9 @@ async fn activate_in_tx(
     )
     .await?
     {
-        audit::write(
-            db,
-            Event::new("grant_issued", &Actor::system("provisioning"))
-                .user(ctx.grant.user_id)
-                .grant(grant_id)
-                .request_opt(ctx.grant.request_id)
-                .details(json!({
-                    "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
-                    "optional_failed": optional_failures,
-                })),
-            now,
-        )
-        .await?;
-        outbox::enqueue(
-            db,
-            "grant.active",
-            &json!({"grant_id": grant_id, "user_id": ctx.grant.user_id}),
-            now,
-        )
-        .await?;
+        let system = Actor::system("provisioning");
+        audit::write(db, issued_event(ctx, &system, optional_failures), now).await?;
+        outbox::enqueue(db, "grant.active", &active_topic(ctx), now).await?;
     }
     let retry_at = if optional_failures.is_empty() {
         grant_store::clear_retry(db, grant_id, now).await?;
@@ -183,6 +175,25 @@ async fn activate_in_tx(
     };
     grant_store::release_one(db, grant_id, lease.id()).await?;
     Ok(retry_at)
+}
+
+fn issued_event<'a>(
+    ctx: &'a GrantCtx,
+    system: &'a Actor,
+    optional_failures: &[String],
+) -> Event<'a> {
+    Event::new("grant_issued", system)
+        .user(ctx.grant.user_id)
+        .grant(ctx.grant.id)
+        .request_opt(ctx.grant.request_id)
+        .details(json!({
+            "valid_to_utc": ctx.grant.valid_to_utc, "role_name": ctx.grant.role_name,
+            "optional_failed": optional_failures,
+        }))
+}
+
+fn active_topic(ctx: &GrantCtx) -> serde_json::Value {
+    json!({"grant_id": ctx.grant.id, "user_id": ctx.grant.user_id})
 }
 
 /// Counts a failed provisioning attempt (fenced) and schedules a retry; after the budget the
