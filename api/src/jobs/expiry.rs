@@ -64,33 +64,7 @@ pub async fn run_once(
     lifecycle::end_by_policy(state).await?;
     phases.policy_ms = ms(t);
     loop {
-        // Targets first: claim and remove batch after batch, so the last membership of a mass
-        // expiry is not held up by the bookkeeping of the batches before it.
-        let mut removed = Vec::new();
-        while removed.len() < MAX_HELD_BATCHES {
-            let lease_id = lease::new_lease_id(owner);
-            let t = Instant::now();
-            let ids = {
-                let mut c = state.store.conn().await?;
-                let clock = state.now();
-                grant_store::claim_endings(
-                    &mut Db::new(&mut c, state.store.dialect()),
-                    &lease_id,
-                    now,
-                    clock,
-                    lease::lease_until(clock),
-                    BATCH,
-                )
-                .await?
-            };
-            phases.claim_ms += ms(t);
-            if ids.is_empty() {
-                break;
-            }
-            let held = Lease::adopt(state, lease_id);
-            let batch = lifecycle::remove_claimed_batch(state, ids, &mut phases).await;
-            removed.push((held, batch));
-        }
+        let removed = remove_batches(state, owner, now, &mut phases).await?;
         if removed.is_empty() {
             break;
         }
@@ -149,6 +123,85 @@ pub async fn run_once(
         tx.commit().await?;
     }
     Ok(run)
+}
+
+/// Claims the next batch of grants to end (under a lease of its own, renewed from now on) and
+/// loads its assignments; `None` when nothing is left to claim.
+async fn claim_next(
+    state: &AppState,
+    owner: &str,
+    now: DateTime<Utc>,
+    phases: &mut lifecycle::Phases,
+) -> Result<Option<(Lease, lifecycle::Looked)>, StoreError> {
+    let lease_id = lease::new_lease_id(owner);
+    let t = Instant::now();
+    let ids = {
+        let mut c = state.store.conn().await?;
+        let clock = state.now();
+        grant_store::claim_endings(
+            &mut Db::new(&mut c, state.store.dialect()),
+            &lease_id,
+            now,
+            clock,
+            lease::lease_until(clock),
+            BATCH,
+        )
+        .await?
+    };
+    phases.claim_ms += ms(t);
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let held = Lease::adopt(state, lease_id);
+    Ok(Some((
+        held,
+        lifecycle::lookup_claimed(state, ids, phases).await,
+    )))
+}
+
+/// Targets first: claims and removes batch after batch (up to `MAX_HELD_BATCHES`), so the last
+/// membership of a mass expiry is not held up by the bookkeeping of the batches before it.
+/// The steps are pipelined: while one batch's memberships are removed, the next batch is
+/// claimed and looked up and the previous batch's logins have their sessions ended, so the
+/// removals follow each other without waiting for the store. Returns the removed batches,
+/// each with the lease that holds it, for `record_removed`.
+async fn remove_batches(
+    state: &AppState,
+    owner: &str,
+    now: DateTime<Utc>,
+    phases: &mut lifecycle::Phases,
+) -> Result<Vec<(Lease, lifecycle::Removed)>, StoreError> {
+    let mut removed = Vec::new();
+    let mut sessions = lifecycle::SessionsToEnd::default();
+    let mut next = claim_next(state, owner, now, phases).await?;
+    while let Some((held, looked)) = next.take() {
+        let more = removed.len() + 1 < MAX_HELD_BATCHES;
+        let (mut p_remove, mut p_next, mut p_sessions) = Default::default();
+        let previous = std::mem::take(&mut sessions);
+        let ((batch, ended), claimed, ()) = tokio::join!(
+            lifecycle::remove_looked(state, looked, &mut p_remove),
+            async {
+                if more {
+                    claim_next(state, owner, now, &mut p_next).await
+                } else {
+                    Ok(None)
+                }
+            },
+            lifecycle::end_sessions(state, previous, &mut p_sessions),
+        );
+        for p in [&p_remove, &p_next, &p_sessions] {
+            phases.add(p);
+        }
+        sessions = ended;
+        removed.push((held, batch));
+        next = claimed.unwrap_or_else(|e| {
+            // The batches removed so far are still recorded; the next pass claims the rest.
+            tracing::warn!(error = %e, "claiming the next batch to end failed");
+            None
+        });
+    }
+    lifecycle::end_sessions(state, sessions, phases).await;
+    Ok(removed)
 }
 
 /// Runs until `shutdown` turns true. The first pass (catch-up after downtime) is expected to

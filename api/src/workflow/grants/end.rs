@@ -330,33 +330,49 @@ pub(super) async fn end_or_retry(
 /// (grant id, db role id, login) of one membership to remove.
 type Member = (i64, i64, String);
 
-/// Removes, per target role, the memberships of all claimed grants with one batched call, and
-/// ends those logins' sessions. Returns, per grant, the db roles confirmed removed, and the
-/// assignment rows. Anything not confirmed here is retried one by one by `end_with`.
-async fn predrop(
-    state: &AppState,
-    ids: &[i64],
-    phases: &mut Phases,
-) -> (
-    HashMap<i64, HashSet<i64>>,
-    Vec<grant_store::BatchAssignment>,
-) {
-    let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
+/// A claimed batch with its assignment rows loaded (db roles, targets, logins): ready to have
+/// its memberships removed.
+pub struct Looked {
+    ids: Vec<i64>,
+    rows: Vec<grant_store::BatchAssignment>,
+}
+
+/// Logins whose memberships a batch removed, per target: their sessions end next.
+#[derive(Default)]
+pub struct SessionsToEnd(HashMap<TargetAddr, Vec<String>>);
+
+/// Loads the assignment rows of a claimed batch. A failed load leaves the batch with no rows:
+/// every grant of it then goes the one-by-one path.
+pub async fn lookup_claimed(state: &AppState, ids: Vec<i64>, phases: &mut Phases) -> Looked {
     let t = std::time::Instant::now();
-    let rows = {
-        let Ok(mut c) = state.store.conn().await else {
-            return (done, Vec::new());
-        };
-        match grant_store::assignments_of(&mut Db::new(&mut c, state.store.dialect()), ids).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, "loading batch assignments failed");
-                return (done, Vec::new());
-            }
-        }
-    };
+    let rows = async {
+        let mut c = state.store.conn().await?;
+        grant_store::assignments_of(&mut Db::new(&mut c, state.store.dialect()), &ids).await
+    }
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "loading batch assignments failed");
+        Vec::new()
+    });
     phases.lookup_ms += ms_since(t);
+    Looked { ids, rows }
+}
+
+/// The target half of the engine's work on a batch of grants it claimed for ending (all held
+/// under one lease): removes the memberships of the whole batch with one batched call per
+/// target role. Nothing is recorded yet: `record_removed` does that, so the engine can remove
+/// the next batch's memberships before this batch's bookkeeping. Returns, with the batch, the
+/// logins whose sessions must end (`end_sessions`); anything not confirmed removed here is
+/// retried one by one by `record_removed`.
+pub async fn remove_looked(
+    state: &AppState,
+    looked: Looked,
+    phases: &mut Phases,
+) -> (Removed, SessionsToEnd) {
+    phases.batches += 1;
     let t = std::time::Instant::now();
+    let Looked { ids, rows } = looked;
+    let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut groups: HashMap<(TargetAddr, String), Vec<Member>> = HashMap::new();
     for a in rows.iter().filter(|a| a.drop_succeeded != Some(true)) {
         groups
@@ -364,7 +380,7 @@ async fn predrop(
             .or_default()
             .push((a.grant_id, a.db_role_id, a.login_name.clone()));
     }
-    let mut dropped_by_target: HashMap<TargetAddr, Vec<String>> = HashMap::new();
+    let mut sessions = SessionsToEnd::default();
     for ((target, role), members) in groups {
         let Ok((connector, tref)) = connector(state, &target) else {
             continue;
@@ -374,16 +390,24 @@ async fn predrop(
         for ((grant_id, db_role_id, login), r) in members.into_iter().zip(results) {
             if r.is_ok() {
                 done.entry(grant_id).or_default().insert(db_role_id);
-                dropped_by_target
-                    .entry(target.clone())
-                    .or_default()
-                    .push(login);
+                sessions.0.entry(target.clone()).or_default().push(login);
             }
         }
     }
     phases.remove_ms += ms_since(t);
+    let removed = Removed {
+        ids,
+        rows,
+        predropped: done,
+    };
+    (removed, sessions)
+}
+
+/// Ends the sessions of logins a batch removed, one query per target. A failure is logged:
+/// the memberships are gone either way, and reconciliation reports sessions left behind.
+pub async fn end_sessions(state: &AppState, sessions: SessionsToEnd, phases: &mut Phases) {
     let t = std::time::Instant::now();
-    for (target, mut logins) in dropped_by_target {
+    for (target, mut logins) in sessions.0 {
         logins.sort();
         logins.dedup();
         if let Ok((c, tref)) = connector(state, &target) {
@@ -393,7 +417,6 @@ async fn predrop(
         }
     }
     phases.sessions_ms += ms_since(t);
-    (done, rows)
 }
 
 /// Records, in one transaction fenced by the batch's lease, the plain expiry of every grant in
@@ -471,21 +494,6 @@ pub struct Removed {
     ids: Vec<i64>,
     rows: Vec<grant_store::BatchAssignment>,
     predropped: HashMap<i64, HashSet<i64>>,
-}
-
-/// The target half of the engine's work on a batch of grants it claimed for ending (all held
-/// under one lease): remove the memberships of the whole batch with one statement per chunk
-/// of logins per target role, then end those logins' sessions with one query per target.
-/// Nothing is recorded yet: `record_removed` does that, so the engine can remove the next
-/// batch's memberships before this batch's bookkeeping.
-pub async fn remove_claimed_batch(state: &AppState, ids: Vec<i64>, phases: &mut Phases) -> Removed {
-    phases.batches += 1;
-    let (predropped, rows) = predrop(state, &ids, phases).await;
-    Removed {
-        ids,
-        rows,
-        predropped,
-    }
 }
 
 /// The bookkeeping half: records the plain expiries of the batch together in one transaction

@@ -35,8 +35,8 @@ use crate::store::grants::{
 use crate::store::{sessions, users, Db, StoreError};
 
 pub use end::{
-    record_removed, remove_claimed_batch, remove_unexplained, EndError, Phases, Removed,
-    Unexplained,
+    end_sessions, lookup_claimed, record_removed, remove_looked, remove_unexplained, EndError,
+    Looked, Phases, Removed, SessionsToEnd, Unexplained,
 };
 pub use lease::Lease;
 pub use provision::readd;
