@@ -20,6 +20,8 @@ pub struct Config {
     /// The longest the expiry engine sleeps between checks, in seconds (it also wakes at the
     /// next known end and when grants change).
     pub expiry_interval_secs: u64,
+    /// Grants the expiry engine claims (and removes on a target role) per batch.
+    pub expiry_batch: i64,
     /// How often drift reconciliation runs, in seconds.
     pub reconcile_interval_secs: u64,
     /// First retry delay after a failed provisioning or revocation attempt, in milliseconds
@@ -282,6 +284,7 @@ struct FileConfig {
     log_level: Option<String>,
     jwt_secret: Option<String>,
     expiry_interval_secs: Option<u64>,
+    expiry_batch: Option<i64>,
     reconcile_interval_secs: Option<u64>,
     retry_base_ms: Option<u64>,
     web_dir: Option<String>,
@@ -661,6 +664,19 @@ impl Config {
             ));
         }
 
+        let expiry_batch = match env("JITEA_EXPIRY_BATCH") {
+            Some(v) => v.trim().parse::<i64>().map_err(|_| {
+                err(
+                    "JITEA_EXPIRY_BATCH",
+                    format!("`{v}` is not a whole number of grants"),
+                )
+            })?,
+            None => fc.expiry_batch.unwrap_or(2000),
+        };
+        if !(1..=10_000).contains(&expiry_batch) {
+            return Err(err("JITEA_EXPIRY_BATCH", "must be between 1 and 10000"));
+        }
+
         let reconcile_interval_secs = match env("JITEA_RECONCILE_INTERVAL_SECS") {
             Some(v) => v.trim().parse::<u64>().map_err(|_| {
                 err(
@@ -879,6 +895,7 @@ impl Config {
             log_level,
             jwt_secret,
             expiry_interval_secs,
+            expiry_batch,
             reconcile_interval_secs,
             retry_base_ms,
             web_dir,

@@ -358,6 +358,51 @@ fn provisioning_leaves_no_lease_behind(backend: Backend) {
 }
 on_each_backend!(provisioning_leaves_no_lease_behind);
 
+/// A mass expiry that takes several batches ends every grant exactly once: with
+/// `JITEA_EXPIRY_BATCH=4`, eleven grants due together are claimed, removed (each batch's next
+/// claim running while the previous batch's memberships are removed) and recorded in three
+/// batches, every membership dropped, one `grant_expired` event each.
+fn mass_expiry_over_several_batches_ends_each_grant_once(backend: Backend) {
+    let w = world(
+        backend,
+        &[("JITEA_EXPIRY_BATCH", "4")],
+        "noop",
+        None,
+        &[("reader", true, true), ("writer", true, false)],
+    );
+    let gids: Vec<i64> = (0..11)
+        .map(|i| {
+            let (_, token) = w.user(&format!("mass{i}"));
+            w.request(&token)["grant_id"].as_i64().unwrap()
+        })
+        .collect();
+    let later = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let out = w.s.cli(&["expire", "--at", &later]);
+    assert!(out.contains("\"processed\":11"), "expiry output: {out}");
+    for gid in &gids {
+        let g = w.grant(*gid);
+        assert_eq!(g["status"], "expired", "{g}");
+        assert!(
+            g["assignments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["state"] == "dropped"),
+            "{g}"
+        );
+    }
+    let events = w.s.audit(&w.admin, "event_type=grant_expired");
+    let mut ended: Vec<i64> = events
+        .iter()
+        .map(|e| e["grant_id"].as_i64().unwrap())
+        .collect();
+    ended.sort_unstable();
+    let mut expected = gids.clone();
+    expected.sort_unstable();
+    assert_eq!(ended, expected, "one grant_expired event per grant");
+}
+on_each_backend!(mass_expiry_over_several_batches_ends_each_grant_once);
+
 /// A db role off the whitelist is never granted, and taking a db role off the whitelist ends
 /// the live grants that hold it.
 fn the_whitelist_means_what_it_says(backend: Backend) {

@@ -23,9 +23,6 @@ use crate::store::grants as grant_store;
 use crate::store::{Db, StoreError};
 use crate::workflow::grants::{self as lifecycle, lease, Lease};
 
-/// Grants claimed per round trip (and removed on a target role with one statement per
-/// chunk of logins).
-const BATCH: i64 = 2000;
 /// Claimed batches whose memberships are removed before their bookkeeping starts; bounds how
 /// much work one pass holds leases on.
 const MAX_HELD_BATCHES: usize = 10;
@@ -96,7 +93,7 @@ pub async fn run_once(
                 &lease_id,
                 now,
                 lease::lease_until(state.now()),
-                BATCH,
+                state.config.expiry_batch,
             )
             .await?
         };
@@ -144,7 +141,7 @@ async fn claim_next(
             now,
             clock,
             lease::lease_until(clock),
-            BATCH,
+            state.config.expiry_batch,
         )
         .await?
     };
@@ -153,10 +150,8 @@ async fn claim_next(
         return Ok(None);
     }
     let held = Lease::adopt(state, lease_id);
-    Ok(Some((
-        held,
-        lifecycle::lookup_claimed(state, ids, phases).await,
-    )))
+    let looked = lifecycle::lookup_claimed(state, &held, ids, phases).await;
+    Ok(Some((held, looked)))
 }
 
 /// Targets first: claims and removes batch after batch (up to `MAX_HELD_BATCHES`), so the last

@@ -341,13 +341,18 @@ pub struct Looked {
 #[derive(Default)]
 pub struct SessionsToEnd(HashMap<TargetAddr, Vec<String>>);
 
-/// Loads the assignment rows of a claimed batch. A failed load leaves the batch with no rows:
-/// every grant of it then goes the one-by-one path.
-pub async fn lookup_claimed(state: &AppState, ids: Vec<i64>, phases: &mut Phases) -> Looked {
+/// Loads the assignment rows of a batch claimed under `lease`. A failed load leaves the batch
+/// with no rows: every grant of it then goes the one-by-one path.
+pub async fn lookup_claimed(
+    state: &AppState,
+    lease: &Lease,
+    ids: Vec<i64>,
+    phases: &mut Phases,
+) -> Looked {
     let t = std::time::Instant::now();
     let rows = async {
         let mut c = state.store.conn().await?;
-        grant_store::assignments_of(&mut Db::new(&mut c, state.store.dialect()), &ids).await
+        grant_store::assignments_held(&mut Db::new(&mut c, state.store.dialect()), lease.id()).await
     }
     .await
     .unwrap_or_else(|e| {
