@@ -194,17 +194,9 @@ fn wrk_percentile(report: &str, label: &str) -> Option<f64> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let backend = match args.first().map(String::as_str) {
-        None | Some("sqlite") => Backend::Sqlite,
-        Some("postgres") => Backend::Postgres,
-        Some(other) => panic!("unknown backend {other} (sqlite|postgres)"),
-    };
-    let seconds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
-    let connections: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let (backend, args) = jitea_tests::bench::args();
+    let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let connections: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
     let env = [("JITEA_JWT_SECRET", BENCH_SECRET), ("JITEA_LOG", "error")];
 
     let s = Server::start_with(backend, &env);

@@ -247,16 +247,8 @@ fn generate(g: &mut Gen, target_id: i64, rng: &mut StdRng) -> Vec<i64> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let backend = match args.first().map(String::as_str) {
-        None | Some("sqlite") => Backend::Sqlite,
-        Some("postgres") => Backend::Postgres,
-        Some(other) => panic!("unknown backend {other} (sqlite|postgres)"),
-    };
-    let requests: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let (backend, args) = jitea_tests::bench::args();
+    let requests: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(500);
     let env = [("JITEA_JWT_SECRET", BENCH_SECRET), ("JITEA_LOG", "error")];
     println!(
         "requestable-roles benchmark ({backend:?}): {USERS} users, {ROLES} roles, {} rules, {TEAMS} teams, {OVERRIDES} overrides",

@@ -28,6 +28,21 @@ pub fn token_for(secret: &str, user_id: i64) -> String {
     .expect("sign")
 }
 
+/// A benchmark program's arguments (what follows `cargo bench … --`): the store backend
+/// first (`sqlite`, the default, or `postgres`), then the rest for the program to read.
+pub fn args() -> (crate::Backend, Vec<String>) {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let backend = match args.first().map(String::as_str) {
+        None | Some("sqlite") => crate::Backend::Sqlite,
+        Some("postgres") => crate::Backend::Postgres,
+        Some(other) => panic!("unknown backend {other} (sqlite|postgres)"),
+    };
+    (backend, args.into_iter().skip(1).collect())
+}
+
 /// The `p`th percentile (nearest rank on the sorted sample).
 pub fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
     if sorted.is_empty() {
