@@ -181,19 +181,15 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    audit::write(
-        &mut db,
-        Event::new("request_created", &actor)
-            .user(user.id)
-            .request(id)
-            .details(json!({
-                "role_id": role.id, "role_name": role.role_name,
-                "requested_duration_minutes": body.requested_duration_minutes,
-                "ticket_ref": new.ticket_ref, "eligibility": check.eligibility.reason,
-            })),
-        now,
-    )
-    .await?;
+    // The request's audit events (created, auto-approved, grant created) go in as one insert.
+    let mut events = vec![Event::new("request_created", &actor)
+        .user(user.id)
+        .request(id)
+        .details(json!({
+            "role_id": role.id, "role_name": role.role_name,
+            "requested_duration_minutes": body.requested_duration_minutes,
+            "ticket_ref": new.ticket_ref, "eligibility": check.eligibility.reason,
+        }))];
     outbox::enqueue(
         &mut db,
         "request.created",
@@ -204,8 +200,7 @@ pub async fn create(
 
     let mut grant_id = None;
     if let Some(reason) = check.auto_approval {
-        audit::write(
-            &mut db,
+        events.push(
             Event::new("request_auto_approved", &actor)
                 .user(user.id)
                 .request(id)
@@ -213,24 +208,23 @@ pub async fn create(
                     "reason": reason, "seniority_level": user.seniority_level,
                     "auto_approve_min_seniority": role.auto_approve_min_seniority,
                 })),
+        );
+        let (issued, created) = grants::create_in_tx(
+            &mut db,
+            &state.owner,
+            &actor,
+            id,
+            user,
+            &role,
+            body.requested_duration_minutes,
+            grantable.unwrap_or_default(),
             now,
         )
         .await?;
-        grant_id = Some(
-            grants::create_in_tx(
-                &mut db,
-                &state.owner,
-                &actor,
-                id,
-                user,
-                &role,
-                body.requested_duration_minutes,
-                grantable.unwrap_or_default(),
-                now,
-            )
-            .await?,
-        );
+        events.push(created);
+        grant_id = Some(issued);
     }
+    audit::write_many(&mut db, events, now).await?;
     tx.commit().await?;
 
     if let Some(g) = grant_id {
@@ -417,20 +411,20 @@ pub async fn decide(
     .await?;
     let grant_id = if decision == Decision::Approved {
         let grantable = grant_store::grantable_db_roles(&mut db, role.id).await?;
-        Some(
-            grants::create_in_tx(
-                &mut db,
-                &state.owner,
-                &actor,
-                id,
-                &user,
-                &role,
-                req.requested_duration_minutes,
-                grantable,
-                now,
-            )
-            .await?,
+        let (issued, created) = grants::create_in_tx(
+            &mut db,
+            &state.owner,
+            &actor,
+            id,
+            &user,
+            &role,
+            req.requested_duration_minutes,
+            grantable,
+            now,
         )
+        .await?;
+        audit::write(&mut db, created, now).await?;
+        Some(issued)
     } else {
         None
     };

@@ -91,20 +91,22 @@ pub struct Issued {
 
 /// Inserts the grant for an approved request, with one pending assignment per mapped db role
 /// that may be granted (JIT-managed, on an enabled target); the others are left out and the
-/// audit row says which and why (`grantable`, from `store::grants::grantable_db_roles`). The grant is inserted under a lease of this process (`owner`),
+/// audit row says which and why (`grantable`, from `store::grants::grantable_db_roles`).
+/// Returns that `grant_created` audit event for the caller to write in the same transaction
+/// (with its own events, as one insert). The grant is inserted under a lease of this process (`owner`),
 /// so provisioning it right after the commit needs no separate lease transaction.
 #[allow(clippy::too_many_arguments)]
-pub async fn create_in_tx(
+pub async fn create_in_tx<'a>(
     db: &mut Db<'_>,
     owner: &str,
-    actor: &Actor,
+    actor: &'a Actor,
     request_id: i64,
     user: &User,
     role: &Role,
     duration_minutes: i64,
     (db_roles, skipped): grant_store::Grantable,
     now: DateTime<Utc>,
-) -> Result<Issued, StoreError> {
+) -> Result<(Issued, Event<'a>), StoreError> {
     let (from, to) = crate::domain::duration::grant_window(now, duration_minutes);
     let lease_id = lease::new_lease_id(owner);
     let id = grant_store::insert(
@@ -126,16 +128,11 @@ pub async fn create_in_tx(
         .iter()
         .map(|(id, name, why)| json!({"db_role_id": id, "db_role_name": name, "reason": why}))
         .collect();
-    audit::write(
-        db,
-        Event::new("grant_created", actor).user(user.id).request(request_id).grant(id).details(json!({
-            "role_id": role.id, "role_name": role.role_name, "valid_from_utc": from, "valid_to_utc": to,
-            "db_role_ids": db_roles, "skipped_db_roles": skipped,
-        })),
-        now,
-    )
-    .await?;
-    Ok(Issued { id, lease_id })
+    let created = Event::new("grant_created", actor).user(user.id).request(request_id).grant(id).details(json!({
+        "role_id": role.id, "role_name": role.role_name, "valid_from_utc": from, "valid_to_utc": to,
+        "db_role_ids": db_roles, "skipped_db_roles": skipped,
+    }));
+    Ok((Issued { id, lease_id }, created))
 }
 
 /// A grant with the db roles it provisions, as loaded for one step of its lifecycle.
