@@ -11,31 +11,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use jitea_tests::bench::{token_for, BENCH_SECRET};
 use jitea_tests::targets::{PgTarget, PG_ADMIN_URL};
 use jitea_tests::*;
-use jsonwebtoken::{encode, EncodingKey, Header};
-
-const SECRET: &str = "benchmark-secret-benchmark-secret-0123";
-
-/// A token as the server signs them with a configured secret: the key id derived from the
-/// secret, a token id, and the session epoch of a user who never signed in (0).
-fn token(user_id: i64) -> String {
-    use sha2::Digest;
-    let now = Utc::now().timestamp();
-    let claims = json!({"sub": user_id.to_string(), "login": "bench", "iss": "jitea", "aud": "jitea-api", "iat": now, "exp": now + 3600, "jti": format!("bench-{user_id}"), "sep": 0});
-    let mut h = sha2::Sha256::new();
-    h.update(b"jitea-kid:");
-    h.update(SECRET.as_bytes());
-    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
-    header.kid = Some(format!("s-{}", &hex[..16]));
-    encode(
-        &header,
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
 
 /// A connection for the observer's counts (JITEA's database, or the target).
 struct Store {
@@ -110,7 +88,7 @@ fn main() {
         Backend::Postgres,
         &[
             ("JITEA_TARGET_PG_URL", PG_ADMIN_URL),
-            ("JITEA_JWT_SECRET", SECRET),
+            ("JITEA_JWT_SECRET", BENCH_SECRET),
             ("JITEA_LOG", "error"),
         ],
     ));
@@ -133,7 +111,7 @@ fn main() {
                     let r = s
                         .post(
                             "/api/v1/requests",
-                            &token(uid),
+                            &token_for(BENCH_SECRET, uid),
                             json!({"role_id": role, "requested_duration_minutes": 600}),
                         )
                         .expect(201);

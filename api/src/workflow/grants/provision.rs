@@ -36,12 +36,12 @@ pub(super) async fn add_missing(
 ) -> Result<Added, StoreError> {
     let system = Actor::system("provisioning");
     let grant_id = ctx.grant.id;
-    let mut required_failures = Vec::new();
-    let mut optional_failures = Vec::new();
     let to_add: Vec<&AssignmentTarget> = ctx.to_add().collect();
     if to_add.is_empty() {
-        return activate(state, lease, ctx, &optional_failures).await;
+        return activate(state, lease, ctx, &[]).await;
     }
+    let mut required_failures = Vec::new();
+    let mut optional_failures = Vec::new();
     let last = to_add.len() - 1;
     for (i, t) in to_add.into_iter().enumerate() {
         if lease.is_lost() {
