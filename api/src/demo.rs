@@ -234,6 +234,10 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
         requires_approval: Some(approval),
         auto_approve_min_seniority: min_sen,
         is_enabled: Some(enabled),
+        approval_window_minutes: None,
+        max_extension_minutes: None,
+        max_extensions: None,
+        max_total_minutes: None,
     };
     let read = catalog::insert_role(
         &mut db,

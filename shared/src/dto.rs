@@ -714,6 +714,18 @@ pub struct Role {
     /// Users with at least this seniority skip approval.
     pub auto_approve_min_seniority: Option<i64>,
     pub is_enabled: bool,
+    /// A pending request (or extension) not decided within this many minutes expires.
+    #[serde(default = "default_approval_window")]
+    pub approval_window_minutes: i64,
+    /// Longest single extension; null = the role's `max_duration_minutes`.
+    #[serde(default)]
+    pub max_extension_minutes: Option<i64>,
+    /// Most extensions one grant may get (0 = none).
+    #[serde(default = "default_max_extensions")]
+    pub max_extensions: i64,
+    /// Longest a grant may last with its extensions; null = 3 × `max_duration_minutes`.
+    #[serde(default)]
+    pub max_total_minutes: Option<i64>,
     #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
@@ -761,6 +773,22 @@ pub struct RoleCreate {
     /// Default true.
     #[serde(default)]
     pub is_enabled: Option<bool>,
+    /// Default 1440 (one day).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
+    pub approval_window_minutes: Option<i64>,
+    /// Default: the role's `max_duration_minutes`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 525600))]
+    pub max_extension_minutes: Option<i64>,
+    /// Default 3.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
+    pub max_extensions: Option<i64>,
+    /// Default: 3 × `max_duration_minutes`; at least `max_duration_minutes`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1576800))]
+    pub max_total_minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -808,6 +836,28 @@ pub struct RoleUpdate {
     pub auto_approve_min_seniority: Option<Option<i64>>,
     #[serde(default)]
     pub is_enabled: Option<bool>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
+    pub approval_window_minutes: Option<i64>,
+    /// null = the role's `max_duration_minutes`.
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 525600))]
+    pub max_extension_minutes: Option<Option<i64>>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
+    pub max_extensions: Option<i64>,
+    /// null = 3 × `max_duration_minutes`.
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 1576800))]
+    pub max_total_minutes: Option<Option<i64>>,
 }
 
 /// A db role that a business role grants.
@@ -1053,8 +1103,56 @@ pub struct AccessRequest {
     pub created_by: String,
     pub updated_by: String,
     pub approvals: Vec<Approval>,
-    /// The grant issued for this request, once approved.
+    /// The grant issued for this request, once approved (for an extension: the grant it
+    /// extends).
     pub grant_id: Option<i64>,
+    /// `access` (a new grant) or `extension` (more time on a live grant).
+    #[serde(default)]
+    pub kind: RequestKind,
+    /// For an extension: the grant it extends and what the approver should know about it.
+    #[serde(default)]
+    pub extension: Option<ExtensionOf>,
+    /// A pending request not decided by then expires (the role's approval window).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
+    #[serde(default)]
+    pub decide_by_utc: Option<DateTime<Utc>>,
+}
+
+/// The live grant an extension request is for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ExtensionOf {
+    pub grant_id: i64,
+    pub grant_status: GrantStatus,
+    /// When the person got the access (how long they have held it).
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub grant_valid_from_utc: DateTime<Utc>,
+    /// When the access ends now (before this extension, while it is pending).
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub grant_valid_to_utc: DateTime<Utc>,
+    /// Extensions the grant had already got when this one was asked for.
+    pub previous_extensions: i64,
+}
+
+/// More time on a live grant: `POST /grants/{id}/extend`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GrantExtend {
+    /// Minutes added to the grant's end; at most the role's `max_extension_minutes`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 525600))]
+    pub extra_minutes: i64,
+    /// Why more time is needed; required when the role requires a justification; at most
+    /// 4000 characters after trimming.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[^\u0000]*$"#))]
+    pub justification: Option<String>,
+    /// Required when the role requires a ticket, matched in full by its `ticket_regex`.
+    #[serde(default)]
+    pub ticket_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1141,6 +1239,12 @@ pub struct Grant {
     pub revoke_failed: bool,
     /// An early end decided but not yet confirmed by every target: `revoke` or `fail`.
     pub pending_end: Option<String>,
+    /// Extensions approved so far.
+    #[serde(default)]
+    pub extensions: i64,
+    /// The extension request waiting for a decision, if any.
+    #[serde(default)]
+    pub pending_extension_id: Option<i64>,
     /// Per db role: what was added and dropped on the target, and any error.
     pub assignments: Vec<GrantAssignment>,
 }
@@ -1495,4 +1599,12 @@ pub struct ScimToken {
     )]
     pub revoked_utc: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
+}
+
+fn default_approval_window() -> i64 {
+    1440
+}
+
+fn default_max_extensions() -> i64 {
+    3
 }

@@ -70,6 +70,22 @@ impl RequestStatus {
 }
 
 string_enum! {
+    /// What a request asks for.
+    RequestKind {
+        /// A new grant.
+        Access => "access",
+        /// More time on a live grant.
+        Extension => "extension",
+    }
+}
+
+impl Default for RequestKind {
+    fn default() -> Self {
+        Self::Access
+    }
+}
+
+string_enum! {
     /// Lifecycle of a grant (time-limited access on a target).
     GrantStatus {
         Provisioning => "provisioning",

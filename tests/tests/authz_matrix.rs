@@ -102,6 +102,8 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET",    "/api/v1/grants",                                       [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/grants/{id}",                                  [401, 200, 404, 200, 200]),
     ("POST",   "/api/v1/grants/{id}/revoke",                           [401, 403, 403, 403, 200]),
+    // only the holder extends their grant; others do not see it (auditors and admins do)
+    ("POST",   "/api/v1/grants/{id}/extend",                           [401, 201, 404, 403, 403]),
     // audit, reports, jobs, events
     ("GET",    "/api/v1/audit",                                        [401, 403, 403, 200, 200]),
     ("GET",    "/api/v1/reports/drift",                                [401, 403, 403, 200, 200]),
@@ -501,6 +503,10 @@ fn prepare(
         ("POST", "/api/v1/grants/{id}/revoke") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),
             Some(json!({"reason": "matrix test"})),
+        ),
+        ("POST", "/api/v1/grants/{id}/extend") => (
+            template.replace("{id}", &fresh_grant(s, fx).to_string()),
+            Some(json!({"extra_minutes": 5, "justification": "matrix test"})),
         ),
         // Reads and actions without a body: fill ids from setup by the resource they name.
         _ => {

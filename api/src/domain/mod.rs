@@ -12,6 +12,7 @@ pub mod approvers;
 pub mod auto_approval;
 pub mod duration;
 pub mod eligibility;
+pub mod extension;
 pub mod errors;
 pub mod separation;
 pub mod throttle;
@@ -33,7 +34,8 @@ pub use transitions::{
     TransitionError,
 };
 pub use validation::{
-    validate_request, validate_role_settings, validate_ticket_regex, FieldError, RequestInput,
+    validate_reason, validate_request, validate_role_settings, validate_ticket_regex, FieldError,
+    RequestInput,
 };
 pub use window::Window;
 

@@ -45,7 +45,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
         FieldError {
             field,
             code,
@@ -108,7 +108,40 @@ pub fn validate_request(role: &RoleFacts, input: &RequestInput) -> Result<(), Ve
             format!("duration must be between 1 and {max} minutes for this role"),
         ));
     }
+    errors.extend(reason_errors(role, input.justification, input.ticket_ref));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
 
+/// The justification and ticket rules alone, for asks whose length is checked elsewhere
+/// (an extension's `extra_minutes` against the role's extension limits).
+pub fn validate_reason(
+    role: &RoleFacts,
+    justification: Option<&str>,
+    ticket_ref: Option<&str>,
+) -> Result<(), Vec<FieldError>> {
+    let errors = reason_errors(role, justification, ticket_ref);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn reason_errors(
+    role: &RoleFacts,
+    justification: Option<&str>,
+    ticket_ref: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let input = RequestInput {
+        duration_minutes: 0,
+        justification,
+        ticket_ref,
+    };
     match present(input.justification) {
         None if role.requires_justification => errors.push(FieldError::new(
             "justification",
@@ -163,12 +196,7 @@ pub fn validate_request(role: &RoleFacts, input: &RequestInput) -> Result<(), Ve
             }
         }
     }
-
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    errors
 }
 
 /// Checks a ticket pattern an administrator wants to save on a role.

@@ -80,6 +80,7 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(grants::list_grants)
         .service(grants::get_grant)
         .service(grants::revoke_grant)
+        .service(grants::extend_grant)
         .service(audit::list_audit)
         .service(jobs::run_expiry)
         .service(jobs::run_reconcile)

@@ -10,11 +10,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::grants::GrantFilter;
 use crate::store::{grants as grant_store, Db};
+use crate::workflow::extensions;
 use crate::workflow::grants as flow;
 
 use super::errors::CommonErrors;
 use super::json::Json;
-use super::support::{ok, page};
+use super::support::{created, ok, page};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -102,4 +103,25 @@ pub async fn revoke_grant(
     } else {
         HttpResponse::Accepted().json(&grant)
     })
+}
+
+/// Ask for more time on your active grant. The extension follows the role's policy like a new
+/// request: pre-approved and seniority-bypass extensions move the grant's end at once
+/// (`auto_approved`), others wait for an approver (`pending`, shown to them as an extension of
+/// this grant) and expire if not decided within the role's approval window, or when the grant
+/// ends first. The access on the targets is never removed and re-added. Refusals:
+/// `grant_not_extendable` (409: not active, ending or ended), `extension_pending` (409: one is
+/// already waiting), `too_many_extensions` (409), `total_duration_exceeded` (409),
+/// `extension_too_long` (400), `validation_failed` (400: justification or ticket),
+/// `not_eligible` (403).
+#[utoipa::path(tag = "grants", params(("id" = i64, Path)), request_body = GrantExtend, responses((status = 201, body = AccessRequest, description = "The extension request (`kind: extension`), pending or already applied"), CommonErrors), security(("bearer" = [])))]
+#[post("/grants/{id}/extend")]
+pub async fn extend_grant(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<GrantExtend>,
+) -> ApiResult<HttpResponse> {
+    let r = extensions::request(&st, &me.0, id.into_inner(), &body).await?;
+    Ok(created(&r))
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::auth::{Admin, Auditor, AuthUser};
+use crate::domain::extension::validate_settings;
 use crate::domain::validation::validate_role_settings;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -28,9 +29,18 @@ pub struct RoleListQuery {
     pub is_enabled: Option<bool>,
 }
 
-fn settings_error(errors: Vec<crate::domain::validation::FieldError>) -> ApiError {
-    ApiError::bad_request("validation_failed", "the role settings are not valid")
-        .with_details(json!({"fields": errors}))
+type SettingsCheck = Result<(), Vec<crate::domain::validation::FieldError>>;
+
+/// Every problem with a role's settings at once (the basic ones and the lifecycle limits).
+fn settings_ok(checks: [SettingsCheck; 2]) -> ApiResult<()> {
+    let errors: Vec<_> = checks.into_iter().filter_map(Result::err).flatten().collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(
+        ApiError::bad_request("validation_failed", "the role settings are not valid")
+            .with_details(json!({"fields": errors})),
+    )
 }
 
 /// List roles.
@@ -78,13 +88,22 @@ pub async fn create_role(
     b.role_name = name("role_name", &b.role_name, 255)?;
     b.description = opt_text("description", b.description.as_deref(), 4000, true)?;
     b.ticket_regex = b.ticket_regex.filter(|r| !r.trim().is_empty());
-    validate_role_settings(
-        b.max_duration_minutes,
-        b.requires_ticket.unwrap_or(false),
-        b.ticket_regex.as_deref(),
-        b.auto_approve_min_seniority,
-    )
-    .map_err(settings_error)?;
+    settings_ok([
+        validate_role_settings(
+            b.max_duration_minutes,
+            b.requires_ticket.unwrap_or(false),
+            b.ticket_regex.as_deref(),
+            b.auto_approve_min_seniority,
+        ),
+        validate_settings(
+            b.max_duration_minutes,
+            b.approval_window_minutes
+                .unwrap_or(catalog::DEFAULT_APPROVAL_WINDOW_MINUTES),
+            b.max_extension_minutes,
+            b.max_extensions.unwrap_or(catalog::DEFAULT_MAX_EXTENSIONS),
+            b.max_total_minutes,
+        ),
+    ])?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
@@ -148,7 +167,18 @@ pub async fn update_role(
         Some(v) => v,
         None => before.auto_approve_min_seniority,
     };
-    validate_role_settings(max, ticket, regex.as_deref(), sen).map_err(settings_error)?;
+    settings_ok([
+        validate_role_settings(max, ticket, regex.as_deref(), sen),
+        validate_settings(
+            max,
+            b.approval_window_minutes
+                .unwrap_or(before.approval_window_minutes),
+            b.max_extension_minutes
+                .unwrap_or(before.max_extension_minutes),
+            b.max_extensions.unwrap_or(before.max_extensions),
+            b.max_total_minutes.unwrap_or(before.max_total_minutes),
+        ),
+    ])?;
     catalog::update_role(&mut db, id, &b, &admin.0.login_name, now)
         .await
         .map_err(unique(

@@ -20,8 +20,10 @@ use tokio::sync::watch;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants as grant_store;
+use crate::store::requests as req_store;
 use crate::store::{Db, StoreError};
 use crate::workflow::grants::{self as lifecycle, lease, Lease};
+use crate::workflow::undecided;
 
 /// Claimed batches whose memberships are removed before their bookkeeping starts; bounds how
 /// much work one pass holds leases on.
@@ -83,6 +85,11 @@ pub async fn run_once(
             run.failed += failed;
             phases.add(&p);
         }
+    }
+    // Pending requests whose approval window closed (after the endings, so an extension
+    // of a grant that just ended is reported as lapsed with its grant, not as undecided).
+    if let Err(e) = undecided::expire_undecided(state, now).await {
+        tracing::warn!(error = %e, "expiring undecided requests failed; the next pass retries");
     }
     loop {
         let lease_id = lease::new_lease_id(owner);
@@ -199,6 +206,17 @@ async fn remove_batches(
     Ok(removed)
 }
 
+/// The earliest instant the engine has work: a grant's end or retry, or an approval window
+/// closing.
+async fn next_work(db: &mut Db<'_>) -> Option<DateTime<Utc>> {
+    let grants = grant_store::next_wakeup(db).await.ok().flatten();
+    let windows = req_store::next_window_close(db).await.ok().flatten();
+    match (grants, windows) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Runs until `shutdown` turns true. The first pass (catch-up after downtime) is expected to
 /// have been run by the caller before serving.
 pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<bool>) {
@@ -209,14 +227,9 @@ pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<b
             tracing::warn!(error = %e, "expiry pass failed; retrying");
         }
         state.expiry_wake.planning();
-        let next = {
-            match state.store.conn().await {
-                Ok(mut c) => grant_store::next_wakeup(&mut Db::new(&mut c, state.store.dialect()))
-                    .await
-                    .ok()
-                    .flatten(),
-                Err(_) => None,
-            }
+        let next = match state.store.conn().await {
+            Ok(mut c) => next_work(&mut Db::new(&mut c, state.store.dialect())).await,
+            Err(_) => None,
         };
         let now = state.now();
         let sleep = match next {

@@ -266,8 +266,14 @@ pub async fn update_db_role(
 
 // ------------------------------------------------------------------ roles
 
+/// A role's approval window when it does not set one: a day.
+pub const DEFAULT_APPROVAL_WINDOW_MINUTES: i64 = 1440;
+/// Extensions per grant when a role does not set it.
+pub const DEFAULT_MAX_EXTENSIONS: i64 = 3;
+
 const ROLE_COLS: &str = "id, role_name, description, max_duration_minutes, requires_ticket, \
     ticket_regex, requires_justification, requires_approval, auto_approve_min_seniority, is_enabled, \
+    approval_window_minutes, max_extension_minutes, max_extensions, max_total_minutes, \
     created_utc, updated_utc, created_by, updated_by";
 
 fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
@@ -282,6 +288,10 @@ fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
         requires_approval: get(r, "requires_approval")?,
         auto_approve_min_seniority: opt_i64(r, "auto_approve_min_seniority")?,
         is_enabled: get(r, "is_enabled")?,
+        approval_window_minutes: get(r, "approval_window_minutes")?,
+        max_extension_minutes: opt_i64(r, "max_extension_minutes")?,
+        max_extensions: get(r, "max_extensions")?,
+        max_total_minutes: opt_i64(r, "max_total_minutes")?,
         created_utc: time(r, "created_utc")?,
         updated_utc: time(r, "updated_utc")?,
         created_by: get(r, "created_by")?,
@@ -344,6 +354,18 @@ pub async fn insert_role(
                     r.auto_approve_min_seniority.into(),
                 ),
                 ("is_enabled", r.is_enabled.unwrap_or(true).into()),
+                (
+                    "approval_window_minutes",
+                    r.approval_window_minutes
+                        .unwrap_or(DEFAULT_APPROVAL_WINDOW_MINUTES)
+                        .into(),
+                ),
+                ("max_extension_minutes", r.max_extension_minutes.into()),
+                (
+                    "max_extensions",
+                    r.max_extensions.unwrap_or(DEFAULT_MAX_EXTENSIONS).into(),
+                ),
+                ("max_total_minutes", r.max_total_minutes.into()),
                 ("created_utc", now.into()),
                 ("updated_utc", now.into()),
                 ("created_by", actor.into()),
@@ -391,6 +413,18 @@ pub async fn update_role(
     }
     if let Some(v) = r.is_enabled {
         q.push_bind(", is_enabled = ?", v);
+    }
+    if let Some(v) = r.approval_window_minutes {
+        q.push_bind(", approval_window_minutes = ?", v);
+    }
+    if let Some(v) = r.max_extension_minutes {
+        q.push_bind(", max_extension_minutes = ?", v);
+    }
+    if let Some(v) = r.max_extensions {
+        q.push_bind(", max_extensions = ?", v);
+    }
+    if let Some(v) = r.max_total_minutes {
+        q.push_bind(", max_total_minutes = ?", v);
     }
     q.push_bind(" WHERE id = ?", id);
     let changed = db.execute(&q).await? == 1;

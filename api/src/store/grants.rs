@@ -11,7 +11,8 @@ use super::{Db, StoreError, Q};
 const COLS: &str = "g.id, g.request_id, g.user_id, u.login_name AS user_login_name, g.role_id, \
     ro.role_name, g.valid_from_utc, g.valid_to_utc, g.revoked_utc, g.revoke_reason, g.revoked_by_user_id, \
     g.issued_by_user_id, g.status, g.status_detail, g.created_utc, g.updated_utc, g.attempts, \
-    g.next_attempt_utc, g.revoke_failed, g.pending_end";
+    g.next_attempt_utc, g.revoke_failed, g.pending_end, g.extensions, \
+    (SELECT x.id FROM requests x WHERE x.extends_grant_id = g.id AND x.status = 'pending') AS pending_extension_id";
 const FROM: &str =
     "FROM grants g JOIN users u ON u.id = g.user_id JOIN roles ro ON ro.id = g.role_id";
 
@@ -37,6 +38,8 @@ fn map(r: &AnyRow) -> Result<Grant, StoreError> {
         next_attempt_utc: opt_time(r, "next_attempt_utc")?,
         revoke_failed: get(r, "revoke_failed")?,
         pending_end: opt_str(r, "pending_end")?,
+        extensions: get(r, "extensions")?,
+        pending_extension_id: opt_i64(r, "pending_extension_id")?,
         assignments: Vec::new(),
     })
 }
@@ -418,6 +421,42 @@ pub async fn grantable_db_roles(db: &mut Db<'_>, role_id: i64) -> Result<Grantab
         }
     }
     Ok((ok, skipped))
+}
+
+/// Moves a live grant's end to `new_valid_to` and counts the extension: a compare-and-set
+/// that succeeds only while the grant is still as the caller checked it (active, no end
+/// pending, `expected_extensions` so far, its end still after `now`) and no process
+/// holds its lease (the engine claims a grant it ends, so an extension can never move the
+/// end of a grant whose memberships are being removed). The memberships are not touched.
+pub async fn extend(
+    db: &mut Db<'_>,
+    id: i64,
+    expected_extensions: i64,
+    new_valid_to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "UPDATE grants SET valid_to_utc = ?, extensions = extensions + 1, updated_utc = ? \
+         WHERE id = ? AND status = ? AND pending_end IS NULL AND valid_to_utc > ? \
+         AND extensions = ? AND (lease_until_utc IS NULL OR lease_until_utc < ?)",
+    )
+    .bind(new_valid_to)
+    .bind(now)
+    .bind(id)
+    .bind(GrantStatus::Active.as_str())
+    .bind(now)
+    .bind(expected_extensions)
+    .bind(now);
+    Ok(db.execute(&q).await? == 1)
+}
+
+/// Whether a process holds the grant's lease now (work on its memberships is in flight).
+pub async fn is_leased(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let q = Q::new("SELECT lease_until_utc FROM grants WHERE id = ?").bind(id);
+    match db.fetch_optional(&q).await? {
+        Some(r) => Ok(opt_time(&r, "lease_until_utc")?.is_some_and(|t| t >= now)),
+        None => Ok(false),
+    }
 }
 
 // ------------------------------------------------------------------ engine support

@@ -5,19 +5,32 @@ use jitea_shared::*;
 use sqlx_oldapi::any::AnyRow;
 
 use super::paging::{fetch_page, Order, PageReq};
-use super::rows::{get, opt_i64, opt_str, parsed, time};
+use super::rows::{get, opt_i64, opt_str, opt_time, parsed, time};
 use super::{Db, StoreError, Q};
 
 const COLS: &str = "r.id, r.user_id, u.login_name AS user_login_name, r.role_id, ro.role_name, \
     r.requested_duration_minutes, r.justification, r.ticket_ref, r.status, r.auto_approval_reason, \
     r.user_dept_snapshot, r.user_title_snapshot, r.user_division_snapshot, r.user_seniority_snapshot, \
-    r.created_utc, r.updated_utc, r.created_by, r.updated_by, \
+    r.created_utc, r.updated_utc, r.created_by, r.updated_by, r.decide_by_utc, \
+    r.extends_grant_id, r.previous_extensions, eg.status AS extends_status, \
+    eg.valid_from_utc AS extends_valid_from_utc, eg.valid_to_utc AS extends_valid_to_utc, \
     (SELECT g.id FROM grants g WHERE g.request_id = r.id) AS grant_id";
 const FROM: &str =
-    "FROM requests r JOIN users u ON u.id = r.user_id JOIN roles ro ON ro.id = r.role_id";
+    "FROM requests r JOIN users u ON u.id = r.user_id JOIN roles ro ON ro.id = r.role_id \
+     LEFT JOIN grants eg ON eg.id = r.extends_grant_id";
 
 fn map(r: &AnyRow) -> Result<AccessRequest, StoreError> {
     let reason: Option<String> = opt_str(r, "auto_approval_reason")?;
+    let extension = match opt_i64(r, "extends_grant_id")? {
+        Some(grant_id) => Some(ExtensionOf {
+            grant_id,
+            grant_status: parsed(r, "extends_status")?,
+            grant_valid_from_utc: time(r, "extends_valid_from_utc")?,
+            grant_valid_to_utc: time(r, "extends_valid_to_utc")?,
+            previous_extensions: opt_i64(r, "previous_extensions")?.unwrap_or(0),
+        }),
+        None => None,
+    };
     Ok(AccessRequest {
         id: get(r, "id")?,
         user_id: get(r, "user_id")?,
@@ -38,7 +51,17 @@ fn map(r: &AnyRow) -> Result<AccessRequest, StoreError> {
         created_by: get(r, "created_by")?,
         updated_by: get(r, "updated_by")?,
         approvals: Vec::new(),
-        grant_id: opt_i64(r, "grant_id")?,
+        grant_id: match &extension {
+            Some(e) => Some(e.grant_id),
+            None => opt_i64(r, "grant_id")?,
+        },
+        kind: if extension.is_some() {
+            RequestKind::Extension
+        } else {
+            RequestKind::Access
+        },
+        extension,
+        decide_by_utc: opt_time(r, "decide_by_utc")?,
     })
 }
 
@@ -155,14 +178,15 @@ pub async fn pending_for_approver(
     Ok(page)
 }
 
-/// The open request (pending or approved with live access) of a user for a role.
+/// The open request (pending or approved with live access) of a user for a role; extensions
+/// are not counted (they belong to the grant they extend).
 pub async fn open_for(
     db: &mut Db<'_>,
     user_id: i64,
     role_id: i64,
 ) -> Result<Option<(i64, RequestStatus)>, StoreError> {
     let q = Q::new(
-        "SELECT id, status FROM requests WHERE user_id = ? AND role_id = ? AND status IN (?, ?, ?)",
+        "SELECT id, status FROM requests WHERE user_id = ? AND role_id = ? AND extends_grant_id IS NULL AND status IN (?, ?, ?)",
     )
     .bind(user_id)
     .bind(role_id)
@@ -190,11 +214,16 @@ pub async fn status_for_update(
 pub struct NewRequest<'a> {
     pub user: &'a User,
     pub role_id: i64,
+    /// For an extension: the minutes to add.
     pub duration_minutes: i64,
     pub justification: Option<String>,
     pub ticket_ref: Option<String>,
     pub status: RequestStatus,
     pub auto_approval_reason: Option<AutoApprovalReason>,
+    /// The end of the approval window.
+    pub decide_by: DateTime<Utc>,
+    /// For an extension: the grant and how many extensions it had got before.
+    pub extends: Option<(i64, i64)>,
 }
 
 pub async fn insert(
@@ -219,6 +248,9 @@ pub async fn insert(
             ("user_title_snapshot", n.user.job_title.clone().into()),
             ("user_division_snapshot", n.user.division.clone().into()),
             ("user_seniority_snapshot", n.user.seniority_level.into()),
+            ("decide_by_utc", n.decide_by.into()),
+            ("extends_grant_id", n.extends.map(|e| e.0).into()),
+            ("previous_extensions", n.extends.map(|e| e.1).into()),
             ("created_utc", now.into()),
             ("updated_utc", now.into()),
             ("created_by", n.user.login_name.as_str().into()),
@@ -290,4 +322,103 @@ pub async fn approvals(db: &mut Db<'_>, request_id: i64) -> Result<Vec<Approval>
     ))
     .bind(request_id);
     db.fetch_all(&q).await?.iter().map(map_approval).collect()
+}
+
+/// A pending request moved to `expired` by `expire_pending`.
+#[derive(Debug, Clone)]
+pub struct Lapsed {
+    pub id: i64,
+    pub user_id: i64,
+    pub role_id: i64,
+    pub extends_grant_id: Option<i64>,
+    pub decide_by_utc: Option<DateTime<Utc>>,
+}
+
+/// Which pending requests `expire_pending` ends.
+pub enum Undecided<'a> {
+    /// Those whose approval window closed at or before `now`.
+    WindowClosed,
+    /// The pending extensions of these grants (which ended).
+    ExtensionsOf(&'a [i64]),
+}
+
+/// Moves pending requests to `expired` and returns the ones this call moved: a compare-and-set
+/// per row, so of several processes sweeping at once each request is moved (and reported)
+/// by exactly one.
+pub async fn expire_pending(
+    db: &mut Db<'_>,
+    which: Undecided<'_>,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Lapsed>, StoreError> {
+    let filter = match which {
+        Undecided::WindowClosed => "status = ? AND decide_by_utc <= ?".to_string(),
+        Undecided::ExtensionsOf([]) => return Ok(Vec::new()),
+        Undecided::ExtensionsOf(ids) => format!(
+            "status = ? AND extends_grant_id IN ({})",
+            vec!["?"; ids.len()].join(", ")
+        ),
+    };
+    let mut q = Q::update_returning_id(
+        "requests",
+        "status = ?, updated_utc = ?, updated_by = ?",
+        &filter,
+    )
+    .bind(RequestStatus::Expired.as_str())
+    .bind(now)
+    .bind(by)
+    .bind(RequestStatus::Pending.as_str());
+    match which {
+        Undecided::WindowClosed => q = q.bind(now),
+        Undecided::ExtensionsOf(ids) => {
+            for id in ids {
+                q = q.bind(*id);
+            }
+        }
+    }
+    let moved: Vec<i64> = db
+        .fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect::<Result<_, _>>()?;
+    if moved.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q =
+        Q::new("SELECT id, user_id, role_id, extends_grant_id, decide_by_utc FROM requests WHERE id IN ");
+    q.push_in(moved.iter().copied());
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Lapsed {
+                id: get(r, "id")?,
+                user_id: get(r, "user_id")?,
+                role_id: get(r, "role_id")?,
+                extends_grant_id: opt_i64(r, "extends_grant_id")?,
+                decide_by_utc: opt_time(r, "decide_by_utc")?,
+            })
+        })
+        .collect()
+}
+
+/// Whether any pending request's approval window has closed by `now` (a read, so the engine
+/// takes the write lock only when there is something to expire).
+pub async fn any_window_closed(db: &mut Db<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let mut q = Q::new("SELECT id FROM requests WHERE status = ? AND decide_by_utc <= ?")
+        .bind(RequestStatus::Pending.as_str())
+        .bind(now);
+    q.limit(1);
+    Ok(db.fetch_optional(&q).await?.is_some())
+}
+
+/// The earliest approval window still open, for the engine's wake-up.
+pub async fn next_window_close(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let q = Q::new("SELECT MIN(decide_by_utc) AS t FROM requests WHERE status = ?")
+        .bind(RequestStatus::Pending.as_str());
+    match db.fetch_optional(&q).await? {
+        Some(r) => opt_time(&r, "t"),
+        None => Ok(None),
+    }
 }

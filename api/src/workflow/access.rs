@@ -405,6 +405,10 @@ mod tests {
                 requires_approval: Some(*approval),
                 auto_approve_min_seniority: *seniority,
                 is_enabled: Some(*enabled),
+                approval_window_minutes: None,
+                max_extension_minutes: None,
+                max_extensions: None,
+                max_total_minutes: None,
             };
             ids.roles
                 .push(catalog::insert_role(db, &c, "t", now()).await.unwrap());

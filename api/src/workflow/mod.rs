@@ -5,10 +5,12 @@
 
 pub mod access;
 pub mod approvers;
+pub mod extensions;
 pub mod grants;
 pub mod oidc;
 pub mod requests;
 pub mod scim;
 pub mod separation;
 pub mod signin;
+pub mod undecided;
 pub mod users;

@@ -12,10 +12,10 @@ use crate::store::{
     catalog, grants as grant_store, outbox, requests as req_store, users, StoreError,
 };
 
-use super::{access, approvers, grants};
+use super::{access, approvers, extensions, grants};
 
 /// Loads a request or 404.
-async fn load(state: &AppState, id: i64) -> ApiResult<AccessRequest> {
+pub(super) async fn load(state: &AppState, id: i64) -> ApiResult<AccessRequest> {
     let mut c = state.store.conn().await?;
     req_store::get_by_id(
         &mut crate::store::Db::new(&mut c, state.store.dialect()),
@@ -93,33 +93,7 @@ pub async fn create(
         (role, check, grantable)
     };
     if !check.eligibility.eligible {
-        let reason = serde_json::to_value(&check.eligibility.reason).unwrap_or_default();
-        let mut tx = state.store.begin_write().await?;
-        audit::write(
-            &mut tx.db(),
-            Event::new("request_refused", &actor)
-                .user(user.id)
-                .details(json!({"role_id": role.id, "role_name": role.role_name, "why": "not_eligible", "reason": reason})),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        let (code, msg) = if !role.is_enabled {
-            (
-                "role_disabled",
-                format!("role `{}` is disabled", role.role_name),
-            )
-        } else {
-            (
-                "not_eligible",
-                format!(
-                    "you are not eligible to request `{}`: {}",
-                    role.role_name,
-                    check.eligibility.reason.explain()
-                ),
-            )
-        };
-        return Err(ApiError::forbidden(code, msg).with_details(json!({"reason": reason})));
+        return Err(refuse_ineligible(state, &actor, user, &role, &check, now).await?);
     }
 
     let input = RequestInput {
@@ -161,6 +135,8 @@ pub async fn create(
         ticket_ref: ticket,
         status,
         auto_approval_reason: check.auto_approval,
+        decide_by: decide_by(&role, now),
+        extends: None,
     };
     let id = match req_store::insert(&mut db, &new, now).await {
         Ok(id) => id,
@@ -227,10 +203,56 @@ pub async fn create(
     audit::write_many(&mut db, events, now).await?;
     tx.commit().await?;
 
-    if let Some(g) = grant_id {
-        grants::provision(state, g).await;
+    match grant_id {
+        Some(g) => grants::provision(state, g).await,
+        None => state.expiry_wake.before(new.decide_by),
     }
     load(state, id).await
+}
+
+/// The end of a new request's approval window.
+pub(super) fn decide_by(role: &Role, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    now.checked_add_signed(chrono::TimeDelta::minutes(role.approval_window_minutes))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
+/// Audits a request (or extension) refused because the caller is not eligible for the role,
+/// and returns the error to answer with (`role_disabled` or `not_eligible`).
+pub(super) async fn refuse_ineligible(
+    state: &AppState,
+    actor: &Actor,
+    user: &User,
+    role: &Role,
+    check: &access::AccessCheck,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<ApiError> {
+    let reason = serde_json::to_value(&check.eligibility.reason).unwrap_or_default();
+    let mut tx = state.store.begin_write().await?;
+    audit::write(
+        &mut tx.db(),
+        Event::new("request_refused", actor)
+            .user(user.id)
+            .details(json!({"role_id": role.id, "role_name": role.role_name, "why": "not_eligible", "reason": reason})),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let (code, msg) = if !role.is_enabled {
+        (
+            "role_disabled",
+            format!("role `{}` is disabled", role.role_name),
+        )
+    } else {
+        (
+            "not_eligible",
+            format!(
+                "you are not eligible to request `{}`: {}",
+                role.role_name,
+                check.eligibility.reason.explain()
+            ),
+        )
+    };
+    Ok(ApiError::forbidden(code, msg).with_details(json!({"reason": reason})))
 }
 
 fn duplicate(existing: i64, status: RequestStatus) -> ApiError {
@@ -344,8 +366,11 @@ pub async fn decide(
             )
             .with_details(json!({"reason": reason})));
         }
-        // The role's maximum may have been lowered since the request was made.
-        if !within_max(req.requested_duration_minutes, role.max_duration_minutes) {
+        // The role's maximum may have been lowered since the request was made (an
+        // extension's limits are re-checked against its grant when it is applied).
+        if req.kind == RequestKind::Access
+            && !within_max(req.requested_duration_minutes, role.max_duration_minutes)
+        {
             let details = json!({
                 "requested_duration_minutes": req.requested_duration_minutes,
                 "max_duration_minutes": role.max_duration_minutes,
@@ -409,6 +434,14 @@ pub async fn decide(
         now,
     )
     .await?;
+    if decision == Decision::Approved && req.kind == RequestKind::Extension {
+        // On a refusal the transaction is dropped: the extension stays pending (it lapses
+        // when its grant ends).
+        let extended = extensions::approve_in_tx(&mut db, &req, &role, &actor, now).await?;
+        audit::write(&mut db, extended, now).await?;
+        tx.commit().await?;
+        return load(state, id).await;
+    }
     let grant_id = if decision == Decision::Approved {
         let grantable = grant_store::grantable_db_roles(&mut db, role.id).await?;
         let (issued, created) = grants::create_in_tx(
@@ -585,3 +618,4 @@ pub async fn cancel_pending_in_tx(
     }
     Ok(())
 }
+

@@ -11,6 +11,7 @@ use jitea_shared::*;
 use serde_json::json;
 
 use super::{after, backoff, connector, load_ctx, Lease, REVOKE_FLAG_AFTER};
+use crate::workflow::undecided;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd, TargetAddr};
@@ -275,6 +276,7 @@ async fn mark_ended(
         now,
     )
     .await?;
+    undecided::lapse_in_tx(db, &[g.id], actor, now).await?;
     Ok(true)
 }
 
@@ -490,8 +492,10 @@ async fn expire_batch(
     }
     audit::write_many(&mut db, events, now).await?;
     outbox::enqueue_many(&mut db, messages, now).await?;
+    let ended: Vec<i64> = moved.iter().map(|g| g.id).collect();
+    undecided::lapse_in_tx(&mut db, &ended, &actor, now).await?;
     tx.commit().await?;
-    Ok(moved.into_iter().map(|g| g.id).collect())
+    Ok(ended.into_iter().collect())
 }
 
 /// A claimed batch whose memberships the engine already tried to remove on the targets.

@@ -210,6 +210,10 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         requires_approval: Some(ra),
                         auto_approve_min_seniority: seniority,
                         is_enabled: Some(en),
+                        approval_window_minutes: None,
+                        max_extension_minutes: None,
+                        max_extensions: None,
+                        max_total_minutes: None,
                     };
                     api::create_role(&body).await
                 }
