@@ -71,17 +71,13 @@ impl RequestStatus {
 
 string_enum! {
     /// What a request asks for.
+    #[derive(Default)]
     RequestKind {
         /// A new grant.
+        #[default]
         Access => "access",
         /// More time on a live grant.
         Extension => "extension",
-    }
-}
-
-impl Default for RequestKind {
-    fn default() -> Self {
-        Self::Access
     }
 }
 

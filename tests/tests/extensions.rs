@@ -15,7 +15,6 @@ const PW: &str = "a-long-test-password";
 struct World {
     s: Server,
     admin: String,
-    target: i64,
     dbr: i64,
 }
 
@@ -23,12 +22,7 @@ fn world(s: Server) -> World {
     let admin = s.admin_token();
     let target = s.noop_target(&admin, "t");
     let dbr = s.make_db_role(&admin, target, "reader");
-    World {
-        s,
-        admin,
-        target,
-        dbr,
-    }
+    World { s, admin, dbr }
 }
 
 impl World {
@@ -82,7 +76,10 @@ impl World {
                 )
                 .expect(200);
         }
-        let gid = self.s.get(&format!("/api/v1/requests/{}", r["id"]), token).body["grant_id"]
+        let gid = self
+            .s
+            .get(&format!("/api/v1/requests/{}", r["id"]), token)
+            .body["grant_id"]
             .as_i64()
             .expect("a grant");
         let mut g = Value::Null;
@@ -126,7 +123,11 @@ fn a_pre_approved_extension_moves_the_end_at_once(backend: Backend) {
     let gid = g["id"].as_i64().unwrap();
 
     let r = w
-        .extend(&token, gid, json!({"extra_minutes": 20, "justification": "still fixing"}))
+        .extend(
+            &token,
+            gid,
+            json!({"extra_minutes": 20, "justification": "still fixing"}),
+        )
         .expect(201)
         .body;
     assert_eq!(r["kind"], "extension");
@@ -137,19 +138,29 @@ fn a_pre_approved_extension_moves_the_end_at_once(backend: Backend) {
     assert_eq!(r["requested_duration_minutes"], 20);
 
     let after = w.grant(&token, gid);
-    assert_eq!(minutes_between(&g["valid_to_utc"], &after["valid_to_utc"]), 20);
+    assert_eq!(
+        minutes_between(&g["valid_to_utc"], &after["valid_to_utc"]),
+        20
+    );
     assert_eq!(after["extensions"], 1);
     assert_eq!(after["status"], "active");
     // The membership was never touched: still the one add, no drop.
     assert_eq!(after["assignments"][0]["state"], "added");
-    assert_eq!(after["assignments"][0]["add_attempt_utc"], g["assignments"][0]["add_attempt_utc"]);
-    let drops = w.s.audit(&w.admin, &format!("grant_id={gid}&event_type=role_dropped"));
+    assert_eq!(
+        after["assignments"][0]["add_attempt_utc"],
+        g["assignments"][0]["add_attempt_utc"]
+    );
+    let drops =
+        w.s.audit(&w.admin, &format!("grant_id={gid}&event_type=role_dropped"));
     assert!(drops.is_empty(), "{drops:?}");
     // One grant, still: no second grant was issued for the extension.
     let mine = w.s.get("/api/v1/me/grants", &token).expect(200).body;
     assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
 
-    let ext = w.s.audit(&w.admin, &format!("grant_id={gid}&event_type=grant_extended"));
+    let ext = w.s.audit(
+        &w.admin,
+        &format!("grant_id={gid}&event_type=grant_extended"),
+    );
     assert_eq!(ext.len(), 1);
     assert_eq!(ext[0]["details"]["extra_minutes"], 20);
     assert_eq!(ext[0]["details"]["extension_number"], 1);
@@ -167,7 +178,10 @@ fn a_pre_approved_extension_moves_the_end_at_once(backend: Backend) {
 on_each_backend!(an_extension_needing_approval_is_shown_as_one_and_decided);
 fn an_extension_needing_approval_is_shown_as_one_and_decided(backend: Backend) {
     let w = world(Server::start(backend));
-    let role = w.role("Prod", json!({"requires_approval": true, "approval_window_minutes": 90}));
+    let role = w.role(
+        "Prod",
+        json!({"requires_approval": true, "approval_window_minutes": 90}),
+    );
     let (_, token) = w.user("bob");
     let (cid, carol) = w.user("carol");
     w.approver_for(role, cid);
@@ -175,7 +189,11 @@ fn an_extension_needing_approval_is_shown_as_one_and_decided(backend: Backend) {
     let gid = g["id"].as_i64().unwrap();
 
     let r = w
-        .extend(&token, gid, json!({"extra_minutes": 15, "justification": "migration overran"}))
+        .extend(
+            &token,
+            gid,
+            json!({"extra_minutes": 15, "justification": "migration overran"}),
+        )
         .expect(201)
         .body;
     assert_eq!(r["status"], "pending");
@@ -188,7 +206,10 @@ fn an_extension_needing_approval_is_shown_as_one_and_decided(backend: Backend) {
 
     // The approver sees an extension of this grant, how long it has been held, and the
     // extensions before it.
-    let queue = w.s.get("/api/v1/approvals/pending", &carol).expect(200).body;
+    let queue =
+        w.s.get("/api/v1/approvals/pending", &carol)
+            .expect(200)
+            .body;
     let item = queue["items"]
         .as_array()
         .unwrap()
@@ -198,33 +219,59 @@ fn an_extension_needing_approval_is_shown_as_one_and_decided(backend: Backend) {
         .clone();
     assert_eq!(item["kind"], "extension");
     assert_eq!(item["extension"]["grant_id"], gid);
-    assert_eq!(item["extension"]["grant_valid_from_utc"], g["valid_from_utc"]);
+    assert_eq!(
+        item["extension"]["grant_valid_from_utc"],
+        g["valid_from_utc"]
+    );
     assert_eq!(item["extension"]["grant_valid_to_utc"], g["valid_to_utc"]);
     assert_eq!(item["extension"]["previous_extensions"], 0);
     assert!(item["decide_by_utc"].is_string());
 
     // One at a time.
-    w.extend(&token, gid, json!({"extra_minutes": 5, "justification": "again"}))
-        .expect_error(409, "extension_pending");
+    w.extend(
+        &token,
+        gid,
+        json!({"extra_minutes": 5, "justification": "again"}),
+    )
+    .expect_error(409, "extension_pending");
     // Self-approval is refused as for any request.
-    w.s.post(&format!("/api/v1/requests/{}/approve", r["id"]), &token, json!({}))
-        .expect_error(403, "self_approval");
+    w.s.post(
+        &format!("/api/v1/requests/{}/approve", r["id"]),
+        &token,
+        json!({}),
+    )
+    .expect_error(403, "self_approval");
 
-    w.s.post(&format!("/api/v1/requests/{}/approve", r["id"]), &carol, json!({"comment": "ok"}))
-        .expect(200);
+    w.s.post(
+        &format!("/api/v1/requests/{}/approve", r["id"]),
+        &carol,
+        json!({"comment": "ok"}),
+    )
+    .expect(200);
     let after = w.grant(&token, gid);
-    assert_eq!(minutes_between(&g["valid_to_utc"], &after["valid_to_utc"]), 15);
+    assert_eq!(
+        minutes_between(&g["valid_to_utc"], &after["valid_to_utc"]),
+        15
+    );
     assert_eq!(after["extensions"], 1);
     assert!(after["pending_extension_id"].is_null());
 
     // The next one is denied: the end stays where the first extension put it.
     let r2 = w
-        .extend(&token, gid, json!({"extra_minutes": 10, "justification": "more"}))
+        .extend(
+            &token,
+            gid,
+            json!({"extra_minutes": 10, "justification": "more"}),
+        )
         .expect(201)
         .body;
     assert_eq!(r2["extension"]["previous_extensions"], 1);
-    w.s.post(&format!("/api/v1/requests/{}/deny", r2["id"]), &carol, json!({"comment": "enough"}))
-        .expect(200);
+    w.s.post(
+        &format!("/api/v1/requests/{}/deny", r2["id"]),
+        &carol,
+        json!({"comment": "enough"}),
+    )
+    .expect(200);
     let denied = w.grant(&token, gid);
     assert_eq!(denied["valid_to_utc"], after["valid_to_utc"]);
     assert_eq!(denied["extensions"], 1);
@@ -233,10 +280,10 @@ fn an_extension_needing_approval_is_shown_as_one_and_decided(backend: Backend) {
 on_each_backend!(extension_limits_are_refused_with_their_own_codes);
 fn extension_limits_are_refused_with_their_own_codes(backend: Backend) {
     let w = world(Server::start(backend));
-    // 60-minute grants, 30 minutes at most per extension, two extensions, 100 minutes in all.
+    // A 30-minute grant; 30 minutes at most per extension, two extensions, 80 minutes in all.
     let role = w.role(
         "Limited",
-        json!({"max_extension_minutes": 30, "max_extensions": 2, "max_total_minutes": 100, "requires_justification": true}),
+        json!({"max_extension_minutes": 30, "max_extensions": 2, "max_total_minutes": 80, "requires_justification": true}),
     );
     let (_, token) = w.user("dan");
     let (_, other) = w.user("eve");
@@ -244,32 +291,64 @@ fn extension_limits_are_refused_with_their_own_codes(backend: Backend) {
     let gid = g["id"].as_i64().unwrap();
 
     let e = w
-        .extend(&token, gid, json!({"extra_minutes": 31, "justification": "x"}))
+        .extend(
+            &token,
+            gid,
+            json!({"extra_minutes": 31, "justification": "x"}),
+        )
         .expect_error(400, "extension_too_long");
     assert_eq!(e.body["error"]["details"]["max_extension_minutes"], 30);
-    w.extend(&token, gid, json!({"extra_minutes": 0, "justification": "x"}))
-        .expect(400);
+    w.extend(
+        &token,
+        gid,
+        json!({"extra_minutes": 0, "justification": "x"}),
+    )
+    .expect(400);
     w.extend(&token, gid, json!({"extra_minutes": 10}))
         .expect_error(400, "validation_failed");
     w.extend(&token, gid, json!({"extra_minutes": 10, "bogus": 1}))
         .expect(400);
     // Someone else's grant does not exist for them.
-    w.extend(&other, gid, json!({"extra_minutes": 10, "justification": "x"}))
-        .expect_error(404, "not_found");
-    w.extend(&token, 999_999, json!({"extra_minutes": 10, "justification": "x"}))
-        .expect_error(404, "not_found");
+    w.extend(
+        &other,
+        gid,
+        json!({"extra_minutes": 10, "justification": "x"}),
+    )
+    .expect_error(404, "not_found");
+    w.extend(
+        &token,
+        999_999,
+        json!({"extra_minutes": 10, "justification": "x"}),
+    )
+    .expect_error(404, "not_found");
 
-    // 30 + 30 (requested) → 90 ≤ 100; then 30 more would be 120 > 100.
-    w.extend(&token, gid, json!({"extra_minutes": 30, "justification": "x"}))
-        .expect(201);
+    // 30 + 30 = 60 ≤ 80; then 30 more would be 90 > 80, but 10 more (70) fits.
+    w.extend(
+        &token,
+        gid,
+        json!({"extra_minutes": 30, "justification": "x"}),
+    )
+    .expect(201);
     let e = w
-        .extend(&token, gid, json!({"extra_minutes": 30, "justification": "x"}))
+        .extend(
+            &token,
+            gid,
+            json!({"extra_minutes": 30, "justification": "x"}),
+        )
         .expect_error(409, "total_duration_exceeded");
-    assert_eq!(e.body["error"]["details"]["max_total_minutes"], 100);
-    w.extend(&token, gid, json!({"extra_minutes": 10, "justification": "x"}))
-        .expect(201);
-    w.extend(&token, gid, json!({"extra_minutes": 1, "justification": "x"}))
-        .expect_error(409, "too_many_extensions");
+    assert_eq!(e.body["error"]["details"]["max_total_minutes"], 80);
+    w.extend(
+        &token,
+        gid,
+        json!({"extra_minutes": 10, "justification": "x"}),
+    )
+    .expect(201);
+    w.extend(
+        &token,
+        gid,
+        json!({"extra_minutes": 1, "justification": "x"}),
+    )
+    .expect_error(409, "too_many_extensions");
     assert_eq!(w.grant(&token, gid)["extensions"], 2);
 
     // A revoked grant cannot be extended.
@@ -279,13 +358,16 @@ fn extension_limits_are_refused_with_their_own_codes(backend: Backend) {
         json!({"reason": "done"}),
     )
     .expect(200);
-    w.extend(&token, gid, json!({"extra_minutes": 1, "justification": "x"}))
-        .expect_error(409, "grant_not_extendable");
+    w.extend(
+        &token,
+        gid,
+        json!({"extra_minutes": 1, "justification": "x"}),
+    )
+    .expect_error(409, "grant_not_extendable");
 
     // Role settings are checked.
-    let e = w
-        .s
-        .patch(
+    let e =
+        w.s.patch(
             &format!("/api/v1/roles/{role}"),
             &w.admin,
             json!({"max_total_minutes": 59, "approval_window_minutes": 0, "max_extensions": 101}),
@@ -299,9 +381,16 @@ fn extension_limits_are_refused_with_their_own_codes(backend: Backend) {
         .collect();
     assert_eq!(
         fields,
-        ["approval_window_minutes", "max_extensions", "max_total_minutes"]
+        [
+            "approval_window_minutes",
+            "max_extensions",
+            "max_total_minutes"
+        ]
     );
-    let r = w.s.get(&format!("/api/v1/roles/{role}"), &w.admin).expect(200).body;
+    let r =
+        w.s.get(&format!("/api/v1/roles/{role}"), &w.admin)
+            .expect(200)
+            .body;
     assert_eq!(r["max_extensions"], 2);
     assert_eq!(r["approval_window_minutes"], 1440);
 }
@@ -316,7 +405,11 @@ fn an_extension_pending_when_its_grant_ends_lapses(backend: Backend) {
     let g = w.active_grant(&token, role, Some(&carol));
     let gid = g["id"].as_i64().unwrap();
     let r = w
-        .extend(&token, gid, json!({"extra_minutes": 15, "justification": "more"}))
+        .extend(
+            &token,
+            gid,
+            json!({"extra_minutes": 15, "justification": "more"}),
+        )
         .expect(201)
         .body;
     let rid = r["id"].as_i64().unwrap();
@@ -331,14 +424,23 @@ fn an_extension_pending_when_its_grant_ends_lapses(backend: Backend) {
         "the extension did not lapse: {req}"
     );
     assert_eq!(w.grant(&token, gid)["status"], "expired");
-    let lapsed = w.s.audit(&w.admin, &format!("request_id={rid}&event_type=request_expired"));
+    let lapsed = w.s.audit(
+        &w.admin,
+        &format!("request_id={rid}&event_type=request_expired"),
+    );
     assert_eq!(lapsed.len(), 1);
     assert_eq!(lapsed[0]["details"]["why"], "grant_ended");
     // Too late to approve it now.
-    w.s.post(&format!("/api/v1/requests/{rid}/approve"), &carol, json!({}))
-        .expect_error(409, "request_not_pending");
+    w.s.post(
+        &format!("/api/v1/requests/{rid}/approve"),
+        &carol,
+        json!({}),
+    )
+    .expect_error(409, "request_not_pending");
     // And the original request ended with its grant.
-    let orig = w.s.get(&format!("/api/v1/requests/{}", g["request_id"]), &token).body;
+    let orig =
+        w.s.get(&format!("/api/v1/requests/{}", g["request_id"]), &token)
+            .body;
     assert_eq!(orig["status"], "expired");
 }
 
@@ -359,7 +461,11 @@ fn of_concurrent_extensions_exactly_one_wins(backend: Backend) {
             let hs: Vec<_> = (0..10)
                 .map(|_| {
                     sc.spawn(|| {
-                        let r = w.extend(&token, gid, json!({"extra_minutes": 5, "justification": "race"}));
+                        let r = w.extend(
+                            &token,
+                            gid,
+                            json!({"extra_minutes": 5, "justification": "race"}),
+                        );
                         (r.status, r.code().to_string())
                     })
                 })
@@ -371,14 +477,21 @@ fn of_concurrent_extensions_exactly_one_wins(backend: Backend) {
         assert!(
             codes.iter().all(|(s, c)| *s == 201
                 || (*s == 409
-                    && ["too_many_extensions", "extension_pending", "grant_not_extendable"]
-                        .contains(&c.as_str()))),
+                    && [
+                        "too_many_extensions",
+                        "extension_pending",
+                        "grant_not_extendable"
+                    ]
+                    .contains(&c.as_str()))),
             "{codes:?}"
         );
         let after = w.grant(&token, gid);
         if approver.is_none() {
             assert_eq!(after["extensions"], 1);
-            assert_eq!(minutes_between(&g["valid_to_utc"], &after["valid_to_utc"]), 5);
+            assert_eq!(
+                minutes_between(&g["valid_to_utc"], &after["valid_to_utc"]),
+                5
+            );
         } else {
             assert!(after["pending_extension_id"].is_i64());
             assert_eq!(after["valid_to_utc"], g["valid_to_utc"]);
@@ -392,7 +505,10 @@ fn of_concurrent_extensions_exactly_one_wins(backend: Backend) {
 fn an_undecided_request_expires_once_with_two_replicas() {
     let w = world(Server::start(Backend::Postgres));
     let b = Server::start_on(w.s.db.shared());
-    let role = w.role("Slow", json!({"requires_approval": true, "approval_window_minutes": 1}));
+    let role = w.role(
+        "Slow",
+        json!({"requires_approval": true, "approval_window_minutes": 1}),
+    );
     let (_, token) = w.user("hal");
     let (cid, carol) = w.user("carol");
     w.approver_for(role, cid);
@@ -408,9 +524,8 @@ fn an_undecided_request_expires_once_with_two_replicas() {
             .id()
         })
         .collect();
-    let mine = w
-        .s
-        .post(
+    let mine =
+        w.s.post(
             "/api/v1/requests",
             &token,
             json!({"role_id": role, "requested_duration_minutes": 10, "justification": "x"}),
@@ -421,11 +536,19 @@ fn an_undecided_request_expires_once_with_two_replicas() {
     let window = at(&mine["decide_by_utc"]) - at(&mine["created_utc"]);
     assert_eq!(window.num_minutes(), 1);
     let queue = b.get("/api/v1/approvals/pending", &carol).expect(200).body;
-    assert!(queue["items"].as_array().unwrap().iter().all(|i| i["decide_by_utc"].is_string()));
+    assert!(queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["decide_by_utc"].is_string()));
 
     // Let the windows close in half a second rather than a minute.
     w.s.db.exec("UPDATE requests SET decide_by_utc = now() + interval '0.5 seconds' WHERE status = 'pending'");
-    let all: Vec<i64> = ids.iter().copied().chain([mine["id"].as_i64().unwrap()]).collect();
+    let all: Vec<i64> = ids
+        .iter()
+        .copied()
+        .chain([mine["id"].as_i64().unwrap()])
+        .collect();
     assert!(
         w.s.eventually(10.0, || all.iter().all(|id| {
             w.s.get(&format!("/api/v1/requests/{id}"), &w.admin).body["status"] == "expired"
@@ -435,12 +558,19 @@ fn an_undecided_request_expires_once_with_two_replicas() {
     // Give the other replica time to (wrongly) expire them a second time.
     std::thread::sleep(Duration::from_millis(1500));
     for id in &all {
-        let events = w.s.audit(&w.admin, &format!("request_id={id}&event_type=request_expired"));
+        let events = w.s.audit(
+            &w.admin,
+            &format!("request_id={id}&event_type=request_expired"),
+        );
         assert_eq!(events.len(), 1, "request {id}: {events:?}");
         assert_eq!(events[0]["details"]["why"], "approval_window");
     }
-    b.post(&format!("/api/v1/requests/{}/approve", all[0]), &carol, json!({}))
-        .expect_error(409, "request_not_pending");
+    b.post(
+        &format!("/api/v1/requests/{}/approve", all[0]),
+        &carol,
+        json!({}),
+    )
+    .expect_error(409, "request_not_pending");
     // The requester may ask again.
     w.s.post(
         "/api/v1/requests",
@@ -484,8 +614,12 @@ fn an_extended_grant_never_leaves_a_gap_on_the_target() {
     s.db.set_grant_ends_in(gid, 1.5);
     let old_end = Instant::now() + Duration::from_millis(1500);
     std::thread::sleep(Duration::from_millis(700));
-    s.post(&format!("/api/v1/grants/{gid}/extend"), &token, json!({"extra_minutes": 1}))
-        .expect(201);
+    s.post(
+        &format!("/api/v1/grants/{gid}/extend"),
+        &token,
+        json!({"extra_minutes": 1}),
+    )
+    .expect(201);
     let mut polls = 0;
     while Instant::now() < old_end + Duration::from_millis(1500) {
         assert!(
@@ -496,7 +630,10 @@ fn an_extended_grant_never_leaves_a_gap_on_the_target() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(polls > 100, "only {polls} polls");
-    let g = s.get(&format!("/api/v1/grants/{gid}"), &token).expect(200).body;
+    let g = s
+        .get(&format!("/api/v1/grants/{gid}"), &token)
+        .expect(200)
+        .body;
     assert_eq!(g["status"], "active");
     assert_eq!(g["extensions"], 1);
     let _ = target;

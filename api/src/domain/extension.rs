@@ -163,7 +163,9 @@ pub fn validate_settings(
             format!("the approval window must be between 1 and {MAX_APPROVAL_WINDOW_MINUTES} minutes (30 days)"),
         ));
     }
-    if max_extension_minutes.is_some_and(|m| !(1..=super::validation::MAX_ROLE_DURATION_MINUTES).contains(&m)) {
+    if max_extension_minutes
+        .is_some_and(|m| !(1..=super::validation::MAX_ROLE_DURATION_MINUTES).contains(&m))
+    {
         errors.push(FieldError::new(
             "max_extension_minutes",
             "max_extension_out_of_range",
@@ -180,9 +182,7 @@ pub fn validate_settings(
             format!("the number of extensions must be between 0 and {MAX_EXTENSIONS_LIMIT}"),
         ));
     }
-    if max_total_minutes
-        .is_some_and(|t| t < max_duration_minutes || t > MAX_TOTAL_MINUTES_LIMIT)
-    {
+    if max_total_minutes.is_some_and(|t| t < max_duration_minutes || t > MAX_TOTAL_MINUTES_LIMIT) {
         errors.push(FieldError::new(
             "max_total_minutes",
             "max_total_out_of_range",

@@ -33,7 +33,11 @@ type SettingsCheck = Result<(), Vec<crate::domain::validation::FieldError>>;
 
 /// Every problem with a role's settings at once (the basic ones and the lifecycle limits).
 fn settings_ok(checks: [SettingsCheck; 2]) -> ApiResult<()> {
-    let errors: Vec<_> = checks.into_iter().filter_map(Result::err).flatten().collect();
+    let errors: Vec<_> = checks
+        .into_iter()
+        .filter_map(Result::err)
+        .flatten()
+        .collect();
     if errors.is_empty() {
         return Ok(());
     }

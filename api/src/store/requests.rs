@@ -385,8 +385,9 @@ pub async fn expire_pending(
     if moved.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q =
-        Q::new("SELECT id, user_id, role_id, extends_grant_id, decide_by_utc FROM requests WHERE id IN ");
+    let mut q = Q::new(
+        "SELECT id, user_id, role_id, extends_grant_id, decide_by_utc FROM requests WHERE id IN ",
+    );
     q.push_in(moved.iter().copied());
     db.fetch_all(&q)
         .await?

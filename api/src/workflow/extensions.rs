@@ -59,9 +59,7 @@ fn refused(r: Refusal, g: &Grant, limits: &ExtensionLimits) -> ApiError {
 }
 
 fn trimmed(s: Option<&str>) -> Option<String> {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
+    s.map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }
 
 /// The holder of grant `grant_id` asks for `body.extra_minutes` more.
@@ -188,7 +186,17 @@ pub async fn request(
                 .grant(grant.id)
                 .details(json!({"reason": reason, "seniority_level": user.seniority_level})),
         );
-        match apply_in_tx(&mut db, &grant, &limits, id, body.extra_minutes, &actor, now).await? {
+        match apply_in_tx(
+            &mut db,
+            &grant,
+            &limits,
+            id,
+            body.extra_minutes,
+            &actor,
+            now,
+        )
+        .await?
+        {
             Ok(event) => events.push(event),
             Err(r) => return Err(refused(r, &grant, &limits)),
         }
@@ -204,7 +212,9 @@ pub async fn request(
 fn extension_pending(request_id: i64) -> ApiError {
     ApiError::conflict(
         "extension_pending",
-        format!("an extension of this grant is already waiting for a decision (request {request_id})"),
+        format!(
+            "an extension of this grant is already waiting for a decision (request {request_id})"
+        ),
     )
     .with_details(json!({"request_id": request_id}))
 }
@@ -264,11 +274,18 @@ pub(super) async fn approve_in_tx<'a>(
         .await?
         .ok_or_else(|| ApiError::not_found("grant"))?;
     let limits = limits(role);
-    match apply_in_tx(db, &grant, &limits, req.id, req.requested_duration_minutes, actor, now)
-        .await?
+    match apply_in_tx(
+        db,
+        &grant,
+        &limits,
+        req.id,
+        req.requested_duration_minutes,
+        actor,
+        now,
+    )
+    .await?
     {
         Ok(event) => Ok(event),
         Err(r) => Err(refused(r, &grant, &limits)),
     }
 }
-

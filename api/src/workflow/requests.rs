@@ -211,7 +211,10 @@ pub async fn create(
 }
 
 /// The end of a new request's approval window.
-pub(super) fn decide_by(role: &Role, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+pub(super) fn decide_by(
+    role: &Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
     now.checked_add_signed(chrono::TimeDelta::minutes(role.approval_window_minutes))
         .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
 }
@@ -618,4 +621,3 @@ pub async fn cancel_pending_in_tx(
     }
     Ok(())
 }
-

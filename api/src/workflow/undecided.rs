@@ -49,10 +49,7 @@ async fn record_expired(
 /// `now` becomes `expired`, audited, its requester told. A compare-and-set per request, so
 /// with several replicas sweeping each request expires exactly once. Returns how many this
 /// call expired.
-pub async fn expire_undecided(
-    state: &AppState,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+pub async fn expire_undecided(state: &AppState, now: DateTime<Utc>) -> Result<usize, StoreError> {
     {
         let mut c = state.store.conn().await?;
         let mut db = Db::new(&mut c, state.store.dialect());
@@ -63,13 +60,8 @@ pub async fn expire_undecided(
     let actor = Actor::system("expiry");
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
-    let lapsed = req_store::expire_pending(
-        &mut db,
-        Undecided::WindowClosed,
-        &actor.login_name,
-        now,
-    )
-    .await?;
+    let lapsed =
+        req_store::expire_pending(&mut db, Undecided::WindowClosed, &actor.login_name, now).await?;
     record_expired(&mut db, &lapsed, "approval_window", &actor, now).await?;
     tx.commit().await?;
     Ok(lapsed.len())

@@ -11,11 +11,11 @@ use jitea_shared::*;
 use serde_json::json;
 
 use super::{after, backoff, connector, load_ctx, Lease, REVOKE_FLAG_AFTER};
-use crate::workflow::undecided;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd, TargetAddr};
 use crate::store::{outbox, requests as req_store, users, Db, StoreError};
+use crate::workflow::undecided;
 
 /// Grants whose bookkeeping runs at once in one process.
 const CONCURRENCY: usize = 32;
