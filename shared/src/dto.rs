@@ -1296,6 +1296,25 @@ pub struct RevokeBody {
 
 // ---------------------------------------------------------------- audit and ops
 
+/// One step in the life of a piece of access (`GET /requests/{id}/timeline`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TimelineEntry {
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub at: DateTime<Utc>,
+    /// The audit event type: `request_created`, `request_approved`, `role_added`,
+    /// `extension_requested`, `grant_extended`, `grant_expired`, ...
+    pub step: String,
+    /// Who did it (a person's login, or `system:<job>`).
+    pub actor_login_name: String,
+    pub request_id: Option<i64>,
+    pub grant_id: Option<i64>,
+    /// The db role a provisioning step is about.
+    pub db_role_name: Option<String>,
+    /// The step in a sentence.
+    pub summary: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditEntry {

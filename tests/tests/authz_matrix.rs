@@ -94,6 +94,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     // approver may see and decide it, never the requester; auditors see it but may not act
     ("GET",    "/api/v1/requests/{id}",                                [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/requests/{id}/history",                        [401, 200, 200, 200, 200]),
+    ("GET",    "/api/v1/requests/{id}/timeline",                       [401, 200, 200, 200, 200]),
     ("POST",   "/api/v1/requests/{id}/cancel",                         [401, 200, 404, 403, 200]),
     ("POST",   "/api/v1/requests/{id}/approve",                        [401, 403, 200, 403, 403]),
     ("POST",   "/api/v1/requests/{id}/deny",                           [401, 403, 200, 403, 403]),

@@ -275,6 +275,43 @@ fn an_extension_needing_approval_is_shown_as_one_and_decided(backend: Backend) {
     let denied = w.grant(&token, gid);
     assert_eq!(denied["valid_to_utc"], after["valid_to_utc"]);
     assert_eq!(denied["extensions"], 1);
+
+    // The timeline tells the whole story in order, to the requester and to the approver,
+    // from the first request or from an extension.
+    for (viewer, id) in [(&token, &g["request_id"]), (&carol, &r2["id"])] {
+        let steps: Vec<(String, String)> =
+            w.s.get(&format!("/api/v1/requests/{id}/timeline"), viewer)
+                .expect(200)
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["step"].as_str().unwrap().to_string(),
+                        e["actor_login_name"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+        let names: Vec<&str> = steps.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "request_created",
+                "request_approved",
+                "grant_created",
+                "role_added",
+                "extension_requested",
+                "request_approved",
+                "grant_extended",
+                "extension_requested",
+                "request_denied"
+            ],
+            "{steps:?}"
+        );
+        assert_eq!(steps[1].1, "carol");
+        assert_eq!(steps[4].1, "bob");
+    }
 }
 
 on_each_backend!(extension_limits_are_refused_with_their_own_codes);

@@ -73,6 +73,7 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(requests::list_requests)
         .service(requests::get_request)
         .service(requests::request_history)
+        .service(requests::request_timeline)
         .service(requests::cancel_request)
         .service(requests::approve_request)
         .service(requests::deny_request)

@@ -163,3 +163,21 @@ pub async fn request_history(
     .await?;
     Ok(ok(&page.items))
 }
+
+/// The timeline of a request and its grant: every step in order (created, each decision,
+/// each db role added, extensions asked for and applied, the end), with who did it and when.
+/// For whoever may see the request.
+#[utoipa::path(tag = "requests", params(("id" = i64, Path)), responses((status = 200, body = Vec<TimelineEntry>), CommonErrors), security(("bearer" = [])))]
+#[get("/requests/{id}/timeline")]
+pub async fn request_timeline(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&crate::workflow::timeline::of_request(
+        &st,
+        &me.0,
+        id.into_inner(),
+    )
+    .await?))
+}

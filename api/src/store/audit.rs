@@ -206,3 +206,23 @@ pub async fn list(
     }
     fetch_page(db, q, "id", Order::NewestFirst, page, map, |e| e.id).await
 }
+
+/// Every audit event about one piece of access, oldest first: the events of `request_ids`
+/// (the request, and the extensions of its grant) and of `grant_id`. At most 2,000.
+pub async fn for_access(
+    db: &mut Db<'_>,
+    request_ids: &[i64],
+    grant_id: Option<i64>,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut q = Q::new(
+        "SELECT id, event_utc, event_type, actor_user_id, actor_login_name, target_user_id, request_id, \
+         grant_id, details_json FROM audit_log WHERE request_id IN ",
+    );
+    q.push_in(request_ids.iter().copied());
+    if let Some(g) = grant_id {
+        q.push_bind(" OR grant_id = ?", g);
+    }
+    q.push(" ORDER BY id");
+    q.limit(2000);
+    db.fetch_all(&q).await?.iter().map(map).collect()
+}

@@ -423,3 +423,13 @@ pub async fn next_window_close(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>,
         None => Ok(None),
     }
 }
+
+/// The extension requests of a grant, oldest first.
+pub async fn extension_ids(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<i64>, StoreError> {
+    let q = Q::new("SELECT id FROM requests WHERE extends_grant_id = ? ORDER BY id").bind(grant_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect()
+}

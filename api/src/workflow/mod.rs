@@ -12,5 +12,6 @@ pub mod requests;
 pub mod scim;
 pub mod separation;
 pub mod signin;
+pub mod timeline;
 pub mod undecided;
 pub mod users;
