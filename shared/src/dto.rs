@@ -1117,8 +1117,13 @@ pub struct AccessRequest {
         target_arch = "wasm32",
         serde(default, deserialize_with = "rfc3339_opt")
     )]
-    #[serde(default)]
     pub decide_by_utc: Option<DateTime<Utc>>,
+    /// Scheduled access: when the grant is to start (null: as soon as approved).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
+    pub start_utc: Option<DateTime<Utc>>,
 }
 
 /// The live grant an extension request is for.
@@ -1171,6 +1176,11 @@ pub struct RequestCreate {
     /// role's `ticket_regex`; at most 255 characters after trimming, no control characters.
     #[serde(default)]
     pub ticket_ref: Option<String>,
+    /// Scheduled access: when the grant should start (RFC 3339, at most 7 days ahead). Once
+    /// approved, the access is added at that instant and lasts the requested duration from
+    /// then; approved later, it starts at the approval. Absent: as soon as approved.
+    #[serde(default)]
+    pub start_utc: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -21,6 +21,50 @@ pub fn grant_window(
     (decided_at, valid_to)
 }
 
+/// How far ahead scheduled access may start.
+pub const MAX_SCHEDULE_AHEAD_DAYS: i64 = 7;
+
+/// Why a requested start time is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartRefusal {
+    /// Before `now` (beyond a minute of clock difference).
+    InThePast,
+    /// More than [`MAX_SCHEDULE_AHEAD_DAYS`] ahead.
+    TooFarAhead,
+}
+
+/// Checks a requested start (scheduled access) at `now`: a start up to a minute in the past
+/// (clocks differ) means "now"; later than 7 days ahead is refused. Returns the start to keep:
+/// `None` for "as soon as approved".
+pub fn check_start(
+    start: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StartRefusal> {
+    let Some(start) = start else {
+        return Ok(None);
+    };
+    if start < now - TimeDelta::minutes(1) {
+        return Err(StartRefusal::InThePast);
+    }
+    if start > now + TimeDelta::days(MAX_SCHEDULE_AHEAD_DAYS) {
+        return Err(StartRefusal::TooFarAhead);
+    }
+    Ok((start > now).then_some(start))
+}
+
+/// The window of a grant decided at `decided_at` for a request that may name its start: it
+/// starts at the later of the two and lasts the full duration from then.
+pub fn scheduled_window(
+    decided_at: DateTime<Utc>,
+    start: Option<DateTime<Utc>>,
+    duration_minutes: i64,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    grant_window(
+        start.map_or(decided_at, |s| s.max(decided_at)),
+        duration_minutes,
+    )
+}
+
 /// Whether a requested duration still fits the role's (current) maximum.
 pub fn within_max(requested_minutes: i64, max_minutes: i64) -> bool {
     (1..=max_minutes).contains(&requested_minutes)
@@ -53,6 +97,36 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_start_is_now_soon_or_at_most_a_week_ahead() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap();
+        assert_eq!(check_start(None, now), Ok(None));
+        assert_eq!(
+            check_start(Some(now - TimeDelta::seconds(30)), now),
+            Ok(None)
+        );
+        assert_eq!(
+            check_start(Some(now - TimeDelta::minutes(2)), now),
+            Err(StartRefusal::InThePast)
+        );
+        let soon = now + TimeDelta::hours(3);
+        assert_eq!(check_start(Some(soon), now), Ok(Some(soon)));
+        let week = now + TimeDelta::days(7);
+        assert_eq!(check_start(Some(week), now), Ok(Some(week)));
+        assert_eq!(
+            check_start(Some(week + TimeDelta::seconds(1)), now),
+            Err(StartRefusal::TooFarAhead)
+        );
+        // Approved before the start: starts then; approved after it: starts at the approval,
+        // for the whole duration.
+        assert_eq!(scheduled_window(now, Some(soon), 60).0, soon);
+        let late = soon + TimeDelta::minutes(5);
+        assert_eq!(
+            scheduled_window(late, Some(soon), 60),
+            (late, late + TimeDelta::minutes(60))
+        );
+    }
 
     #[test]
     fn durations_are_rechecked_against_the_current_maximum() {

@@ -206,10 +206,10 @@ async fn remove_batches(
     Ok(removed)
 }
 
-/// The earliest instant the engine has work: a grant's end or retry, or an approval window
-/// closing.
-async fn next_work(db: &mut Db<'_>) -> Option<DateTime<Utc>> {
-    let grants = grant_store::next_wakeup(db).await.ok().flatten();
+/// The earliest instant the engine has work: a grant's end, retry or scheduled start, or an
+/// approval window closing.
+async fn next_work(db: &mut Db<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let grants = grant_store::next_wakeup(db, now).await.ok().flatten();
     let windows = req_store::next_window_close(db).await.ok().flatten();
     match (grants, windows) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -228,7 +228,7 @@ pub async fn run(state: AppState, owner: String, mut shutdown: watch::Receiver<b
         }
         state.expiry_wake.planning();
         let next = match state.store.conn().await {
-            Ok(mut c) => next_work(&mut Db::new(&mut c, state.store.dialect())).await,
+            Ok(mut c) => next_work(&mut Db::new(&mut c, state.store.dialect()), state.now()).await,
             Err(_) => None,
         };
         let now = state.now();

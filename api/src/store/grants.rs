@@ -99,13 +99,14 @@ pub struct NewGrant {
 }
 
 /// Inserts a grant in `provisioning` with one pending assignment per mapped db role, held
-/// under the lease `lease_id` until `lease_until` (the inserting process provisions it next;
-/// if it dies first, the lease lapses and the engine takes over).
+/// under the lease `lease` (id, until) when given (the inserting process provisions it next;
+/// if it dies first, the lease lapses and the engine takes over). A scheduled grant (starting
+/// later) is inserted without a lease: the engine claims it when it starts.
 pub async fn insert(
     db: &mut Db<'_>,
     g: &NewGrant,
     db_role_ids: &[i64],
-    (lease_id, lease_until): (&str, DateTime<Utc>),
+    lease: Option<(&str, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let id = db
@@ -119,8 +120,8 @@ pub async fn insert(
                 ("valid_to_utc", g.valid_to.into()),
                 ("issued_by_user_id", g.issued_by_user_id.into()),
                 ("status", GrantStatus::Provisioning.as_str().into()),
-                ("lease_owner", lease_id.into()),
-                ("lease_until_utc", lease_until.into()),
+                ("lease_owner", lease.map(|l| l.0).into()),
+                ("lease_until_utc", lease.map(|l| l.1).into()),
                 ("created_utc", now.into()),
                 ("updated_utc", now.into()),
             ],
@@ -555,7 +556,8 @@ pub async fn claim_endings(
 }
 
 /// Claims grants whose next provisioning attempt is due and that are not ending: grants still
-/// `provisioning`, and `active` ones with an optional db role left to retry.
+/// `provisioning` whose start has come (a scheduled grant is claimed at its `valid_from_utc`),
+/// and `active` ones with an optional db role left to retry.
 pub async fn claim_provisioning(
     db: &mut Db<'_>,
     owner: &str,
@@ -564,11 +566,12 @@ pub async fn claim_provisioning(
     limit: i64,
 ) -> Result<Vec<i64>, StoreError> {
     let filter = Q::new(
-        "(status = ? OR (status = ? AND next_attempt_utc IS NOT NULL)) AND valid_to_utc > ? AND pending_end IS NULL \
+        "(status = ? OR (status = ? AND next_attempt_utc IS NOT NULL)) AND valid_from_utc <= ? AND valid_to_utc > ? AND pending_end IS NULL \
          AND (lease_until_utc IS NULL OR lease_until_utc < ?) AND (next_attempt_utc IS NULL OR next_attempt_utc <= ?)",
     )
     .bind(GrantStatus::Provisioning.as_str())
     .bind(GrantStatus::Active.as_str())
+    .bind(now)
     .bind(now)
     .bind(now)
     .bind(now);
@@ -781,8 +784,12 @@ pub async fn has_live_member(
     }
 }
 
-/// The earliest instant at which the engine has work: a live grant's end or a retry.
-pub async fn next_wakeup(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+/// The earliest instant at which the engine has work: a live grant's end, a retry, or the
+/// start of a scheduled grant (after `now`).
+pub async fn next_wakeup(
+    db: &mut Db<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let q = Q::new("SELECT MIN(valid_to_utc) AS t FROM grants WHERE status IN (?, ?)")
         .bind(GrantStatus::Provisioning.as_str())
         .bind(GrantStatus::Active.as_str());
@@ -797,10 +804,16 @@ pub async fn next_wakeup(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>, Store
         Some(r) => opt_time(&r, "t")?,
         None => None,
     };
-    Ok(match (due, retry) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    })
+    let q = Q::new(
+        "SELECT MIN(valid_from_utc) AS t FROM grants WHERE status = ? AND valid_from_utc > ?",
+    )
+    .bind(GrantStatus::Provisioning.as_str())
+    .bind(now);
+    let start = match db.fetch_optional(&q).await? {
+        Some(r) => opt_time(&r, "t")?,
+        None => None,
+    };
+    Ok([due, retry, start].into_iter().flatten().min())
 }
 
 /// A db role's assignments on live grants, for reconciliation.

@@ -11,7 +11,7 @@ use super::{Db, StoreError, Q};
 const COLS: &str = "r.id, r.user_id, u.login_name AS user_login_name, r.role_id, ro.role_name, \
     r.requested_duration_minutes, r.justification, r.ticket_ref, r.status, r.auto_approval_reason, \
     r.user_dept_snapshot, r.user_title_snapshot, r.user_division_snapshot, r.user_seniority_snapshot, \
-    r.created_utc, r.updated_utc, r.created_by, r.updated_by, r.decide_by_utc, \
+    r.created_utc, r.updated_utc, r.created_by, r.updated_by, r.decide_by_utc, r.start_utc, \
     r.extends_grant_id, r.previous_extensions, eg.status AS extends_status, \
     eg.valid_from_utc AS extends_valid_from_utc, eg.valid_to_utc AS extends_valid_to_utc, \
     (SELECT g.id FROM grants g WHERE g.request_id = r.id) AS grant_id";
@@ -62,6 +62,7 @@ fn map(r: &AnyRow) -> Result<AccessRequest, StoreError> {
         },
         extension,
         decide_by_utc: opt_time(r, "decide_by_utc")?,
+        start_utc: opt_time(r, "start_utc")?,
     })
 }
 
@@ -224,6 +225,8 @@ pub struct NewRequest<'a> {
     pub decide_by: DateTime<Utc>,
     /// For an extension: the grant and how many extensions it had got before.
     pub extends: Option<(i64, i64)>,
+    /// Scheduled access: when the grant is to start.
+    pub start: Option<DateTime<Utc>>,
 }
 
 pub async fn insert(
@@ -251,6 +254,7 @@ pub async fn insert(
             ("decide_by_utc", n.decide_by.into()),
             ("extends_grant_id", n.extends.map(|e| e.0).into()),
             ("previous_extensions", n.extends.map(|e| e.1).into()),
+            ("start_utc", n.start.into()),
             ("created_utc", now.into()),
             ("updated_utc", now.into()),
             ("created_by", n.user.login_name.as_str().into()),

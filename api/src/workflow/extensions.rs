@@ -142,6 +142,7 @@ pub async fn request(
         auto_approval_reason: check.auto_approval,
         decide_by: requests::decide_by(&role, now),
         extends: Some((grant.id, grant.extensions)),
+        start: None,
     };
     let id = match req_store::insert(&mut db, &new, now).await {
         Ok(id) => id,

@@ -3,7 +3,7 @@
 use jitea_shared::*;
 use serde_json::json;
 
-use crate::domain::duration::within_max;
+use crate::domain::duration::{check_start, within_max, StartRefusal, MAX_SCHEDULE_AHEAD_DAYS};
 use crate::domain::validation::{validate_request, RequestInput};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -109,6 +109,28 @@ pub async fn create(
         .with_details(json!({"fields": errors})));
     }
 
+    let start = match check_start(body.start_utc, now) {
+        Ok(s) => s,
+        Err(r) => {
+            let (code, msg) = match r {
+                StartRefusal::InThePast => {
+                    ("start_in_past", "the start time has passed".to_string())
+                }
+                StartRefusal::TooFarAhead => (
+                    "start_too_far_ahead",
+                    format!("access can be scheduled at most {MAX_SCHEDULE_AHEAD_DAYS} days ahead"),
+                ),
+            };
+            return Err(ApiError::bad_request(
+                "validation_failed",
+                "the request is not valid for this role",
+            )
+            .with_details(
+                json!({"fields": [{"field": "start_utc", "code": code, "message": msg}]}),
+            ));
+        }
+    };
+
     let mut tx = state.store.begin_write().await?;
     let mut db = tx.db();
     if let Some((existing, status)) = req_store::open_for(&mut db, user.id, role.id).await? {
@@ -137,6 +159,7 @@ pub async fn create(
         auto_approval_reason: check.auto_approval,
         decide_by: decide_by(&role, now),
         extends: None,
+        start,
     };
     let id = match req_store::insert(&mut db, &new, now).await {
         Ok(id) => id,
@@ -163,7 +186,7 @@ pub async fn create(
         .request(id)
         .details(json!({
             "role_id": role.id, "role_name": role.role_name,
-            "requested_duration_minutes": body.requested_duration_minutes,
+            "requested_duration_minutes": body.requested_duration_minutes, "start_utc": start,
             "ticket_ref": new.ticket_ref, "eligibility": check.eligibility.reason,
         }))];
     outbox::enqueue(
@@ -193,6 +216,7 @@ pub async fn create(
             user,
             &role,
             body.requested_duration_minutes,
+            start,
             grantable.unwrap_or_default(),
             now,
         )
@@ -455,6 +479,7 @@ pub async fn decide(
             &user,
             &role,
             req.requested_duration_minutes,
+            req.start_utc,
             grantable,
             now,
         )

@@ -81,12 +81,14 @@ fn connector(
     ))
 }
 
-/// A grant just inserted, held under the lease its inserting transaction took; hand it to
-/// [`provision`] once that transaction has committed.
+/// A grant just inserted, held under the lease its inserting transaction took (unless it is
+/// scheduled to start later); hand it to [`provision`] once that transaction has committed.
 #[must_use = "a new grant is provisioned with `provision` after its transaction commits"]
 pub struct Issued {
     pub id: i64,
-    lease_id: String,
+    /// `None` for a scheduled grant: nobody holds it until the engine claims it at its start.
+    lease_id: Option<String>,
+    valid_from: DateTime<Utc>,
 }
 
 /// Inserts the grant for an approved request, with one pending assignment per mapped db role
@@ -104,11 +106,12 @@ pub async fn create_in_tx<'a>(
     user: &User,
     role: &Role,
     duration_minutes: i64,
+    start: Option<DateTime<Utc>>,
     (db_roles, skipped): grant_store::Grantable,
     now: DateTime<Utc>,
 ) -> Result<(Issued, Event<'a>), StoreError> {
-    let (from, to) = crate::domain::duration::grant_window(now, duration_minutes);
-    let lease_id = lease::new_lease_id(owner);
+    let (from, to) = crate::domain::duration::scheduled_window(now, start, duration_minutes);
+    let lease_id = (from <= now).then(|| lease::new_lease_id(owner));
     let id = grant_store::insert(
         db,
         &NewGrant {
@@ -120,7 +123,7 @@ pub async fn create_in_tx<'a>(
             issued_by_user_id: actor.user_id,
         },
         &db_roles,
-        (&lease_id, lease::lease_until(now)),
+        lease_id.as_deref().map(|l| (l, lease::lease_until(now))),
         now,
     )
     .await?;
@@ -132,7 +135,14 @@ pub async fn create_in_tx<'a>(
         "role_id": role.id, "role_name": role.role_name, "valid_from_utc": from, "valid_to_utc": to,
         "db_role_ids": db_roles, "skipped_db_roles": skipped,
     }));
-    Ok((Issued { id, lease_id }, created))
+    Ok((
+        Issued {
+            id,
+            lease_id,
+            valid_from: from,
+        },
+        created,
+    ))
 }
 
 /// A grant with the db roles it provisions, as loaded for one step of its lifecycle.
@@ -260,7 +270,12 @@ async fn drive_held(state: &AppState, lease: Lease, grant_id: i64) -> Result<Dri
 /// returned (the request itself has succeeded).
 pub async fn provision(state: &AppState, issued: Issued) {
     let grant_id = issued.id;
-    let lease = Lease::adopt_single(state, issued.lease_id);
+    let Some(lease_id) = issued.lease_id else {
+        // Scheduled: the engine claims it at its start.
+        state.expiry_wake.before(issued.valid_from);
+        return;
+    };
+    let lease = Lease::adopt_single(state, lease_id);
     if let Err(e) = drive_held(state, lease, grant_id).await {
         tracing::warn!(grant_id, error = %e, "provisioning did not complete; the engine retries it")
     }

@@ -1,4 +1,5 @@
--- The access lifecycle: extensions of a live grant (a request linked to the grant it
+-- The access lifecycle: scheduled access (a request may name when its grant starts),
+-- extensions of a live grant (a request linked to the grant it
 -- extends), approval windows (a pending request expires when its decide-by time passes) and
 -- the per-role limits on both.
 
@@ -13,6 +14,9 @@ ALTER TABLE requests ADD previous_extensions BIGINT NULL;
 ALTER TABLE requests ADD decide_by_utc DATETIMEOFFSET NULL;
 -- Requests pending before this version get the default window from their creation.
 UPDATE requests SET decide_by_utc = DATEADD(minute, 1440, created_utc) WHERE status = 'pending';
+
+-- Scheduled access: when the grant starts (NULL: as soon as it is approved).
+ALTER TABLE requests ADD start_utc DATETIMEOFFSET NULL;
 
 ALTER TABLE grants ADD extensions BIGINT NOT NULL CONSTRAINT df_grants_extensions DEFAULT 0;
 

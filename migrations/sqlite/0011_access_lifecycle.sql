@@ -1,4 +1,5 @@
--- The access lifecycle: extensions of a live grant (a request linked to the grant it
+-- The access lifecycle: scheduled access (a request may name when its grant starts),
+-- extensions of a live grant (a request linked to the grant it
 -- extends), approval windows (a pending request expires when its decide-by time passes) and
 -- the per-role limits on both.
 
@@ -14,6 +15,9 @@ ALTER TABLE requests ADD COLUMN decide_by_utc TEXT NULL;
 -- Requests pending before this version get the default window from their creation.
 UPDATE requests SET decide_by_utc = strftime('%Y-%m-%d %H:%M:%f', created_utc, '+1440 minutes') || '+00:00'
     WHERE status = 'pending';
+
+-- Scheduled access: when the grant starts (NULL: as soon as it is approved).
+ALTER TABLE requests ADD COLUMN start_utc TEXT NULL;
 
 ALTER TABLE grants ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;
 
