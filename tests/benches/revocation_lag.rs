@@ -2,6 +2,8 @@
 //! the same instant. Prints p50/p99/max of (membership gone − valid_to) and of (grant's
 //! `expired` status committed − valid_to), both observed by polling every ~2 ms, and where
 //! the engine's time went (its per-phase milliseconds from the `expiry_job_run` audit events).
+//! Then the same people ask for access scheduled to start in one instant, and it prints the
+//! scheduled-start lag: p50/p99/max of (membership present − `start_utc`).
 //!
 //! Run: `scripts/bench_revocation.sh [N]` (builds the release binary first). Uses the local
 //! PostgreSQL both as JITEA's database and as the target; everything it creates is removed.
@@ -106,6 +108,7 @@ fn main() {
         .map(|w| {
             let (s, admin, logins) = (s.clone(), admin.clone(), logins.clone());
             thread::spawn(move || {
+                let mut uids = Vec::new();
                 for l in logins.iter().skip(w).step_by(workers) {
                     let uid = s.create_user(&admin, json!({"login_name": l}));
                     let r = s
@@ -116,13 +119,16 @@ fn main() {
                         )
                         .expect(201);
                     assert_eq!(r.body["status"], "auto_approved");
+                    uids.push(uid);
                 }
+                uids
             })
         })
         .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
+    let uids: Vec<i64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
     let members = pg.members(&reader);
     assert_eq!(members.len(), n, "every grant provisioned");
     println!(
@@ -184,6 +190,67 @@ fn main() {
     report("membership gone - valid_to", member_lags);
     report("grant marked expired - valid_to", marked_lags);
     phases(&s, &admin, valid_to, n);
+    scheduled_starts(&s, &uids, role, &target, &members_sql);
+}
+
+/// Scheduled access: the same people ask again, each for access starting later; all the
+/// starts are then moved to one instant a few seconds ahead. Prints p50/p99/max of
+/// (membership present − start), observed like the removals.
+fn scheduled_starts(s: &Arc<Server>, uids: &[i64], role: i64, target: &Store, members_sql: &str) {
+    let n = uids.len();
+    let later = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let workers = 8;
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let (s, uids, later) = (s.clone(), uids.to_vec(), later.clone());
+            thread::spawn(move || {
+                for uid in uids.iter().skip(w).step_by(workers) {
+                    s.post(
+                        "/api/v1/requests",
+                        &token_for(BENCH_SECRET, *uid),
+                        json!({"role_id": role, "requested_duration_minutes": 600, "start_utc": later}),
+                    )
+                    .expect(201);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        target.count(members_sql),
+        0,
+        "nothing added before the start"
+    );
+    let start: DateTime<Utc> = Utc::now() + chrono::Duration::seconds(4);
+    s.db.exec(&format!(
+        "UPDATE grants SET valid_from_utc = '{}', valid_to_utc = '{}' WHERE status = 'provisioning'",
+        start.to_rfc3339(),
+        (start + chrono::Duration::minutes(600)).to_rfc3339()
+    ));
+    let mut present: Vec<DateTime<Utc>> = Vec::new();
+    let mut members = 0i64;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while present.len() < n && Instant::now() < deadline {
+        let now = Utc::now();
+        let m = target.count(members_sql);
+        present.extend(std::iter::repeat_n(now, (m - members).max(0) as usize));
+        members = m.max(members);
+        thread::sleep(Duration::from_millis(2));
+    }
+    let early = present.iter().filter(|t| **t < start).count();
+    println!(
+        "scheduled grants started: {} of {n} (present before the start: {early})",
+        present.len()
+    );
+    report(
+        "membership present - start_utc",
+        present
+            .iter()
+            .map(|t| (*t - start).num_milliseconds())
+            .collect(),
+    );
 }
 
 /// Where the engine's time went: the per-phase milliseconds of the expiry passes that ended

@@ -1,5 +1,6 @@
 //! The expiry engine. It knows the next instant it has work (the earliest `valid_to_utc` of a
-//! live grant, or a scheduled retry), sleeps until then, and is woken early when a grant
+//! live grant, a scheduled retry, the start of a scheduled grant, or a pending request's
+//! approval window closing), sleeps until then, and is woken early when a grant
 //! issued, extended or revoked in this process has work before that instant
 //! (`state::ExpiryWake`); it never sleeps longer than
 //! `JITEA_EXPIRY_INTERVAL_SECS` (default 1 s), so work created by another process on the same
