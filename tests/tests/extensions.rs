@@ -326,66 +326,31 @@ fn extension_limits_are_refused_with_their_own_codes(backend: Backend) {
     let (_, other) = w.user("eve");
     let g = w.active_grant(&token, role, None);
     let gid = g["id"].as_i64().unwrap();
-
-    let e = w
-        .extend(
-            &token,
+    let ask = |token: &str, gid: i64, minutes: i64| {
+        w.extend(
+            token,
             gid,
-            json!({"extra_minutes": 31, "justification": "x"}),
+            json!({"extra_minutes": minutes, "justification": "x"}),
         )
-        .expect_error(400, "extension_too_long");
+    };
+
+    let e = ask(&token, gid, 31).expect_error(400, "extension_too_long");
     assert_eq!(e.body["error"]["details"]["max_extension_minutes"], 30);
-    w.extend(
-        &token,
-        gid,
-        json!({"extra_minutes": 0, "justification": "x"}),
-    )
-    .expect(400);
+    ask(&token, gid, 0).expect(400);
     w.extend(&token, gid, json!({"extra_minutes": 10}))
         .expect_error(400, "validation_failed");
     w.extend(&token, gid, json!({"extra_minutes": 10, "bogus": 1}))
         .expect(400);
     // Someone else's grant does not exist for them.
-    w.extend(
-        &other,
-        gid,
-        json!({"extra_minutes": 10, "justification": "x"}),
-    )
-    .expect_error(404, "not_found");
-    w.extend(
-        &token,
-        999_999,
-        json!({"extra_minutes": 10, "justification": "x"}),
-    )
-    .expect_error(404, "not_found");
+    ask(&other, gid, 10).expect_error(404, "not_found");
+    ask(&token, 999_999, 10).expect_error(404, "not_found");
 
     // 30 + 30 = 60 ≤ 80; then 30 more would be 90 > 80, but 10 more (70) fits.
-    w.extend(
-        &token,
-        gid,
-        json!({"extra_minutes": 30, "justification": "x"}),
-    )
-    .expect(201);
-    let e = w
-        .extend(
-            &token,
-            gid,
-            json!({"extra_minutes": 30, "justification": "x"}),
-        )
-        .expect_error(409, "total_duration_exceeded");
+    ask(&token, gid, 30).expect(201);
+    let e = ask(&token, gid, 30).expect_error(409, "total_duration_exceeded");
     assert_eq!(e.body["error"]["details"]["max_total_minutes"], 80);
-    w.extend(
-        &token,
-        gid,
-        json!({"extra_minutes": 10, "justification": "x"}),
-    )
-    .expect(201);
-    w.extend(
-        &token,
-        gid,
-        json!({"extra_minutes": 1, "justification": "x"}),
-    )
-    .expect_error(409, "too_many_extensions");
+    ask(&token, gid, 10).expect(201);
+    ask(&token, gid, 1).expect_error(409, "too_many_extensions");
     assert_eq!(w.grant(&token, gid)["extensions"], 2);
 
     // A revoked grant cannot be extended.
@@ -395,12 +360,7 @@ fn extension_limits_are_refused_with_their_own_codes(backend: Backend) {
         json!({"reason": "done"}),
     )
     .expect(200);
-    w.extend(
-        &token,
-        gid,
-        json!({"extra_minutes": 1, "justification": "x"}),
-    )
-    .expect_error(409, "grant_not_extendable");
+    ask(&token, gid, 1).expect_error(409, "grant_not_extendable");
 
     // Role settings are checked.
     let e =

@@ -301,11 +301,7 @@ pub async fn ids_in_status(
     }
     q.push(" ORDER BY valid_to_utc, id");
     q.limit(limit);
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }
 
 /// Live (provisioning or active) grants of a user, e.g. to revoke on deactivation.
@@ -314,11 +310,7 @@ pub async fn live_ids_for_user(db: &mut Db<'_>, user_id: i64) -> Result<Vec<i64>
         .bind(user_id)
         .bind(GrantStatus::Provisioning.as_str())
         .bind(GrantStatus::Active.as_str());
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }
 
 /// The live grant of a user for a role, if any.
@@ -548,11 +540,7 @@ pub async fn claim_endings(
         "valid_to_utc, id",
         limit,
     );
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }
 
 /// Claims grants whose next provisioning attempt is due and that are not ending: grants still
@@ -576,11 +564,7 @@ pub async fn claim_provisioning(
     .bind(now)
     .bind(now);
     let q = Q::claim("grants", lease_set(owner, lease_until), filter, "id", limit);
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }
 
 /// Records a failed attempt: count it, schedule the next one and keep the reason (the lease
@@ -938,12 +922,7 @@ pub async fn expire_many(
     for id in ids {
         q = q.bind(*id);
     }
-    let moved: Vec<i64> = db
-        .fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect::<Result<_, _>>()?;
+    let moved: Vec<i64> = db.fetch_ids(&q).await?;
     if moved.is_empty() {
         return Ok(Vec::new());
     }

@@ -165,6 +165,16 @@ impl<'c> Db<'c> {
             .map_err(|e| StoreError::from_sqlx(e, self.dialect))
     }
 
+    /// Runs a query whose rows carry an `id` column (a claim, an `UPDATE … RETURNING id`, an id
+    /// list) and returns the ids.
+    pub async fn fetch_ids(&mut self, q: &Q) -> Result<Vec<i64>, StoreError> {
+        self.fetch_all(q)
+            .await?
+            .iter()
+            .map(|r| super::rows::get(r, "id"))
+            .collect()
+    }
+
     /// Runs a query and hands each row to `f` as it arrives, so a large read (the whole
     /// catalogue) never holds all its driver rows at once.
     pub async fn for_each_row(

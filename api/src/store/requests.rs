@@ -380,12 +380,7 @@ pub async fn expire_pending(
             }
         }
     }
-    let moved: Vec<i64> = db
-        .fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect::<Result<_, _>>()?;
+    let moved: Vec<i64> = db.fetch_ids(&q).await?;
     if moved.is_empty() {
         return Ok(Vec::new());
     }
@@ -431,9 +426,5 @@ pub async fn next_window_close(db: &mut Db<'_>) -> Result<Option<DateTime<Utc>>,
 /// The extension requests of a grant, oldest first.
 pub async fn extension_ids(db: &mut Db<'_>, grant_id: i64) -> Result<Vec<i64>, StoreError> {
     let q = Q::new("SELECT id FROM requests WHERE extends_grant_id = ? ORDER BY id").bind(grant_id);
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }

@@ -185,11 +185,7 @@ pub enum Table {
 /// Ids of every visible user, in id order (paging without a filter).
 pub async fn user_ids(db: &mut Db<'_>) -> Result<Vec<i64>, StoreError> {
     let q = Q::new("SELECT u.id FROM users u WHERE u.scim_deleted_utc IS NULL ORDER BY u.id");
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }
 
 /// Visible users with these ids, in id order.
@@ -326,11 +322,7 @@ pub async fn get_group(db: &mut Db<'_>, id: i64) -> Result<Option<ScimGroup>, St
 
 pub async fn group_ids(db: &mut Db<'_>) -> Result<Vec<i64>, StoreError> {
     let q = Q::new("SELECT t.id FROM teams t WHERE t.scim_deleted_utc IS NULL ORDER BY t.id");
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "id"))
-        .collect()
+    db.fetch_ids(&q).await
 }
 
 pub async fn groups_by_ids(db: &mut Db<'_>, ids: &[i64]) -> Result<Vec<ScimGroup>, StoreError> {
