@@ -347,6 +347,12 @@ pub async fn get_request(id: i64) -> ApiResult<AccessRequest> {
     get(&format!("/requests/{id}")).await
 }
 
+/// Asks for more time on the caller's own live grant (`kind: extension`; pending, or
+/// `auto_approved` when the grant's end has already moved).
+pub async fn extend_grant(id: i64, body: &GrantExtend) -> ApiResult<AccessRequest> {
+    post(&format!("/grants/{id}/extend"), body).await
+}
+
 pub async fn cancel_request(id: i64) -> ApiResult<AccessRequest> {
     post(&format!("/requests/{id}/cancel"), &empty()).await
 }
