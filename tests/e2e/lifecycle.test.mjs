@@ -150,7 +150,7 @@ test('extend a grant from the dashboard; the approver sees an extension; the cou
       await row.waitFor();
       assert.equal(await row.getAttribute('data-status'), 'pending');
       await row.getByTestId('extension-badge').waitFor();
-      assert.match(await row.getByTestId('decide-by').innerText(), /in \d+ h|in \d+ min/);
+      assert.match(await row.getByTestId('decide-by').innerText(), /\(in \d+ (d|h|min)/);
     },
     [[rita, 'history: a pending extension']],
   );
