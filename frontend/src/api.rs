@@ -184,13 +184,17 @@ fn call(method: Method, path: String, body: Option<String>, notify_401: bool) ->
     })
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    crate::json::from_str(text).map_err(|e| ApiError {
+fn bad_response(e: String) -> ApiError {
+    ApiError {
         status: 200,
         code: "bad_response".into(),
         message: format!("The server sent something unexpected ({e})."),
         fields: Vec::new(),
-    })
+    }
+}
+
+fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
+    crate::json::from_str(text).map_err(bad_response)
 }
 
 fn body<B: Serialize + ?Sized>(b: &B) -> Option<String> {
@@ -200,6 +204,15 @@ fn body<B: Serialize + ?Sized>(b: &B) -> Option<String> {
 
 async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
     parse(&call(Method::Get, path.to_string(), None, true).await?)
+}
+
+/// A page of `T`: the envelope is read by one non-generic function and each item by `T`'s
+/// own reader, instead of a derived `Page<T>` reader compiled once per `T`.
+async fn get_page<T: DeserializeOwned>(path: &str) -> ApiResult<Page<T>> {
+    let text = call(Method::Get, path.to_string(), None, true).await?;
+    let (items, next_cursor) = crate::json::page_parts(&text).map_err(bad_response)?;
+    let items = crate::json::items(items).map_err(bad_response)?;
+    Ok(Page { items, next_cursor })
 }
 
 async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
@@ -316,7 +329,7 @@ pub async fn sign_out() -> ApiResult<()> {
 
 pub async fn my_grants(status: GrantStatus) -> ApiResult<Page<Grant>> {
     let q = Query::new().set("status", status).set("limit", MAX_LIMIT);
-    get(&format!("/me/grants{}", q.build())).await
+    get_page(&format!("/me/grants{}", q.build())).await
 }
 
 pub async fn requestable_roles() -> ApiResult<Vec<RequestableRole>> {
@@ -340,7 +353,7 @@ pub async fn list_requests(
         .opt("status", status)
         .opt("cursor", cursor)
         .set("limit", limit);
-    get(&format!("/requests{}", q.build())).await
+    get_page(&format!("/requests{}", q.build())).await
 }
 
 pub async fn get_request(id: i64) -> ApiResult<AccessRequest> {
@@ -365,7 +378,7 @@ pub async fn pending_approvals() -> ApiResult<Vec<AccessRequest>> {
     let mut cursor: Option<String> = None;
     loop {
         let q = Query::new().opt("cursor", cursor).set("limit", 500);
-        let page: Page<AccessRequest> = get(&format!("/approvals/pending{}", q.build())).await?;
+        let page: Page<AccessRequest> = get_page(&format!("/approvals/pending{}", q.build())).await?;
         out.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -401,7 +414,7 @@ pub async fn run_job(job: &str) -> ApiResult<serde_json::Value> {
 // ---------------------------------------------------------------- admin: roles
 
 pub async fn list_roles() -> ApiResult<Page<Role>> {
-    get(&format!("/roles?limit={MAX_LIMIT}")).await
+    get_page(&format!("/roles?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_role(body: &RoleCreate) -> ApiResult<Role> {
@@ -441,7 +454,7 @@ pub async fn remove_approver(role_id: i64, approver_id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------- admin: teams
 
 pub async fn list_teams() -> ApiResult<Page<Team>> {
-    get(&format!("/teams?limit={MAX_LIMIT}")).await
+    get_page(&format!("/teams?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_team(body: &TeamCreate) -> ApiResult<Team> {
@@ -469,7 +482,7 @@ pub async fn remove_team_member(id: i64, user_id: i64) -> ApiResult<TeamMember> 
 
 pub async fn list_rules(role_id: Option<i64>) -> ApiResult<Page<EligibilityRule>> {
     let q = Query::new().opt("role_id", role_id).set("limit", MAX_LIMIT);
-    get(&format!("/eligibility-rules{}", q.build())).await
+    get_page(&format!("/eligibility-rules{}", q.build())).await
 }
 
 pub async fn create_rule(body: &EligibilityRuleCreate) -> ApiResult<EligibilityRule> {
@@ -514,7 +527,7 @@ pub async fn list_users(q: &str, cursor: Option<String>) -> ApiResult<Page<User>
         .text("q", q)
         .opt("cursor", cursor)
         .set("limit", MAX_LIMIT);
-    get(&format!("/users{}", q.build())).await
+    get_page(&format!("/users{}", q.build())).await
 }
 
 pub async fn create_user(body: &UserCreate) -> ApiResult<User> {
@@ -543,12 +556,12 @@ pub async fn directory_sync(dry_run: bool, force: bool) -> ApiResult<DirectorySy
 
 /// The latest directory sync runs, newest first.
 pub async fn directory_runs(limit: u32) -> ApiResult<Page<DirectorySyncRun>> {
-    get(&format!("/reports/directory-sync-runs?limit={limit}")).await
+    get_page(&format!("/reports/directory-sync-runs?limit={limit}")).await
 }
 
 /// SCIM tokens, newest first (revoked ones included).
 pub async fn scim_tokens() -> ApiResult<Page<ScimToken>> {
-    get(&format!("/scim/tokens?limit={MAX_LIMIT}")).await
+    get_page(&format!("/scim/tokens?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_scim_token(name: &str) -> ApiResult<ScimTokenCreated> {
@@ -565,7 +578,7 @@ pub async fn revoke_scim_token(id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------- admin: targets and db roles
 
 pub async fn list_targets() -> ApiResult<Page<Target>> {
-    get(&format!("/targets?limit={MAX_LIMIT}")).await
+    get_page(&format!("/targets?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_target(body: &TargetCreate) -> ApiResult<Target> {
@@ -581,7 +594,7 @@ pub async fn test_target(id: i64) -> ApiResult<TargetTest> {
 }
 
 pub async fn list_db_roles() -> ApiResult<Page<DbRole>> {
-    get(&format!("/db-roles?limit={MAX_LIMIT}")).await
+    get_page(&format!("/db-roles?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_db_role(body: &DbRoleCreate) -> ApiResult<DbRole> {
@@ -604,7 +617,7 @@ pub async fn list_grants(
         .opt("revoke_failed", revoke_failed.then_some(true))
         .opt("cursor", cursor)
         .set("limit", 100);
-    get(&format!("/grants{}", q.build())).await
+    get_page(&format!("/grants{}", q.build())).await
 }
 
 pub async fn revoke_grant(id: i64, reason: &str) -> ApiResult<Grant> {
@@ -638,7 +651,7 @@ pub async fn audit(f: &AuditFilter, cursor: Option<String>) -> ApiResult<Page<Au
         .opt("to_utc", f.to_utc.map(|t| t.to_rfc3339()))
         .set("limit", f.limit.clamp(1, MAX_LIMIT))
         .opt("cursor", cursor);
-    get(&format!("/audit{}", q.build())).await
+    get_page(&format!("/audit{}", q.build())).await
 }
 
 #[cfg(test)]

@@ -45,6 +45,39 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     T::deserialize(Tree(value)).map_err(|e| e.to_string())
 }
 
+/// Reads each element of a JSON array into a `T`.
+pub fn items<T: DeserializeOwned>(values: Vec<Value>) -> Result<Vec<T>, String> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        out.push(T::deserialize(Tree(v)).map_err(|e| e.0)?);
+    }
+    Ok(out)
+}
+
+/// Splits a page answer (`{"items": [...], "next_cursor": ...}`) into its items and cursor.
+/// Not generic: the envelope is read once for every item type (the derived `Page<T>` reader
+/// was compiled once per `T`).
+pub fn page_parts(text: &str) -> Result<(Vec<Value>, Option<String>), String> {
+    let Value::Object(mut o) = serde_json::from_str(text).map_err(|e| e.to_string())? else {
+        return Err("expected a page object".into());
+    };
+    let items = match o.remove("items") {
+        Some(Value::Array(a)) => a,
+        _ => return Err("expected the page's items".into()),
+    };
+    let cursor = match o.remove("next_cursor") {
+        Some(Value::String(c)) => Some(c),
+        _ => None,
+    };
+    Ok((items, cursor))
+}
+
+/// The error for a value of the wrong JSON type; one copy for every type read.
+#[inline(never)]
+fn mismatch(expected: &'static str, v: &Value) -> Error {
+    Error(format!("expected {expected}, found {}", kind(v)))
+}
+
 /// A parsed JSON value being read into a Rust type.
 pub struct Tree(pub Value);
 
@@ -86,6 +119,54 @@ impl<'de> de::Deserializer<'de> for Tree {
             Value::Array(a) => visitor.visit_seq(Arr(a.into_iter())),
             Value::Object(o) => visitor.visit_map(Obj(o.into_iter(), Value::Null)),
         }
+    }
+
+    // The leaf types are read directly rather than through `deserialize_any`, whose eight
+    // branches were compiled for every visitor and mostly only built errors.
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Bool(b) => visitor.visit_bool(b),
+            v => Err(mismatch("a boolean", &v)),
+        }
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => visitor.visit_i64(i),
+                None => visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            v => Err(mismatch("a number", &v)),
+        }
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Number(n) => match n.as_u64() {
+                Some(u) => visitor.visit_u64(u),
+                None => visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            v => Err(mismatch("a number", &v)),
+        }
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::String(s) => visitor.visit_string(s),
+            v => Err(mismatch("a string", &v)),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -154,7 +235,7 @@ impl<'de> de::Deserializer<'de> for Tree {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        i8 i16 i128 u8 u16 u128 f32 f64 char
         bytes byte_buf unit unit_struct tuple tuple_struct identifier
     }
 }
