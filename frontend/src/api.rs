@@ -11,10 +11,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::json::FromJson;
 use chrono::{DateTime, Utc};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use jitea_shared::*;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -193,8 +193,8 @@ fn bad_response(e: String) -> ApiError {
     }
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    crate::json::from_str(text).map_err(bad_response)
+fn parse<T: FromJson>(text: &str) -> ApiResult<T> {
+    crate::json::parse(text).map_err(bad_response)
 }
 
 fn body<B: Serialize + ?Sized>(b: &B) -> Option<String> {
@@ -202,28 +202,19 @@ fn body<B: Serialize + ?Sized>(b: &B) -> Option<String> {
     Some(serde_json::to_string(b).unwrap_or_else(|_| "{}".into()))
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+async fn get<T: FromJson>(path: &str) -> ApiResult<T> {
     parse(&call(Method::Get, path.to_string(), None, true).await?)
 }
 
-/// A page of `T`: the envelope is read by one non-generic function and each item by `T`'s
-/// own reader, instead of a derived `Page<T>` reader compiled once per `T`.
-async fn get_page<T: DeserializeOwned>(path: &str) -> ApiResult<Page<T>> {
-    let text = call(Method::Get, path.to_string(), None, true).await?;
-    let (items, next_cursor) = crate::json::page_parts(&text).map_err(bad_response)?;
-    let items = crate::json::items(items).map_err(bad_response)?;
-    Ok(Page { items, next_cursor })
-}
-
-async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
+async fn post<B: Serialize + ?Sized, T: FromJson>(path: &str, b: &B) -> ApiResult<T> {
     parse(&call(Method::Post, path.to_string(), body(b), true).await?)
 }
 
-async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
+async fn put<B: Serialize + ?Sized, T: FromJson>(path: &str, b: &B) -> ApiResult<T> {
     parse(&call(Method::Put, path.to_string(), body(b), true).await?)
 }
 
-async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
+async fn patch<B: Serialize + ?Sized, T: FromJson>(path: &str, b: &B) -> ApiResult<T> {
     parse(&call(Method::Patch, path.to_string(), body(b), true).await?)
 }
 
@@ -329,7 +320,7 @@ pub async fn sign_out() -> ApiResult<()> {
 
 pub async fn my_grants(status: GrantStatus) -> ApiResult<Page<Grant>> {
     let q = Query::new().set("status", status).set("limit", MAX_LIMIT);
-    get_page(&format!("/me/grants{}", q.build())).await
+    get(&format!("/me/grants{}", q.build())).await
 }
 
 pub async fn requestable_roles() -> ApiResult<Vec<RequestableRole>> {
@@ -353,7 +344,7 @@ pub async fn list_requests(
         .opt("status", status)
         .opt("cursor", cursor)
         .set("limit", limit);
-    get_page(&format!("/requests{}", q.build())).await
+    get(&format!("/requests{}", q.build())).await
 }
 
 pub async fn get_request(id: i64) -> ApiResult<AccessRequest> {
@@ -378,7 +369,7 @@ pub async fn pending_approvals() -> ApiResult<Vec<AccessRequest>> {
     let mut cursor: Option<String> = None;
     loop {
         let q = Query::new().opt("cursor", cursor).set("limit", 500);
-        let page: Page<AccessRequest> = get_page(&format!("/approvals/pending{}", q.build())).await?;
+        let page: Page<AccessRequest> = get(&format!("/approvals/pending{}", q.build())).await?;
         out.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -414,7 +405,7 @@ pub async fn run_job(job: &str) -> ApiResult<serde_json::Value> {
 // ---------------------------------------------------------------- admin: roles
 
 pub async fn list_roles() -> ApiResult<Page<Role>> {
-    get_page(&format!("/roles?limit={MAX_LIMIT}")).await
+    get(&format!("/roles?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_role(body: &RoleCreate) -> ApiResult<Role> {
@@ -454,7 +445,7 @@ pub async fn remove_approver(role_id: i64, approver_id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------- admin: teams
 
 pub async fn list_teams() -> ApiResult<Page<Team>> {
-    get_page(&format!("/teams?limit={MAX_LIMIT}")).await
+    get(&format!("/teams?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_team(body: &TeamCreate) -> ApiResult<Team> {
@@ -482,7 +473,7 @@ pub async fn remove_team_member(id: i64, user_id: i64) -> ApiResult<TeamMember> 
 
 pub async fn list_rules(role_id: Option<i64>) -> ApiResult<Page<EligibilityRule>> {
     let q = Query::new().opt("role_id", role_id).set("limit", MAX_LIMIT);
-    get_page(&format!("/eligibility-rules{}", q.build())).await
+    get(&format!("/eligibility-rules{}", q.build())).await
 }
 
 pub async fn create_rule(body: &EligibilityRuleCreate) -> ApiResult<EligibilityRule> {
@@ -527,7 +518,7 @@ pub async fn list_users(q: &str, cursor: Option<String>) -> ApiResult<Page<User>
         .text("q", q)
         .opt("cursor", cursor)
         .set("limit", MAX_LIMIT);
-    get_page(&format!("/users{}", q.build())).await
+    get(&format!("/users{}", q.build())).await
 }
 
 pub async fn create_user(body: &UserCreate) -> ApiResult<User> {
@@ -556,12 +547,12 @@ pub async fn directory_sync(dry_run: bool, force: bool) -> ApiResult<DirectorySy
 
 /// The latest directory sync runs, newest first.
 pub async fn directory_runs(limit: u32) -> ApiResult<Page<DirectorySyncRun>> {
-    get_page(&format!("/reports/directory-sync-runs?limit={limit}")).await
+    get(&format!("/reports/directory-sync-runs?limit={limit}")).await
 }
 
 /// SCIM tokens, newest first (revoked ones included).
 pub async fn scim_tokens() -> ApiResult<Page<ScimToken>> {
-    get_page(&format!("/scim/tokens?limit={MAX_LIMIT}")).await
+    get(&format!("/scim/tokens?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_scim_token(name: &str) -> ApiResult<ScimTokenCreated> {
@@ -578,7 +569,7 @@ pub async fn revoke_scim_token(id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------- admin: targets and db roles
 
 pub async fn list_targets() -> ApiResult<Page<Target>> {
-    get_page(&format!("/targets?limit={MAX_LIMIT}")).await
+    get(&format!("/targets?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_target(body: &TargetCreate) -> ApiResult<Target> {
@@ -594,7 +585,7 @@ pub async fn test_target(id: i64) -> ApiResult<TargetTest> {
 }
 
 pub async fn list_db_roles() -> ApiResult<Page<DbRole>> {
-    get_page(&format!("/db-roles?limit={MAX_LIMIT}")).await
+    get(&format!("/db-roles?limit={MAX_LIMIT}")).await
 }
 
 pub async fn create_db_role(body: &DbRoleCreate) -> ApiResult<DbRole> {
@@ -617,7 +608,7 @@ pub async fn list_grants(
         .opt("revoke_failed", revoke_failed.then_some(true))
         .opt("cursor", cursor)
         .set("limit", 100);
-    get_page(&format!("/grants{}", q.build())).await
+    get(&format!("/grants{}", q.build())).await
 }
 
 pub async fn revoke_grant(id: i64, reason: &str) -> ApiResult<Grant> {
@@ -651,7 +642,7 @@ pub async fn audit(f: &AuditFilter, cursor: Option<String>) -> ApiResult<Page<Au
         .opt("to_utc", f.to_utc.map(|t| t.to_rfc3339()))
         .set("limit", f.limit.clamp(1, MAX_LIMIT))
         .opt("cursor", cursor);
-    get_page(&format!("/audit{}", q.build())).await
+    get(&format!("/audit{}", q.build())).await
 }
 
 #[cfg(test)]
