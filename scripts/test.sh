@@ -65,6 +65,9 @@ scripts/schemathesis.sh
 step "checking the SCIM 2.0 service provider against the scim2-tester conformance checker"
 scripts/scim_conformance.sh
 
+step "unit tests of the web app's own code (native: formatting, JSON readers against serde's)"
+cargo test -p jitea-frontend --locked
+
 step "building the web app and checking its size budget"
 PATH="$tools_bin:$PATH" scripts/build_web.sh
 

@@ -326,3 +326,174 @@ crate::via_serde!(
     LiveEvent,
     ErrorBody,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    const T1: &str = "2026-11-23T14:05:00.123Z";
+    const T2: &str = "2026-11-24T08:00:00+01:00";
+
+    /// Reads `json` (every field present and not null, so a misspelt key shows) with the
+    /// hand-written reader and with serde's derived one, and compares what they read.
+    fn same<T: FromJson + DeserializeOwned + Serialize>(json: &str) {
+        let v: Value = serde_json::from_str(json).expect("fixture is JSON");
+        let ours = T::from_json(v.clone()).expect("read by fields");
+        let theirs: T = serde_json::from_value(v).expect("read by serde");
+        assert_eq!(
+            serde_json::to_value(&ours).ok(),
+            serde_json::to_value(&theirs).ok(),
+            "{json}"
+        );
+    }
+
+    fn user() -> String {
+        format!(
+            r#"{{"id":7,"login_name":"ana","given_name":"Ana","surname":"Lind","display_name":"Ana L",
+            "email":"a@x","division":"Ops","department":"IT","job_title":"DBA","seniority_level":3,
+            "manager_login_name":"bob","is_active":true,"is_admin":false,"is_auditor":true,
+            "has_password":true,"source":"scim","external_id":"e-1","last_ad_sync_utc":"{T1}",
+            "created_utc":"{T1}","updated_utc":"{T2}","created_by":"root","updated_by":"sync"}}"#
+        )
+    }
+
+    fn role() -> String {
+        format!(
+            r#"{{"id":3,"role_name":"dba","description":"d","max_duration_minutes":60,
+            "requires_ticket":true,"ticket_regex":"INC-\\d+","requires_justification":true,
+            "requires_approval":true,"auto_approve_min_seniority":5,"is_enabled":true,
+            "approval_window_minutes":30,"max_extension_minutes":20,"max_extensions":2,
+            "max_total_minutes":100,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b"}}"#
+        )
+    }
+
+    fn stamps() -> String {
+        format!(r#""created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b""#)
+    }
+
+    #[test]
+    fn every_reader_reads_what_serde_reads() {
+        same::<User>(&user());
+        same::<SessionInfo>(&format!(
+            r#"{{"user":{},"csrf_token":"c","expires_utc":"{T2}"}}"#,
+            user()
+        ));
+        same::<Role>(&role());
+        let rdr = r#"{"role_id":3,"db_role_id":4,"db_role_name":"r","target_id":5,"target_name":"t","is_required":false}"#;
+        same::<RoleDbRole>(rdr);
+        same::<RequestableRole>(&format!(
+            r#"{{"role":{},"db_roles":[{rdr}],"would_auto_approve":true,"auto_approval_reason":"seniority_bypass"}}"#,
+            role()
+        ));
+        same::<RoleApprover>(&format!(
+            r#"{{"id":1,"role_id":3,"approver_type":"team","approver_user_id":2,"approver_team_id":4,
+            "approver_department":"IT","approver_login_name":"bob","priority":7,"created_utc":"{T1}","created_by":"a"}}"#
+        ));
+        same::<Team>(&format!(
+            r#"{{"id":1,"team_name":"ops","description":"d","division":"v","department":"p","is_active":true,{}}}"#,
+            stamps()
+        ));
+        same::<TeamMember>(&format!(
+            r#"{{"team_id":1,"user_id":2,"login_name":"ana","display_name":"Ana","is_active":false,
+            "assigned_utc":"{T1}","removed_utc":"{T2}"}}"#
+        ));
+        same::<Target>(&format!(
+            r#"{{"id":1,"name":"wh","kind":"postgres","description":"d","connection_url_env":"E",
+            "drift_policy":"repair","is_enabled":true,{}}}"#,
+            stamps()
+        ));
+        same::<DbRole>(&format!(
+            r#"{{"id":1,"target_id":2,"target_name":"wh","db_role_name":"r","role_type":"x","description":"d",
+            "is_jit_managed":true,"has_unmask":true,{}}}"#,
+            stamps()
+        ));
+        same::<EligibilityRule>(&format!(
+            r#"{{"id":1,"role_id":2,"scope_type":"department","scope_value":"IT","can_request":true,
+            "valid_from_utc":"{T1}","valid_to_utc":"{T2}","priority":4,{}}}"#,
+            stamps()
+        ));
+        same::<EligibilityOverride>(&format!(
+            r#"{{"user_id":1,"role_id":2,"role_name":"dba","can_request":false,
+            "valid_from_utc":"{T1}","valid_to_utc":"{T2}","priority":4,{}}}"#,
+            stamps()
+        ));
+        same::<AccessRequest>(&format!(
+            r#"{{"id":9,"user_id":7,"user_login_name":"ana","role_id":3,"role_name":"dba",
+            "requested_duration_minutes":30,"justification":"j","ticket_ref":"INC-1","status":"expired",
+            "auto_approval_reason":"pre_approved_role","user_dept_snapshot":"IT","user_title_snapshot":"DBA",
+            "user_division_snapshot":"Ops","user_seniority_snapshot":3,{},
+            "approvals":[{{"id":1,"request_id":9,"approver_user_id":2,"approver_login_name":"bob",
+              "decision":"approved","decision_comment":"ok","decision_utc":"{T2}"}}],
+            "grant_id":11,"kind":"extension",
+            "extension":{{"grant_id":11,"grant_status":"active","grant_valid_from_utc":"{T1}",
+              "grant_valid_to_utc":"{T2}","previous_extensions":1}},
+            "decide_by_utc":"{T2}"}}"#,
+            stamps()
+        ));
+        same::<Grant>(&format!(
+            r#"{{"id":11,"request_id":9,"user_id":7,"user_login_name":"ana","role_id":3,"role_name":"dba",
+            "valid_from_utc":"{T1}","valid_to_utc":"{T2}","revoked_utc":"{T2}","revoke_reason":"r",
+            "revoked_by_user_id":1,"issued_by_user_id":2,"status":"revoked","status_detail":"s",
+            "created_utc":"{T1}","updated_utc":"{T2}","attempts":2,"next_attempt_utc":"{T2}",
+            "revoke_failed":true,"pending_end":"revoke","extensions":2,"pending_extension_id":12,
+            "assignments":[{{"db_role_id":4,"db_role_name":"r","target_id":5,"target_name":"t","required":false,
+              "state":"dropped","add_attempt_utc":"{T1}","add_succeeded":true,"add_error":"e1",
+              "drop_attempt_utc":"{T2}","drop_succeeded":false,"drop_error":"e2"}}]}}"#
+        ));
+        same::<DirectorySyncRun>(&format!(
+            r#"{{"id":1,"started_utc":"{T1}","finished_utc":"{T2}","trigger_source":"api","actor_login_name":"root",
+            "dry_run":true,"forced":true,"status":"ok","message":"m","entries_seen":5,"created":1,"updated":2,
+            "deactivated":3,"unchanged":4,"errors":1,
+            "changes":[{{"action":"create","login_name":"ana","user_id":7,"dn":"cn=a","fields":["email"],"reason":"new"}}],
+            "entry_errors":[{{"dn":"cn=b","message":"bad"}}]}}"#
+        ));
+        same::<ScimToken>(&format!(
+            r#"{{"id":1,"name":"n","token_prefix":"p","created_utc":"{T1}","created_by":"a",
+            "last_used_utc":"{T2}","revoked_utc":"{T2}","revoked_by":"b"}}"#
+        ));
+        same::<AuditEntry>(&format!(
+            r#"{{"id":1,"event_utc":"{T1}","event_type":"x","actor_user_id":1,"actor_login_name":"a",
+            "target_user_id":2,"request_id":3,"grant_id":4,"details":{{"a":[1,"b",null]}}}}"#
+        ));
+        same::<Page<Team>>(&format!(
+            r#"{{"items":[{{"id":1,"team_name":"ops","description":null,"division":null,"department":null,
+            "is_active":true,{}}}],"next_cursor":"c2"}}"#,
+            stamps()
+        ));
+    }
+
+    #[test]
+    fn defaults_and_errors_follow_serde() {
+        // Fields with a serde default may be absent.
+        let r = Role::from_json(
+            serde_json::from_str(&format!(
+                r#"{{"id":3,"role_name":"dba","description":null,"max_duration_minutes":60,
+                "requires_ticket":false,"ticket_regex":null,"requires_justification":false,
+                "requires_approval":true,"auto_approve_min_seniority":null,"is_enabled":true,{}}}"#,
+                stamps()
+            ))
+            .expect("json"),
+        )
+        .expect("a role");
+        assert_eq!(
+            (
+                r.approval_window_minutes,
+                r.max_extensions,
+                r.max_total_minutes
+            ),
+            (1440, 3, None)
+        );
+        // A missing required field, a wrong type or a bad timestamp is an error.
+        assert!(DirectoryEntryError::from_json(serde_json::json!({"dn": "x"})).is_err());
+        assert!(
+            DirectoryEntryError::from_json(serde_json::json!({"dn": 1, "message": "m"})).is_err()
+        );
+        assert!(ScimToken::from_json(serde_json::json!({
+            "id": 1, "name": "n", "token_prefix": "p", "created_utc": "yesterday", "created_by": "a"
+        }))
+        .is_err());
+        assert!(Vec::<DirectoryEntryError>::from_json(serde_json::json!([{"dn": "x"}])).is_err());
+    }
+}
