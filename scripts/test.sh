@@ -65,11 +65,14 @@ scripts/schemathesis.sh
 step "checking the SCIM 2.0 service provider against the scim2-tester conformance checker"
 scripts/scim_conformance.sh
 
+step "unit tests of the web app's own code (native: formatting, JSON readers against serde's)"
+cargo test -p jitea-frontend --locked
+
 step "building the web app and checking its size budget"
 PATH="$tools_bin:$PATH" scripts/build_web.sh
 
 step "browser end-to-end tests (headless Chromium via playwright-core; the identity test starts the OpenID provider and a slapd)"
-JITEA_TOOLS_NODE_MODULES=$(scripts/ensure_browser.sh) node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/identity.test.mjs
+JITEA_TOOLS_NODE_MODULES=$(scripts/ensure_browser.sh) node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/lifecycle.test.mjs tests/e2e/identity.test.mjs
 
 echo
 echo "all checks passed in $(( $(date +%s) - started ))s"

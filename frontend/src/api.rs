@@ -11,10 +11,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::json::FromJson;
 use chrono::{DateTime, Utc};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use jitea_shared::*;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -184,13 +184,17 @@ fn call(method: Method, path: String, body: Option<String>, notify_401: bool) ->
     })
 }
 
-fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
-    crate::json::from_str(text).map_err(|e| ApiError {
+fn bad_response(e: String) -> ApiError {
+    ApiError {
         status: 200,
         code: "bad_response".into(),
         message: format!("The server sent something unexpected ({e})."),
         fields: Vec::new(),
-    })
+    }
+}
+
+fn parse<T: FromJson>(text: &str) -> ApiResult<T> {
+    crate::json::parse(text).map_err(bad_response)
 }
 
 fn body<B: Serialize + ?Sized>(b: &B) -> Option<String> {
@@ -198,19 +202,19 @@ fn body<B: Serialize + ?Sized>(b: &B) -> Option<String> {
     Some(serde_json::to_string(b).unwrap_or_else(|_| "{}".into()))
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+async fn get<T: FromJson>(path: &str) -> ApiResult<T> {
     parse(&call(Method::Get, path.to_string(), None, true).await?)
 }
 
-async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
+async fn post<B: Serialize + ?Sized, T: FromJson>(path: &str, b: &B) -> ApiResult<T> {
     parse(&call(Method::Post, path.to_string(), body(b), true).await?)
 }
 
-async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
+async fn put<B: Serialize + ?Sized, T: FromJson>(path: &str, b: &B) -> ApiResult<T> {
     parse(&call(Method::Put, path.to_string(), body(b), true).await?)
 }
 
-async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(path: &str, b: &B) -> ApiResult<T> {
+async fn patch<B: Serialize + ?Sized, T: FromJson>(path: &str, b: &B) -> ApiResult<T> {
     parse(&call(Method::Patch, path.to_string(), body(b), true).await?)
 }
 
@@ -345,6 +349,12 @@ pub async fn list_requests(
 
 pub async fn get_request(id: i64) -> ApiResult<AccessRequest> {
     get(&format!("/requests/{id}")).await
+}
+
+/// Asks for more time on the caller's own live grant (`kind: extension`; pending, or
+/// `auto_approved` when the grant's end has already moved).
+pub async fn extend_grant(id: i64, body: &GrantExtend) -> ApiResult<AccessRequest> {
+    post(&format!("/grants/{id}/extend"), body).await
 }
 
 pub async fn cancel_request(id: i64) -> ApiResult<AccessRequest> {

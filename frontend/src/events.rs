@@ -28,10 +28,12 @@ pub const TOPICS: &[&str] = &[
     "request.denied",
     "request.cancelled",
     "request.auto_approved",
+    "request.expired",
     "grant.active",
     "grant.expired",
     "grant.revoked",
     "grant.failed",
+    "grant.extended",
 ];
 
 /// State of the event stream, for the header indicator.
@@ -197,7 +199,12 @@ fn notify_own(msg: &MessageEvent, session: Session, toasts: Toasts) {
             format!("Your request{rid} was approved."),
         ),
         "request.denied" => (ToastKind::Error, format!("Your request{rid} was denied.")),
+        "request.expired" => (
+            ToastKind::Info,
+            format!("Your request{rid} expired without a decision."),
+        ),
         "grant.active" => (ToastKind::Success, "Your access is now active.".to_string()),
+        "grant.extended" => (ToastKind::Success, "Your access was extended.".to_string()),
         "grant.expired" => (
             ToastKind::Info,
             "One of your grants has expired.".to_string(),

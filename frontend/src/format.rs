@@ -77,6 +77,15 @@ pub fn ago(t: &DateTime<Utc>, now: &DateTime<Utc>) -> String {
     }
 }
 
+/// How far off, coarse: `in 1 h 5 min`, or as [`ago`] once it has passed.
+pub fn relative(t: &DateTime<Utc>, now: &DateTime<Utc>) -> String {
+    let s = (*t - *now).num_seconds();
+    if s <= 0 {
+        return ago(t, now);
+    }
+    format!("in {}", minutes((s + 59) / 60))
+}
+
 /// Human label of a request status (auto-approval is shown by the badge with its reason).
 pub fn request_status(s: RequestStatus) -> &'static str {
     match s {

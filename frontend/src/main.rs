@@ -9,6 +9,7 @@ mod events;
 mod format;
 mod json;
 mod pages;
+mod read;
 mod session;
 
 fn main() {

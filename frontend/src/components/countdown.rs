@@ -42,3 +42,16 @@ pub fn Countdown(until: DateTime<Utc>) -> impl IntoView {
         </time>
     }
 }
+
+/// When a pending request expires if nobody decides it: local time and how far off.
+#[component]
+pub fn DecideBy(at: DateTime<Utc>) -> impl IntoView {
+    let clock = use_clock();
+    view! {
+        <time datetime=format::iso(&at) data-testid="decide-by">
+            {format!("{} (", format::time(&at))}
+            {move || format::relative(&at, &clock.0.get())}
+            ")"
+        </time>
+    }
+}

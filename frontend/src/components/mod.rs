@@ -2,8 +2,10 @@
 
 pub mod badge;
 pub mod countdown;
+pub mod extension;
 pub mod field;
 pub mod nav;
+pub mod reason;
 pub mod states;
 pub mod toast;
 

@@ -10,6 +10,7 @@ use leptos_router::NavigateOptions;
 
 use crate::api;
 use crate::components::badge::RequestBadge;
+use crate::components::extension::{request_facts, wants, ExtensionBadge};
 use crate::components::states::{fetched, live_resource, run_busy, Empty, ErrorState, Loading};
 use crate::components::toast::use_toasts;
 use crate::events::Live;
@@ -62,14 +63,18 @@ fn Detail(req: AccessRequest) -> impl IntoView {
     let session = expect_context::<Session>();
     let own = req.user_id == session.user_id();
     let (rid, role_id) = (req.id, req.role_id);
+    let ext = req.kind == RequestKind::Extension;
     let db_roles = live_resource(move || api::role_db_roles(role_id));
     let history = live_resource(move || api::request_history(rid));
 
     view! {
         <article class="card detail" data-testid="approval-detail" data-request-id=req.id data-status=req.status.as_str()>
             <header class="card-head">
-                <h1 class="card-title">{format!("{} wants {}", req.user_login_name, req.role_name)}</h1>
-                <RequestBadge status=req.status reason=req.auto_approval_reason/>
+                <h1 class="card-title">{wants(&req)}</h1>
+                <span class="badges">
+                    {ext.then(|| view! { <ExtensionBadge/> })}
+                    <RequestBadge status=req.status reason=req.auto_approval_reason/>
+                </span>
             </header>
             <div class="detail-grid">
                 <section aria-labelledby="req-h">
@@ -79,7 +84,7 @@ fn Detail(req: AccessRequest) -> impl IntoView {
                         <dd>{format!("#{}", req.id)}</dd>
                         <dt>"Role"</dt>
                         <dd>{req.role_name.clone()}</dd>
-                        <dt>"Duration"</dt>
+                        <dt>{if ext { "Adds" } else { "Duration" }}</dt>
                         <dd>{format::minutes(req.requested_duration_minutes)}</dd>
                         <dt>"Asked"</dt>
                         <dd>{format::time(&req.created_utc)}</dd>
@@ -88,6 +93,7 @@ fn Detail(req: AccessRequest) -> impl IntoView {
                             Some(t) => view! { <code>{t}</code> }.into_any(),
                             None => view! { <span class="muted">"none"</span> }.into_any(),
                         }}</dd>
+                        {request_facts(&req)}
                     </dl>
                     <h3 class="subhead">"Justification"</h3>
                     <p class="quote">{req.justification.clone().unwrap_or_else(|| "No justification given.".into())}</p>
@@ -151,6 +157,8 @@ fn Detail(req: AccessRequest) -> impl IntoView {
                 .into_any()
             } else if req.status == RequestStatus::Pending {
                 view! { <DecisionForm id=req.id/> }.into_any()
+            } else if req.status == RequestStatus::Expired {
+                view! { <p class="note">"Nobody decided this request in time: it has expired."</p> }.into_any()
             } else {
                 view! { <p class="note">"This request has been decided; there is nothing left to do."</p> }.into_any()
             }}
@@ -171,6 +179,7 @@ fn Detail(req: AccessRequest) -> impl IntoView {
                                 {list.into_iter().map(|r| view! {
                                     <li class="list-row">
                                         <span class="strong">{r.role_name}</span>
+                                        {(r.kind == RequestKind::Extension).then(|| view! { <ExtensionBadge/> })}
                                         <span class="muted small">{format!("#{} · {} · {}", r.id, format::time(&r.created_utc), format::minutes(r.requested_duration_minutes))}</span>
                                         <RequestBadge status=r.status reason=r.auto_approval_reason/>
                                     </li>

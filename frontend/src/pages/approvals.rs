@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::badge::Tag;
 use crate::components::countdown::use_clock;
+use crate::components::extension::{request_facts, wants, ExtensionBadge};
 use crate::components::states::{fetched, live_resource, Empty};
 use crate::format;
 use crate::session::Session;
@@ -48,14 +49,17 @@ pub fn ApprovalsPage() -> impl IntoView {
                                     <div class="row-main">
                                         <div class="row-title">
                                             <a class="strong" href=format!("/approvals/{}", r.id)>
-                                                {format!("{} wants {}", r.user_login_name, r.role_name)}
+                                                {wants(&r)}
                                             </a>
                                             <span class="muted small">{format!("#{}", r.id)}</span>
                                         </div>
-                                        <Tag kind="warn" text="pending"/>
+                                        <span class="badges">
+                                            {(r.kind == RequestKind::Extension).then(|| view! { <ExtensionBadge/> })}
+                                            <Tag kind="warn" text="pending"/>
+                                        </span>
                                     </div>
                                     <dl class="facts facts-inline">
-                                        <dt>"For"</dt>
+                                        <dt>{if r.kind == RequestKind::Extension { "Adds" } else { "For" }}</dt>
                                         <dd>{format::minutes(r.requested_duration_minutes)}</dd>
                                         <dt>"Department"</dt>
                                         <dd>{r.user_dept_snapshot.clone().unwrap_or_else(|| "—".into())}</dd>
@@ -66,6 +70,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                                             </time>
                                         </dd>
                                         {r.ticket_ref.clone().map(|t| view! { <dt>"Ticket"</dt><dd><code>{t}</code></dd> })}
+                                        {request_facts(&r)}
                                     </dl>
                                     {r.justification.clone().map(|j| view! { <p class="quote clamp">{j}</p> })}
                                     <div class="row-actions">

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::badge::RequestBadge;
+use crate::components::extension::{request_facts, ExtensionBadge};
 use crate::components::states::{list_state, live_resource, run_busy, ListStatus};
 use crate::components::toast::use_toasts;
 use crate::events::Live;
@@ -128,6 +129,7 @@ fn HistoryRow(req: AccessRequest) -> impl IntoView {
         });
     };
     let decision = req.approvals.last().cloned();
+    let ext = req.kind == RequestKind::Extension;
     view! {
         <li
             class="row card"
@@ -141,14 +143,18 @@ fn HistoryRow(req: AccessRequest) -> impl IntoView {
                     <span class="strong">{req.role_name.clone()}</span>
                     <span class="muted small">{format!("#{}", req.id)}</span>
                 </div>
-                <RequestBadge status=req.status reason=req.auto_approval_reason/>
+                <span class="badges">
+                    {ext.then(|| view! { <ExtensionBadge/> })}
+                    <RequestBadge status=req.status reason=req.auto_approval_reason/>
+                </span>
             </div>
             <dl class="facts facts-inline">
                 <dt>"Asked"</dt>
                 <dd><time datetime=format::iso(&req.created_utc)>{format::time(&req.created_utc)}</time></dd>
-                <dt>"For"</dt>
+                <dt>{if ext { "Adds" } else { "For" }}</dt>
                 <dd>{format::minutes(req.requested_duration_minutes)}</dd>
                 {req.ticket_ref.clone().map(|t| view! { <dt>"Ticket"</dt><dd><code>{t}</code></dd> })}
+                {request_facts(&req)}
             </dl>
             {req.justification.clone().map(|j| view! { <p class="quote">{j}</p> })}
             {decision.map(|a| view! {

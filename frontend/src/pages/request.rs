@@ -7,39 +7,15 @@ use jitea_shared::*;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use wasm_bindgen::prelude::*;
 
 use crate::api;
 use crate::components::field::{FieldError, FormError, FormErrors};
+use crate::components::reason::{validate_reason, ReasonFields};
 use crate::components::states::{list_state, live_resource, run_busy, ListState, ListStatus};
 use crate::components::toast::use_toasts;
 use crate::events::Live;
 use crate::format;
 use crate::session::Session;
-
-/// Longest justification the API accepts (characters).
-const MAX_JUSTIFICATION: usize = 4000;
-/// Longest ticket reference the API accepts (characters).
-const MAX_TICKET: usize = 255;
-
-#[wasm_bindgen]
-extern "C" {
-    /// `RegExp` with a constructor that reports a bad pattern instead of throwing, so a
-    /// pattern JavaScript cannot read simply skips the client-side check (the API decides).
-    #[wasm_bindgen(js_name = RegExp)]
-    type SafeRegExp;
-    #[wasm_bindgen(constructor, js_class = "RegExp", catch)]
-    fn new(pattern: &str, flags: &str) -> Result<SafeRegExp, JsValue>;
-    #[wasm_bindgen(method, js_class = "RegExp")]
-    fn test(this: &SafeRegExp, text: &str) -> bool;
-}
-
-/// Whether `ticket` fully matches `pattern`; `None` when the browser cannot judge.
-fn ticket_matches(pattern: &str, ticket: &str) -> Option<bool> {
-    SafeRegExp::new(&format!("^(?:{pattern})$"), "")
-        .ok()
-        .map(|re| re.test(ticket))
-}
 
 /// The client-side version of the API's request validation (same fields, same limits).
 fn validate(role: &Role, duration: &str, justification: &str, ticket: &str, errors: FormErrors) {
@@ -57,44 +33,7 @@ fn validate(role: &Role, duration: &str, justification: &str, ticket: &str, erro
             "Enter the duration in whole minutes.",
         ),
     }
-    let j = justification.trim();
-    if role.requires_justification && j.is_empty() {
-        errors.set_field(
-            "justification",
-            "A justification is required for this role.",
-        );
-    } else if j.chars().count() > MAX_JUSTIFICATION {
-        errors.set_field(
-            "justification",
-            format!("Keep it under {MAX_JUSTIFICATION} characters."),
-        );
-    }
-    let t = ticket.trim();
-    let pattern = role
-        .ticket_regex
-        .as_deref()
-        .filter(|p| !p.trim().is_empty());
-    if t.is_empty() {
-        if role.requires_ticket {
-            let msg = match pattern {
-                Some(p) => format!("A ticket reference matching {p} is required for this role."),
-                None => "A ticket reference is required for this role.".into(),
-            };
-            errors.set_field("ticket_ref", msg);
-        }
-    } else if t.chars().count() > MAX_TICKET {
-        errors.set_field(
-            "ticket_ref",
-            format!("Keep it under {MAX_TICKET} characters."),
-        );
-    } else if let Some(p) = pattern {
-        if ticket_matches(p, t) == Some(false) {
-            errors.set_field(
-                "ticket_ref",
-                format!("The ticket reference must match {p}."),
-            );
-        }
-    }
+    validate_reason(role, justification, ticket, errors);
 }
 
 /// What will happen to the request, and why.
@@ -310,59 +249,13 @@ pub fn RequestPage() -> impl IntoView {
                             </p>
                             <FieldError errors=errors field="requested_duration_minutes"/>
                         </div>
-                        <div class="field">
-                            <label for="request-justification">
-                                "Justification "
-                                <span class="req">
-                                    {move || match role_of() {
-                                        Some(r) if r.role.requires_justification => "(required)",
-                                        _ => "(optional)",
-                                    }}
-                                </span>
-                            </label>
-                            <textarea
-                                id="request-justification"
-                                rows="3"
-                                maxlength="4000"
-                                data-testid="request-justification"
-                                aria-invalid=errors.invalid("justification")
-                                aria-describedby=errors.describedby("justification")
-                                bind:value=justification
-                            ></textarea>
-                            <FieldError errors=errors field="justification"/>
-                        </div>
-                        <div class="field">
-                            <label for="request-ticket">
-                                "Ticket reference "
-                                <span class="req">
-                                    {move || match role_of() {
-                                        Some(r) if r.role.requires_ticket => "(required)",
-                                        _ => "(optional)",
-                                    }}
-                                </span>
-                            </label>
-                            <input
-                                id="request-ticket"
-                                type="text"
-                                autocomplete="off"
-                                spellcheck="false"
-                                data-testid="request-ticket"
-                                aria-invalid=errors.invalid("ticket_ref")
-                                aria-describedby=move || {
-                                    let mut ids = vec!["ticket-help".to_string()];
-                                    ids.extend(errors.describedby("ticket_ref")());
-                                    ids.join(" ")
-                                }
-                                bind:value=ticket
-                            />
-                            <p class="help" id="ticket-help">
-                                {move || match role_of().and_then(|r| r.role.ticket_regex.clone()) {
-                                    Some(p) if !p.trim().is_empty() => view! { "Format: " <code>{p}</code> }.into_any(),
-                                    _ => view! { "Any reference, e.g. a change or incident number." }.into_any(),
-                                }}
-                            </p>
-                            <FieldError errors=errors field="ticket_ref"/>
-                        </div>
+                        <ReasonFields
+                            prefix="request"
+                            justification=justification
+                            ticket=ticket
+                            errors=errors
+                            role=Signal::derive(move || role_of().map(|r| r.role))
+                        />
                         <button
                             type="submit"
                             class="btn btn-primary"

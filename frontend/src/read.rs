@@ -1,0 +1,499 @@
+//! The DTOs the app reads most, read field by field ([`crate::json::Fields`]) instead of
+//! through serde's derived readers (see [`crate::json::FromJson`] for why). The key of every
+//! field is the serde name in `jitea_shared::dto` (no DTO here renames a field), and the
+//! struct literals list every field, so a field added to a DTO fails to compile here until it
+//! is read. Defaults follow the DTOs' `#[serde(default)]`s.
+
+use jitea_shared::*;
+use serde_json::Value;
+
+use crate::json::{Fields, FromJson};
+
+/// `impl FromJson for $t` from a function that reads its fields.
+macro_rules! by_fields {
+    ($($t:ty => $read:expr;)*) => {
+        $(impl FromJson for $t {
+            fn from_json(v: Value) -> Result<Self, String> {
+                let mut f = Fields::new(v)?;
+                let read: fn(&mut Fields) -> Result<$t, String> = $read;
+                let t = read(&mut f)?;
+                f.done(t)
+            }
+        })*
+    };
+}
+
+by_fields! {
+    User => |f| Ok(User {
+        id: f.i64("id"),
+        login_name: f.string("login_name"),
+        given_name: f.opt_string("given_name"),
+        surname: f.opt_string("surname"),
+        display_name: f.opt_string("display_name"),
+        email: f.opt_string("email"),
+        division: f.opt_string("division"),
+        department: f.opt_string("department"),
+        job_title: f.opt_string("job_title"),
+        seniority_level: f.opt_i64("seniority_level"),
+        manager_login_name: f.opt_string("manager_login_name"),
+        is_active: f.bool("is_active"),
+        is_admin: f.bool("is_admin"),
+        is_auditor: f.bool("is_auditor"),
+        has_password: f.bool("has_password"),
+        source: f.opt_string("source").unwrap_or_else(|| "local".into()),
+        external_id: f.opt_string("external_id"),
+        last_ad_sync_utc: f.opt_time("last_ad_sync_utc"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    SessionInfo => |f| Ok(SessionInfo {
+        user: f.one("user")?,
+        csrf_token: f.string("csrf_token"),
+        expires_utc: f.time("expires_utc"),
+    });
+    Role => |f| Ok(Role {
+        id: f.i64("id"),
+        role_name: f.string("role_name"),
+        description: f.opt_string("description"),
+        max_duration_minutes: f.i64("max_duration_minutes"),
+        requires_ticket: f.bool("requires_ticket"),
+        ticket_regex: f.opt_string("ticket_regex"),
+        requires_justification: f.bool("requires_justification"),
+        requires_approval: f.bool("requires_approval"),
+        auto_approve_min_seniority: f.opt_i64("auto_approve_min_seniority"),
+        is_enabled: f.bool("is_enabled"),
+        approval_window_minutes: f.opt_i64("approval_window_minutes").unwrap_or(1440),
+        max_extension_minutes: f.opt_i64("max_extension_minutes"),
+        max_extensions: f.opt_i64("max_extensions").unwrap_or(3),
+        max_total_minutes: f.opt_i64("max_total_minutes"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    RoleDbRole => |f| Ok(RoleDbRole {
+        role_id: f.i64("role_id"),
+        db_role_id: f.i64("db_role_id"),
+        db_role_name: f.string("db_role_name"),
+        target_id: f.i64("target_id"),
+        target_name: f.string("target_name"),
+        is_required: f.bool("is_required"),
+    });
+    RequestableRole => |f| Ok(RequestableRole {
+        role: f.one("role")?,
+        db_roles: f.list("db_roles"),
+        would_auto_approve: f.bool("would_auto_approve"),
+        auto_approval_reason: f.opt_parse("auto_approval_reason"),
+    });
+    RoleApprover => |f| Ok(RoleApprover {
+        id: f.i64("id"),
+        role_id: f.i64("role_id"),
+        approver_type: f.parse("approver_type", ApproverType::User),
+        approver_user_id: f.opt_i64("approver_user_id"),
+        approver_team_id: f.opt_i64("approver_team_id"),
+        approver_department: f.opt_string("approver_department"),
+        approver_login_name: f.opt_string("approver_login_name"),
+        priority: f.i64("priority"),
+        created_utc: f.time("created_utc"),
+        created_by: f.string("created_by"),
+    });
+    Team => |f| Ok(Team {
+        id: f.i64("id"),
+        team_name: f.string("team_name"),
+        description: f.opt_string("description"),
+        division: f.opt_string("division"),
+        department: f.opt_string("department"),
+        is_active: f.bool("is_active"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    TeamMember => |f| Ok(TeamMember {
+        team_id: f.i64("team_id"),
+        user_id: f.i64("user_id"),
+        login_name: f.string("login_name"),
+        display_name: f.opt_string("display_name"),
+        is_active: f.bool("is_active"),
+        assigned_utc: f.time("assigned_utc"),
+        removed_utc: f.opt_time("removed_utc"),
+    });
+    Target => |f| Ok(Target {
+        id: f.i64("id"),
+        name: f.string("name"),
+        kind: f.parse("kind", TargetKind::Noop),
+        description: f.opt_string("description"),
+        connection_url_env: f.opt_string("connection_url_env"),
+        drift_policy: f.string("drift_policy"),
+        is_enabled: f.bool("is_enabled"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    DbRole => |f| Ok(DbRole {
+        id: f.i64("id"),
+        target_id: f.i64("target_id"),
+        target_name: f.string("target_name"),
+        db_role_name: f.string("db_role_name"),
+        role_type: f.opt_string("role_type"),
+        description: f.opt_string("description"),
+        is_jit_managed: f.bool("is_jit_managed"),
+        has_unmask: f.bool("has_unmask"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    EligibilityRule => |f| Ok(EligibilityRule {
+        id: f.i64("id"),
+        role_id: f.i64("role_id"),
+        scope_type: f.parse("scope_type", ScopeType::All),
+        scope_value: f.opt_string("scope_value"),
+        can_request: f.bool("can_request"),
+        valid_from_utc: f.opt_time("valid_from_utc"),
+        valid_to_utc: f.opt_time("valid_to_utc"),
+        priority: f.i64("priority"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    EligibilityOverride => |f| Ok(EligibilityOverride {
+        user_id: f.i64("user_id"),
+        role_id: f.i64("role_id"),
+        role_name: f.string("role_name"),
+        can_request: f.bool("can_request"),
+        valid_from_utc: f.opt_time("valid_from_utc"),
+        valid_to_utc: f.opt_time("valid_to_utc"),
+        priority: f.i64("priority"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+    });
+    Approval => |f| Ok(Approval {
+        id: f.i64("id"),
+        request_id: f.i64("request_id"),
+        approver_user_id: f.opt_i64("approver_user_id"),
+        approver_login_name: f.string("approver_login_name"),
+        decision: f.parse("decision", Decision::Denied),
+        decision_comment: f.opt_string("decision_comment"),
+        decision_utc: f.time("decision_utc"),
+    });
+    ExtensionOf => |f| Ok(ExtensionOf {
+        grant_id: f.i64("grant_id"),
+        grant_status: f.parse("grant_status", GrantStatus::Active),
+        grant_valid_from_utc: f.time("grant_valid_from_utc"),
+        grant_valid_to_utc: f.time("grant_valid_to_utc"),
+        previous_extensions: f.i64("previous_extensions"),
+    });
+    AccessRequest => |f| Ok(AccessRequest {
+        id: f.i64("id"),
+        user_id: f.i64("user_id"),
+        user_login_name: f.string("user_login_name"),
+        role_id: f.i64("role_id"),
+        role_name: f.string("role_name"),
+        requested_duration_minutes: f.i64("requested_duration_minutes"),
+        justification: f.opt_string("justification"),
+        ticket_ref: f.opt_string("ticket_ref"),
+        status: f.parse("status", RequestStatus::Pending),
+        auto_approval_reason: f.opt_parse("auto_approval_reason"),
+        user_dept_snapshot: f.opt_string("user_dept_snapshot"),
+        user_title_snapshot: f.opt_string("user_title_snapshot"),
+        user_division_snapshot: f.opt_string("user_division_snapshot"),
+        user_seniority_snapshot: f.opt_i64("user_seniority_snapshot"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        created_by: f.string("created_by"),
+        updated_by: f.string("updated_by"),
+        approvals: f.list("approvals"),
+        grant_id: f.opt_i64("grant_id"),
+        kind: f.opt_parse("kind").unwrap_or_default(),
+        extension: f.nested("extension"),
+        decide_by_utc: f.opt_time("decide_by_utc"),
+    });
+    GrantAssignment => |f| Ok(GrantAssignment {
+        db_role_id: f.i64("db_role_id"),
+        db_role_name: f.string("db_role_name"),
+        target_id: f.i64("target_id"),
+        target_name: f.string("target_name"),
+        required: f.opt_bool("required").unwrap_or(true),
+        state: f.string("state"),
+        add_attempt_utc: f.opt_time("add_attempt_utc"),
+        add_succeeded: f.opt_bool("add_succeeded"),
+        add_error: f.opt_string("add_error"),
+        drop_attempt_utc: f.opt_time("drop_attempt_utc"),
+        drop_succeeded: f.opt_bool("drop_succeeded"),
+        drop_error: f.opt_string("drop_error"),
+    });
+    Grant => |f| Ok(Grant {
+        id: f.i64("id"),
+        request_id: f.opt_i64("request_id"),
+        user_id: f.i64("user_id"),
+        user_login_name: f.string("user_login_name"),
+        role_id: f.i64("role_id"),
+        role_name: f.string("role_name"),
+        valid_from_utc: f.time("valid_from_utc"),
+        valid_to_utc: f.time("valid_to_utc"),
+        revoked_utc: f.opt_time("revoked_utc"),
+        revoke_reason: f.opt_string("revoke_reason"),
+        revoked_by_user_id: f.opt_i64("revoked_by_user_id"),
+        issued_by_user_id: f.opt_i64("issued_by_user_id"),
+        status: f.parse("status", GrantStatus::Active),
+        status_detail: f.opt_string("status_detail"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+        attempts: f.i64("attempts"),
+        next_attempt_utc: f.opt_time("next_attempt_utc"),
+        revoke_failed: f.bool("revoke_failed"),
+        pending_end: f.opt_string("pending_end"),
+        extensions: f.opt_i64("extensions").unwrap_or(0),
+        pending_extension_id: f.opt_i64("pending_extension_id"),
+        assignments: f.list("assignments"),
+    });
+    DirectoryChange => |f| Ok(DirectoryChange {
+        action: f.string("action"),
+        login_name: f.string("login_name"),
+        user_id: f.opt_i64("user_id"),
+        dn: f.opt_string("dn"),
+        fields: f.list("fields"),
+        reason: f.opt_string("reason"),
+    });
+    DirectoryEntryError => |f| Ok(DirectoryEntryError {
+        dn: f.string("dn"),
+        message: f.string("message"),
+    });
+    DirectorySyncRun => |f| Ok(DirectorySyncRun {
+        id: f.i64("id"),
+        started_utc: f.time("started_utc"),
+        finished_utc: f.opt_time("finished_utc"),
+        trigger_source: f.string("trigger_source"),
+        actor_login_name: f.string("actor_login_name"),
+        dry_run: f.bool("dry_run"),
+        forced: f.bool("forced"),
+        status: f.string("status"),
+        message: f.opt_string("message"),
+        entries_seen: f.i64("entries_seen"),
+        created: f.i64("created"),
+        updated: f.i64("updated"),
+        deactivated: f.i64("deactivated"),
+        unchanged: f.i64("unchanged"),
+        errors: f.i64("errors"),
+        changes: f.list("changes"),
+        entry_errors: f.list("entry_errors"),
+    });
+    ScimToken => |f| Ok(ScimToken {
+        id: f.i64("id"),
+        name: f.string("name"),
+        token_prefix: f.string("token_prefix"),
+        created_utc: f.time("created_utc"),
+        created_by: f.string("created_by"),
+        last_used_utc: f.opt_time("last_used_utc"),
+        revoked_utc: f.opt_time("revoked_utc"),
+        revoked_by: f.opt_string("revoked_by"),
+    });
+    AuditEntry => |f| Ok(AuditEntry {
+        id: f.i64("id"),
+        event_utc: f.time("event_utc"),
+        event_type: f.string("event_type"),
+        actor_user_id: f.opt_i64("actor_user_id"),
+        actor_login_name: f.string("actor_login_name"),
+        target_user_id: f.opt_i64("target_user_id"),
+        request_id: f.opt_i64("request_id"),
+        grant_id: f.opt_i64("grant_id"),
+        details: f.value("details"),
+    });
+}
+
+impl FromJson for String {
+    fn from_json(v: Value) -> Result<Self, String> {
+        match v {
+            Value::String(s) => Ok(s),
+            _ => Err("expected a string".into()),
+        }
+    }
+}
+
+crate::via_serde!(
+    Overview,
+    AuthProviders,
+    EligibilityCheck,
+    TargetTest,
+    ScimTokenCreated,
+    LiveEvent,
+    ErrorBody,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    const T1: &str = "2026-11-23T14:05:00.123Z";
+    const T2: &str = "2026-11-24T08:00:00+01:00";
+
+    /// Reads `json` (every field present and not null, so a misspelt key shows) with the
+    /// hand-written reader and with serde's derived one, and compares what they read.
+    fn same<T: FromJson + DeserializeOwned + Serialize>(json: &str) {
+        let v: Value = serde_json::from_str(json).expect("fixture is JSON");
+        let ours = T::from_json(v.clone()).expect("read by fields");
+        let theirs: T = serde_json::from_value(v).expect("read by serde");
+        assert_eq!(
+            serde_json::to_value(&ours).ok(),
+            serde_json::to_value(&theirs).ok(),
+            "{json}"
+        );
+    }
+
+    fn user() -> String {
+        format!(
+            r#"{{"id":7,"login_name":"ana","given_name":"Ana","surname":"Lind","display_name":"Ana L",
+            "email":"a@x","division":"Ops","department":"IT","job_title":"DBA","seniority_level":3,
+            "manager_login_name":"bob","is_active":true,"is_admin":false,"is_auditor":true,
+            "has_password":true,"source":"scim","external_id":"e-1","last_ad_sync_utc":"{T1}",
+            "created_utc":"{T1}","updated_utc":"{T2}","created_by":"root","updated_by":"sync"}}"#
+        )
+    }
+
+    fn role() -> String {
+        format!(
+            r#"{{"id":3,"role_name":"dba","description":"d","max_duration_minutes":60,
+            "requires_ticket":true,"ticket_regex":"INC-\\d+","requires_justification":true,
+            "requires_approval":true,"auto_approve_min_seniority":5,"is_enabled":true,
+            "approval_window_minutes":30,"max_extension_minutes":20,"max_extensions":2,
+            "max_total_minutes":100,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b"}}"#
+        )
+    }
+
+    fn stamps() -> String {
+        format!(r#""created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b""#)
+    }
+
+    #[test]
+    fn every_reader_reads_what_serde_reads() {
+        same::<User>(&user());
+        same::<SessionInfo>(&format!(
+            r#"{{"user":{},"csrf_token":"c","expires_utc":"{T2}"}}"#,
+            user()
+        ));
+        same::<Role>(&role());
+        let rdr = r#"{"role_id":3,"db_role_id":4,"db_role_name":"r","target_id":5,"target_name":"t","is_required":false}"#;
+        same::<RoleDbRole>(rdr);
+        same::<RequestableRole>(&format!(
+            r#"{{"role":{},"db_roles":[{rdr}],"would_auto_approve":true,"auto_approval_reason":"seniority_bypass"}}"#,
+            role()
+        ));
+        same::<RoleApprover>(&format!(
+            r#"{{"id":1,"role_id":3,"approver_type":"team","approver_user_id":2,"approver_team_id":4,
+            "approver_department":"IT","approver_login_name":"bob","priority":7,"created_utc":"{T1}","created_by":"a"}}"#
+        ));
+        same::<Team>(&format!(
+            r#"{{"id":1,"team_name":"ops","description":"d","division":"v","department":"p","is_active":true,{}}}"#,
+            stamps()
+        ));
+        same::<TeamMember>(&format!(
+            r#"{{"team_id":1,"user_id":2,"login_name":"ana","display_name":"Ana","is_active":false,
+            "assigned_utc":"{T1}","removed_utc":"{T2}"}}"#
+        ));
+        same::<Target>(&format!(
+            r#"{{"id":1,"name":"wh","kind":"postgres","description":"d","connection_url_env":"E",
+            "drift_policy":"repair","is_enabled":true,{}}}"#,
+            stamps()
+        ));
+        same::<DbRole>(&format!(
+            r#"{{"id":1,"target_id":2,"target_name":"wh","db_role_name":"r","role_type":"x","description":"d",
+            "is_jit_managed":true,"has_unmask":true,{}}}"#,
+            stamps()
+        ));
+        same::<EligibilityRule>(&format!(
+            r#"{{"id":1,"role_id":2,"scope_type":"department","scope_value":"IT","can_request":true,
+            "valid_from_utc":"{T1}","valid_to_utc":"{T2}","priority":4,{}}}"#,
+            stamps()
+        ));
+        same::<EligibilityOverride>(&format!(
+            r#"{{"user_id":1,"role_id":2,"role_name":"dba","can_request":false,
+            "valid_from_utc":"{T1}","valid_to_utc":"{T2}","priority":4,{}}}"#,
+            stamps()
+        ));
+        same::<AccessRequest>(&format!(
+            r#"{{"id":9,"user_id":7,"user_login_name":"ana","role_id":3,"role_name":"dba",
+            "requested_duration_minutes":30,"justification":"j","ticket_ref":"INC-1","status":"expired",
+            "auto_approval_reason":"pre_approved_role","user_dept_snapshot":"IT","user_title_snapshot":"DBA",
+            "user_division_snapshot":"Ops","user_seniority_snapshot":3,{},
+            "approvals":[{{"id":1,"request_id":9,"approver_user_id":2,"approver_login_name":"bob",
+              "decision":"approved","decision_comment":"ok","decision_utc":"{T2}"}}],
+            "grant_id":11,"kind":"extension",
+            "extension":{{"grant_id":11,"grant_status":"active","grant_valid_from_utc":"{T1}",
+              "grant_valid_to_utc":"{T2}","previous_extensions":1}},
+            "decide_by_utc":"{T2}"}}"#,
+            stamps()
+        ));
+        same::<Grant>(&format!(
+            r#"{{"id":11,"request_id":9,"user_id":7,"user_login_name":"ana","role_id":3,"role_name":"dba",
+            "valid_from_utc":"{T1}","valid_to_utc":"{T2}","revoked_utc":"{T2}","revoke_reason":"r",
+            "revoked_by_user_id":1,"issued_by_user_id":2,"status":"revoked","status_detail":"s",
+            "created_utc":"{T1}","updated_utc":"{T2}","attempts":2,"next_attempt_utc":"{T2}",
+            "revoke_failed":true,"pending_end":"revoke","extensions":2,"pending_extension_id":12,
+            "assignments":[{{"db_role_id":4,"db_role_name":"r","target_id":5,"target_name":"t","required":false,
+              "state":"dropped","add_attempt_utc":"{T1}","add_succeeded":true,"add_error":"e1",
+              "drop_attempt_utc":"{T2}","drop_succeeded":false,"drop_error":"e2"}}]}}"#
+        ));
+        same::<DirectorySyncRun>(&format!(
+            r#"{{"id":1,"started_utc":"{T1}","finished_utc":"{T2}","trigger_source":"api","actor_login_name":"root",
+            "dry_run":true,"forced":true,"status":"ok","message":"m","entries_seen":5,"created":1,"updated":2,
+            "deactivated":3,"unchanged":4,"errors":1,
+            "changes":[{{"action":"create","login_name":"ana","user_id":7,"dn":"cn=a","fields":["email"],"reason":"new"}}],
+            "entry_errors":[{{"dn":"cn=b","message":"bad"}}]}}"#
+        ));
+        same::<ScimToken>(&format!(
+            r#"{{"id":1,"name":"n","token_prefix":"p","created_utc":"{T1}","created_by":"a",
+            "last_used_utc":"{T2}","revoked_utc":"{T2}","revoked_by":"b"}}"#
+        ));
+        same::<AuditEntry>(&format!(
+            r#"{{"id":1,"event_utc":"{T1}","event_type":"x","actor_user_id":1,"actor_login_name":"a",
+            "target_user_id":2,"request_id":3,"grant_id":4,"details":{{"a":[1,"b",null]}}}}"#
+        ));
+        same::<Page<Team>>(&format!(
+            r#"{{"items":[{{"id":1,"team_name":"ops","description":null,"division":null,"department":null,
+            "is_active":true,{}}}],"next_cursor":"c2"}}"#,
+            stamps()
+        ));
+    }
+
+    #[test]
+    fn defaults_and_errors_follow_serde() {
+        // Fields with a serde default may be absent.
+        let r = Role::from_json(
+            serde_json::from_str(&format!(
+                r#"{{"id":3,"role_name":"dba","description":null,"max_duration_minutes":60,
+                "requires_ticket":false,"ticket_regex":null,"requires_justification":false,
+                "requires_approval":true,"auto_approve_min_seniority":null,"is_enabled":true,{}}}"#,
+                stamps()
+            ))
+            .expect("json"),
+        )
+        .expect("a role");
+        assert_eq!(
+            (
+                r.approval_window_minutes,
+                r.max_extensions,
+                r.max_total_minutes
+            ),
+            (1440, 3, None)
+        );
+        // A missing required field, a wrong type or a bad timestamp is an error.
+        assert!(DirectoryEntryError::from_json(serde_json::json!({"dn": "x"})).is_err());
+        assert!(
+            DirectoryEntryError::from_json(serde_json::json!({"dn": 1, "message": "m"})).is_err()
+        );
+        assert!(ScimToken::from_json(serde_json::json!({
+            "id": 1, "name": "n", "token_prefix": "p", "created_utc": "yesterday", "created_by": "a"
+        }))
+        .is_err());
+        assert!(Vec::<DirectoryEntryError>::from_json(serde_json::json!([{"dn": "x"}])).is_err());
+    }
+}

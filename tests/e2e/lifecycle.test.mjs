@@ -1,0 +1,232 @@
+// A grant's extension in a real browser: a requester whose grant on a role needing approval
+// is in its last 15 minutes sees "Extend" offered prominently, asks for more time from the
+// dashboard (a refused amount shows its message on the field first), the approver sees the
+// request marked as an extension with the grant's facts and its approval window and approves
+// it, and the requester's countdown moves without a reload. axe-core checks every page and
+// state visited.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, api, launch, signIn, keepScreenshots, checkA11y, ADMIN, PW } from './harness.mjs';
+
+let server, browser, client, grantId;
+const pages = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  client = api(server.base);
+  const admin = await client.login(ADMIN.login, ADMIN.password);
+  const target = await client.call('POST', '/targets', admin, { name: 'warehouse', kind: 'noop' });
+  const writer = await client.call('POST', '/db-roles', admin, { target_id: target.id, db_role_name: 'app_writer' });
+  const write = await client.call('POST', '/roles', admin, { role_name: 'Prod write', max_duration_minutes: 120, requires_approval: true, requires_justification: true });
+  await client.call('PUT', `/roles/${write.id}/db-roles/${writer.id}`, admin, {});
+  await client.call('POST', '/eligibility-rules', admin, { role_id: write.id, scope_type: 'all' });
+  await client.call('POST', '/users', admin, { login_name: 'rita', display_name: 'Rita Requester', department: 'Eng', seniority_level: 2, password: PW });
+  const aaron = await client.call('POST', '/users', admin, { login_name: 'aaron', display_name: 'Aaron Approver', password: PW });
+  await client.call('POST', `/roles/${write.id}/approvers`, admin, { approver_type: 'user', approver_user_id: aaron.id });
+
+  // Rita holds a 10-minute grant (asked and approved over the API): already in its last 15
+  // minutes, so the dashboard offers the extension prominently.
+  const rita = await client.login('rita', PW);
+  const aaronToken = await client.login('aaron', PW);
+  const req = await client.call('POST', '/requests', rita, { role_id: write.id, requested_duration_minutes: 10, justification: 'migrate the orders table' });
+  await client.call('POST', `/requests/${req.id}/approve`, aaronToken, { comment: 'go ahead' });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const page = await client.call('GET', '/me/grants?status=active', rita);
+    if (page.items.length > 0) {
+      grantId = page.items[0].id;
+      break;
+    }
+    if (Date.now() > deadline) throw new Error('the grant did not become active');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function context() {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.log(`[browser error] ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && console.log(`[browser console] ${m.text()}`));
+  pages.push(page);
+  return page;
+}
+
+/** Runs `fn`; on failure keeps screenshots of every page. `a11y` lists [page, label] to check after it. */
+async function step(name, fn, a11y = []) {
+  try {
+    await fn();
+    for (const [p, label] of a11y) {
+      await p.waitForLoadState('networkidle').catch(() => {});
+      await checkA11y(p, label);
+    }
+  } catch (e) {
+    const dir = await keepScreenshots(name.replace(/\W+/g, '-'), pages);
+    e.message += `\n(screenshots kept in ${dir})`;
+    throw e;
+  }
+}
+
+/** The grant's end as the dashboard shows it (the countdown's `datetime`), in ms. */
+async function shownEnd(page) {
+  const card = page.locator(`[data-testid="grant-card"][data-grant-id="${grantId}"]`);
+  return Date.parse(await card.getByTestId('grant-countdown').getAttribute('datetime'));
+}
+
+test('extend a grant from the dashboard; the approver sees an extension; the countdown moves live', async () => {
+  const rita = await context();
+  const aaron = await context();
+  const card = rita.locator(`[data-testid="grant-card"][data-grant-id="${grantId}"]`);
+  let endBefore, requestId;
+
+  await step(
+    'the dashboard offers the extension prominently near the end',
+    async () => {
+      await signIn(rita, server.base, 'rita', PW);
+      await card.waitFor();
+      await card.getByTestId('ends-soon').waitFor();
+      assert.match(await card.getByTestId('extend-open').getAttribute('class'), /btn-primary/);
+      endBefore = await shownEnd(rita);
+      // Set once: still there at the end only if the page was never reloaded.
+      await rita.evaluate(() => {
+        window.__noReload = true;
+      });
+    },
+    [[rita, 'dashboard: a grant ending soon']],
+  );
+
+  await step(
+    'the form opens',
+    async () => {
+      await card.getByTestId('extend-open').click();
+      await card.getByTestId('extend-form').waitFor();
+      assert.equal(await card.getByTestId('extend-open').getAttribute('aria-expanded'), 'true');
+      await rita.waitForFunction(() => document.activeElement?.dataset.testid === 'extend-minutes');
+    },
+    [[rita, 'dashboard: the extend form']],
+  );
+
+  await step(
+    'an amount over the role limit is refused with its message on the field',
+    async () => {
+      await card.getByTestId('extend-minutes').fill('999');
+      await card.getByTestId('extend-justification').fill('the migration needs another half hour');
+      await card.getByTestId('extend-submit').click();
+      await card.getByTestId('field-error-extra_minutes').waitFor();
+      assert.match(await card.getByTestId('field-error-extra_minutes').innerText(), /120/);
+      assert.equal(await card.getByTestId('extend-minutes').getAttribute('aria-invalid'), 'true');
+    },
+    [[rita, 'dashboard: the extend form with an error']],
+  );
+
+  await step(
+    'the extension is asked for and shown as waiting',
+    async () => {
+      await card.getByTestId('extend-minutes').fill('30');
+      await card.getByTestId('extend-submit').click();
+      await card.getByTestId('pending-extension').waitFor({ timeout: 10_000 });
+      await rita.waitForFunction(
+        (id) => /30 min/.test(document.querySelector(`[data-grant-id="${id}"] [data-testid="pending-extension"]`)?.textContent || ''),
+        grantId,
+      );
+      requestId = await card.getByTestId('pending-extension').getAttribute('data-request-id');
+      assert.ok(requestId);
+      assert.equal(await card.getByTestId('extend-open').count(), 0);
+      assert.equal(await shownEnd(rita), endBefore, 'nothing moves before the approval');
+    },
+    [[rita, 'dashboard: an extension waiting for approval']],
+  );
+
+  await step(
+    "the requester's history shows the extension and its approval window",
+    async () => {
+      await rita.getByTestId('nav-history').click();
+      const row = rita.locator(`[data-testid="history-row"][data-request-id="${requestId}"]`);
+      await row.waitFor();
+      assert.equal(await row.getAttribute('data-status'), 'pending');
+      await row.getByTestId('extension-badge').waitFor();
+      assert.match(await row.getByTestId('decide-by').innerText(), /\(in \d+ (d|h|min)/);
+    },
+    [[rita, 'history: a pending extension']],
+  );
+
+  await step(
+    'back on the dashboard (in-app navigation, no reload)',
+    async () => {
+      await rita.getByTestId('nav-dashboard').click();
+      await card.getByTestId('pending-extension').waitFor();
+    },
+    [],
+  );
+
+  await step(
+    'the approver sees it marked as an extension in the queue',
+    async () => {
+      await signIn(aaron, server.base, 'aaron', PW);
+      await aaron.getByTestId('nav-approvals').click();
+      const row = aaron.locator(`[data-testid="approval-row"][data-request-id="${requestId}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      await row.getByTestId('extension-badge').waitFor();
+      const text = await row.innerText();
+      assert.match(text, /rita wants 30 min more of Prod write/);
+      assert.match(text, new RegExp(`grant #${grantId}`));
+      await row.getByTestId('decide-by').waitFor();
+    },
+    [[aaron, 'approvals: an extension in the queue']],
+  );
+
+  await step(
+    'the detail shows the grant, how long it is held, its end and earlier extensions',
+    async () => {
+      await aaron.locator(`[data-testid="approval-row"][data-request-id="${requestId}"] [data-testid="approval-open"]`).click();
+      const detail = aaron.getByTestId('approval-detail');
+      await detail.waitFor();
+      await detail.getByTestId('extension-badge').waitFor();
+      assert.equal(await detail.getByTestId('extension-grant').innerText(), `grant #${grantId}`);
+      assert.match(await detail.getByTestId('extension-held').innerText(), /\d+ min/);
+      assert.equal(await detail.getByTestId('extension-previous').innerText(), '0');
+      const ends = Date.parse(await detail.locator('[data-testid="extension-ends"] time').getAttribute('datetime'));
+      assert.equal(ends, endBefore);
+      await detail.getByTestId('decide-by').waitFor();
+    },
+    [[aaron, 'approval detail: an extension']],
+  );
+
+  await step(
+    'the approver approves',
+    async () => {
+      await aaron.getByTestId('approve-comment').fill('30 more minutes is fine');
+      await aaron.getByTestId('approve-button').click();
+      await aaron.getByTestId('toast').first().waitFor();
+    },
+    [[aaron, 'approvals after the decision']],
+  );
+
+  await step(
+    "the requester's countdown moves without a reload",
+    async () => {
+      await rita.waitForFunction(
+        ([id, before]) => {
+          const t = document.querySelector(`[data-grant-id="${id}"] [data-testid="grant-countdown"]`);
+          return t && Date.parse(t.getAttribute('datetime')) > before;
+        },
+        [grantId, endBefore],
+        { timeout: 10_000 },
+      );
+      assert.equal(await shownEnd(rita), endBefore + 30 * 60_000);
+      assert.equal(await rita.evaluate(() => window.__noReload), true, 'the page was not reloaded');
+      // 40 minutes or so left: no longer "ending soon", and nothing is waiting any more.
+      assert.match(await card.getByTestId('grant-countdown').innerText(), /^(3\d|40)m \d\ds$/);
+      assert.equal(await card.getByTestId('ends-soon').count(), 0);
+      assert.equal(await card.getByTestId('pending-extension').count(), 0);
+      assert.match(await card.getByTestId('extend-open').getAttribute('class'), /btn-secondary/);
+      assert.match(await card.getByTestId('grant-window').innerText(), /extended 1×/);
+    },
+    [[rita, 'dashboard: the extended grant']],
+  );
+});
