@@ -214,6 +214,7 @@ by_fields! {
         kind: f.opt_parse("kind").unwrap_or_default(),
         extension: f.nested("extension"),
         decide_by_utc: f.opt_time("decide_by_utc"),
+        start_utc: f.opt_time("start_utc"),
     });
     GrantAssignment => |f| Ok(GrantAssignment {
         db_role_id: f.i64("db_role_id"),

@@ -141,6 +141,7 @@ pub fn RequestPage() -> impl IntoView {
             requested_duration_minutes: d.trim().parse().unwrap_or(0),
             justification: format::opt_text(&j),
             ticket_ref: format::opt_text(&t),
+            start_utc: None,
         };
         let navigate = navigate.clone();
         run_busy(busy, async move {
