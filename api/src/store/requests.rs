@@ -406,9 +406,10 @@ pub async fn expire_pending(
 /// Whether any pending request's approval window has closed by `now` (a read, so the engine
 /// takes the write lock only when there is something to expire).
 pub async fn any_window_closed(db: &mut Db<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let mut q = Q::new("SELECT id FROM requests WHERE status = ? AND decide_by_utc <= ?")
-        .bind(RequestStatus::Pending.as_str())
-        .bind(now);
+    let mut q =
+        Q::new("SELECT id FROM requests WHERE status = ? AND decide_by_utc <= ? ORDER BY id")
+            .bind(RequestStatus::Pending.as_str())
+            .bind(now);
     q.limit(1);
     Ok(db.fetch_optional(&q).await?.is_some())
 }
