@@ -224,9 +224,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .map_err(|e| {
             anyhow::anyhow!("configuration error: JITEA_BIND: cannot listen on {bind}: {e}")
         })?
-        .shutdown_timeout(10)
-        .run();
-    println!("JITEA listening on http://{bind} (API /api/v1, docs /swagger-ui/)");
+        .shutdown_timeout(10);
+    // The address actually bound (with port 0 the system picks one; the test harness reads
+    // this line to learn it, so no two test servers can ever share a port).
+    let bound = server.addrs().first().copied().unwrap_or(bind);
+    let server = server.run();
+    println!("JITEA listening on http://{bound} (API /api/v1, docs /swagger-ui/)");
     server.await?;
     let _ = stop_tx.send(true);
     let _ = expiry.await;

@@ -697,20 +697,41 @@ fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
 }
 
 fn spawn_server(db: &TestDb, extra: &[(String, String)]) -> (Child, String) {
-    // A test that must know the address in advance (OIDC redirect URIs) passes JITEA_BIND.
+    // A test that must know the address in advance (OIDC redirect URIs) passes JITEA_BIND;
+    // otherwise the server binds port 0 and says which port it got. (Picking a free port here
+    // and handing it over raced: two servers could be given the same port, and the loser's
+    // test then talked to the winner's server, finding its users already there.)
     let bind = extra
         .iter()
         .find(|(k, _)| k == "JITEA_BIND")
         .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| format!("127.0.0.1:{}", free_port()));
-    let child = base_command(db, extra)
+        .unwrap_or_else(|| "127.0.0.1:0".to_string());
+    let mut child = base_command(db, extra)
         .env("JITEA_BIND", &bind)
         .arg("serve")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn jitea serve");
-    (child, format!("http://{bind}"))
+    let stdout = child.stdout.take().expect("server stdout");
+    let addr = read_listening_address(stdout)
+        .unwrap_or_else(|| panic!("jitea serve exited before listening on {bind}"));
+    (child, format!("http://{addr}"))
+}
+
+/// Reads the server's stdout until its "JITEA listening on http://ADDR" line and returns
+/// ADDR; the rest of the output is drained in the background so the server never blocks on
+/// a full pipe. `None` when the server exits first (e.g. the address was taken).
+fn read_listening_address(stdout: std::process::ChildStdout) -> Option<String> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = lines.by_ref().map_while(Result::ok).find_map(|line| {
+        line.strip_prefix("JITEA listening on http://")
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+    })?;
+    std::thread::spawn(move || lines.for_each(drop));
+    Some(addr)
 }
 
 /// A response with its headers.
