@@ -238,6 +238,8 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
         max_extension_minutes: None,
         max_extensions: None,
         max_total_minutes: None,
+        required_approvals: None,
+        approval_stages: None,
     };
     let read = catalog::insert_role(
         &mut db,

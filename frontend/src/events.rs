@@ -24,6 +24,7 @@ use crate::session::Session;
 /// Event names the server sends.
 pub const TOPICS: &[&str] = &[
     "request.created",
+    "request.approval_counted",
     "request.approved",
     "request.denied",
     "request.cancelled",

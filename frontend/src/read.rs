@@ -68,6 +68,8 @@ by_fields! {
         max_extension_minutes: f.opt_i64("max_extension_minutes"),
         max_extensions: f.opt_i64("max_extensions").unwrap_or(3),
         max_total_minutes: f.opt_i64("max_total_minutes"),
+        required_approvals: f.opt_i64("required_approvals").unwrap_or(1),
+        approval_stages: f.opt_bool("approval_stages").unwrap_or(false),
         created_utc: f.time("created_utc"),
         updated_utc: f.time("updated_utc"),
         created_by: f.string("created_by"),
@@ -215,6 +217,16 @@ by_fields! {
         extension: f.nested("extension"),
         decide_by_utc: f.opt_time("decide_by_utc"),
         start_utc: f.opt_time("start_utc"),
+        required_approvals: f.opt_i64("required_approvals").unwrap_or(1),
+        approval_stages: f.opt_bool("approval_stages").unwrap_or(false),
+        approval_progress: f.nested("approval_progress"),
+    });
+    ApprovalProgress => |f| Ok(ApprovalProgress {
+        approved: f.i64("approved"),
+        required: f.i64("required"),
+        stage: f.opt_i64("stage"),
+        stages: f.i64("stages"),
+        waiting_for: f.list("waiting_for"),
     });
     GrantAssignment => |f| Ok(GrantAssignment {
         db_role_id: f.i64("db_role_id"),
@@ -366,7 +378,7 @@ mod tests {
             "requires_ticket":true,"ticket_regex":"INC-\\d+","requires_justification":true,
             "requires_approval":true,"auto_approve_min_seniority":5,"is_enabled":true,
             "approval_window_minutes":30,"max_extension_minutes":20,"max_extensions":2,
-            "max_total_minutes":100,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b"}}"#
+            "max_total_minutes":100,"required_approvals":2,"approval_stages":true,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b"}}"#
         )
     }
 
@@ -430,7 +442,10 @@ mod tests {
             "grant_id":11,"kind":"extension",
             "extension":{{"grant_id":11,"grant_status":"active","grant_valid_from_utc":"{T1}",
               "grant_valid_to_utc":"{T2}","previous_extensions":1}},
-            "decide_by_utc":"{T2}"}}"#,
+            "decide_by_utc":"{T2}","required_approvals":3,"approval_stages":true,
+            "approval_progress":{{"approved":1,"required":3,"stage":2,"stages":2,"waiting_for":[
+              {{"id":1,"role_id":3,"approver_type":"team","approver_user_id":2,"approver_team_id":4,
+              "approver_department":"IT","approver_login_name":"bob","priority":7,"created_utc":"{T1}","created_by":"a"}}]}}}}"#,
             stamps()
         ));
         same::<Grant>(&format!(

@@ -726,6 +726,14 @@ pub struct Role {
     /// Longest a grant may last with its extensions; null = 3 × `max_duration_minutes`.
     #[serde(default)]
     pub max_total_minutes: Option<i64>,
+    /// Distinct approvals a request needs (1..=5).
+    #[serde(default = "default_required_approvals")]
+    pub required_approvals: i64,
+    /// Approvals are collected in stages: the approver entries grouped by `priority`, lowest
+    /// first; a stage opens when the one before has approved, each stage approves once and
+    /// the last gives the rest (so at least one approval per stage).
+    #[serde(default)]
+    pub approval_stages: bool,
     #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
     #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
@@ -789,6 +797,13 @@ pub struct RoleCreate {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1576800))]
     pub max_total_minutes: Option<i64>,
+    /// Distinct approvals a request needs; default 1.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
+    pub required_approvals: Option<i64>,
+    /// Collect approvals in stages by approver `priority`; default false.
+    #[serde(default)]
+    pub approval_stages: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -858,6 +873,12 @@ pub struct RoleUpdate {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 1576800))]
     pub max_total_minutes: Option<Option<i64>>,
+    /// Applies to requests made from now on (a pending request keeps its rule).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 5))]
+    pub required_approvals: Option<i64>,
+    #[serde(default)]
+    pub approval_stages: Option<bool>,
 }
 
 /// A db role that a business role grants.
@@ -1124,6 +1145,34 @@ pub struct AccessRequest {
         serde(default, deserialize_with = "rfc3339_opt")
     )]
     pub start_utc: Option<DateTime<Utc>>,
+    /// Distinct approvals this request needs (its role's rule when it was made).
+    #[serde(default = "default_required_approvals")]
+    pub required_approvals: i64,
+    /// Whether its approvals are collected in stages (see `Role::approval_stages`).
+    #[serde(default)]
+    pub approval_stages: bool,
+    /// While pending: how many approvals it has and needs, the open stage and who may
+    /// approve now. Null once decided.
+    #[serde(default)]
+    pub approval_progress: Option<ApprovalProgress>,
+}
+
+/// Where a pending request's approvals stand.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApprovalProgress {
+    /// Distinct approvals so far.
+    pub approved: i64,
+    /// Approvals needed in all (with stages, at least one per stage).
+    pub required: i64,
+    /// The open stage, 1-based; null without stages.
+    pub stage: Option<i64>,
+    /// Number of stages (1 without stages).
+    pub stages: i64,
+    /// The role's approver entries whose approval counts now (the open stage's, or all);
+    /// anyone who may decide the request may deny it at any stage. Whoever has approved
+    /// already does not count again.
+    pub waiting_for: Vec<RoleApprover>,
 }
 
 /// The live grant an extension request is for.
@@ -1632,6 +1681,10 @@ pub struct ScimToken {
 
 fn default_approval_window() -> i64 {
     1440
+}
+
+fn default_required_approvals() -> i64 {
+    1
 }
 
 fn default_max_extensions() -> i64 {

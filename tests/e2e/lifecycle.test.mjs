@@ -2,8 +2,10 @@
 // is in its last 15 minutes sees "Extend" offered prominently, asks for more time from the
 // dashboard (a refused amount shows its message on the field first), the approver sees the
 // request marked as an extension with the grant's facts and its approval window and approves
-// it, and the requester's countdown moves without a reload. axe-core checks every page and
-// state visited.
+// it, and the requester's countdown moves without a reload. Then a role needing two approvals
+// in stages: the second stage's approver sees the stage in the queue and is told to wait, the
+// first stage's approval counts (1 of 2), and the second's approves it. axe-core checks every
+// page and state visited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, api, launch, signIn, keepScreenshots, checkA11y, ADMIN, PW } from './harness.mjs';
@@ -228,5 +230,80 @@ test('extend a grant from the dashboard; the approver sees an extension; the cou
       assert.match(await card.getByTestId('grant-window').innerText(), /extended 1×/);
     },
     [[rita, 'dashboard: the extended grant']],
+  );
+});
+
+test('a role needing two approvals in stages: the queue shows the stage, the second stage waits for the first', async () => {
+  const admin = await client.login(ADMIN.login, ADMIN.password);
+  const target = await client.call('POST', '/targets', admin, { name: 'ledger', kind: 'noop' });
+  const owner = await client.call('POST', '/db-roles', admin, { target_id: target.id, db_role_name: 'ledger_owner' });
+  const dba = await client.call('POST', '/roles', admin, {
+    role_name: 'Ledger DBA', max_duration_minutes: 60, requires_approval: true, requires_justification: true,
+    required_approvals: 2, approval_stages: true,
+  });
+  await client.call('PUT', `/roles/${dba.id}/db-roles/${owner.id}`, admin, {});
+  await client.call('POST', '/eligibility-rules', admin, { role_id: dba.id, scope_type: 'all' });
+  const lena = await client.call('POST', '/users', admin, { login_name: 'lena', display_name: 'Lena Lead', password: PW });
+  const sam = await client.call('POST', '/users', admin, { login_name: 'sam', display_name: 'Sam Security', password: PW });
+  await client.call('POST', `/roles/${dba.id}/approvers`, admin, { approver_type: 'user', approver_user_id: lena.id, priority: 1 });
+  await client.call('POST', `/roles/${dba.id}/approvers`, admin, { approver_type: 'user', approver_user_id: sam.id, priority: 2 });
+  const rita = await client.login('rita', PW);
+  const req = await client.call('POST', '/requests', rita, { role_id: dba.id, requested_duration_minutes: 30, justification: 'rebuild the ledger indexes' });
+
+  const samPage = await context();
+  const lenaPage = await context();
+  const rowOf = (page) => page.locator(`[data-testid="approval-row"][data-request-id="${req.id}"]`);
+
+  await step(
+    'the second stage sees the request with its stage and who it waits for',
+    async () => {
+      await signIn(samPage, server.base, 'sam', PW);
+      await samPage.getByTestId('nav-approvals').click();
+      await rowOf(samPage).waitFor({ timeout: 10_000 });
+      assert.equal(await rowOf(samPage).getByTestId('approval-progress').innerText(), '0 of 2 approvals · stage 1 of 2 · waiting for lena');
+    },
+    [[samPage, 'approvals: a request in its first stage']],
+  );
+
+  await step(
+    'approving before the first stage is refused with a reason',
+    async () => {
+      await rowOf(samPage).getByTestId('approval-open').click();
+      await samPage.getByTestId('approval-detail').waitFor();
+      await samPage.getByTestId('approve-button').click();
+      await samPage.getByTestId('form-error').waitFor();
+      assert.match(await samPage.getByTestId('form-error').innerText(), /waiting for approval stage 1 of 2/);
+    },
+    [[samPage, 'approval detail: stage not open']],
+  );
+
+  await step(
+    'the first stage approves; its approval counts and the request waits for the second',
+    async () => {
+      await signIn(lenaPage, server.base, 'lena', PW);
+      await lenaPage.goto(`${server.base}/approvals/${req.id}`);
+      await lenaPage.getByTestId('approval-detail').waitFor();
+      await lenaPage.getByTestId('approve-button').click();
+      await lenaPage.getByTestId('toast').first().waitFor();
+      assert.match(await lenaPage.getByTestId('toast').first().innerText(), /counts: 1 of 2 approvals · stage 2 of 2 · waiting for sam/);
+      const now = await client.call('GET', `/requests/${req.id}`, admin);
+      assert.equal(now.status, 'pending');
+    },
+    [[lenaPage, 'approvals after a counted approval']],
+  );
+
+  await step(
+    'the second stage approves and the request is approved',
+    async () => {
+      await samPage.goto(`${server.base}/approvals/${req.id}`);
+      await samPage.getByTestId('approval-detail').waitFor();
+      await samPage.waitForFunction(() => /stage 2 of 2/.test(document.querySelector('[data-testid="approval-progress"]')?.textContent || ''));
+      await samPage.getByTestId('approve-button').click();
+      await samPage.getByTestId('toast').first().waitFor();
+      const done = await client.call('GET', `/requests/${req.id}`, admin);
+      assert.equal(done.status, 'approved');
+      assert.deepEqual(done.approvals.map((a) => a.approver_login_name), ['lena', 'sam']);
+    },
+    [[samPage, 'approvals after the last approval']],
   );
 });

@@ -18,6 +18,8 @@ pub struct ApproverEntry {
     pub user_id: Option<i64>,
     pub team_id: Option<i64>,
     pub department: Option<String>,
+    /// The entry's stage when the role collects approvals in stages (lowest first).
+    pub priority: i64,
 }
 
 /// The person who made the request.
@@ -65,11 +67,23 @@ pub fn may_approve(
     requester: &Requester,
     entries: &[ApproverEntry],
 ) -> Option<ApproverType> {
+    may_approve_at(candidate, requester, entries, None)
+}
+
+/// Like [`may_approve`], but only the entries of the open stage count: those whose
+/// `priority` is `open_priority` (`None`: every entry). See `domain::approval_stages`.
+pub fn may_approve_at(
+    candidate: &Candidate,
+    requester: &Requester,
+    entries: &[ApproverEntry],
+    open_priority: Option<i64>,
+) -> Option<ApproverType> {
     if candidate.user_id == requester.user_id || !candidate.is_active {
         return None;
     }
     entries
         .iter()
+        .filter(|e| open_priority.is_none_or(|p| e.priority == p))
         .find(|e| entry_matches(e, candidate, requester))
         .map(|e| e.approver_type)
 }
@@ -86,6 +100,7 @@ mod tests {
             user_id: None,
             team_id: None,
             department: None,
+            priority: 0,
         }
     }
     fn user_entry(id: i64) -> ApproverEntry {
@@ -266,6 +281,7 @@ mod tests {
                 user_id: Some(1),
                 team_id: Some(10),
                 department: Some("Security".into()),
+                priority: 0,
             };
             // The same entry does qualify a different person, so the refusal is about self.
             let other = Candidate { user_id: 5, ..me };
@@ -284,13 +300,17 @@ mod tests {
             proptest::option::of(1i64..5),
             proptest::option::of(9i64..13),
             proptest::option::of(prop::sample::select(vec!["Security", "finance"])),
+            0i64..3,
         )
-            .prop_map(|(t, user_id, team_id, department)| ApproverEntry {
-                approver_type: t,
-                user_id,
-                team_id,
-                department: department.map(str::to_string),
-            })
+            .prop_map(
+                |(t, user_id, team_id, department, priority)| ApproverEntry {
+                    approver_type: t,
+                    user_id,
+                    team_id,
+                    department: department.map(str::to_string),
+                    priority,
+                },
+            )
     }
 
     proptest! {
@@ -323,6 +343,22 @@ mod tests {
                 let mut extended = entries.clone();
                 extended.extend(more);
                 prop_assert_eq!(may_approve(&boss(), &requester(), &extended), got);
+            }
+        }
+
+        /// In a stage, exactly the candidates matched by that stage's entries may approve,
+        /// and anyone who may approve in some stage may decide the request.
+        #[test]
+        fn a_stage_admits_only_its_own_entries(
+            entries in prop::collection::vec(arb_entry(), 0..6),
+            stage in 0i64..3,
+        ) {
+            let only: Vec<ApproverEntry> =
+                entries.iter().filter(|e| e.priority == stage).cloned().collect();
+            let at = may_approve_at(&boss(), &requester(), &entries, Some(stage));
+            prop_assert_eq!(at, may_approve(&boss(), &requester(), &only));
+            if at.is_some() {
+                prop_assert!(may_approve(&boss(), &requester(), &entries).is_some());
             }
         }
     }

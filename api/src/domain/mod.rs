@@ -8,6 +8,7 @@
 //! database. Callers load the facts (user, role, rules, approvers), call a function here, and
 //! persist the outcome.
 
+pub mod approval_stages;
 pub mod approvers;
 pub mod auto_approval;
 pub mod duration;
@@ -20,7 +21,7 @@ pub mod transitions;
 pub mod validation;
 pub mod window;
 
-pub use approvers::{may_approve, ApproverEntry, Candidate, Requester};
+pub use approvers::{may_approve, may_approve_at, ApproverEntry, Candidate, Requester};
 pub use auto_approval::auto_approval;
 pub use duration::{grant_window, is_due, remaining_seconds};
 pub use eligibility::{

@@ -7,6 +7,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::auth::{Admin, Auditor, AuthUser};
+use crate::domain::approval_stages::validate_required_approvals;
 use crate::domain::extension::validate_settings;
 use crate::domain::validation::validate_role_settings;
 use crate::error::{ApiError, ApiResult};
@@ -32,7 +33,7 @@ pub struct RoleListQuery {
 type SettingsCheck = Result<(), Vec<crate::domain::validation::FieldError>>;
 
 /// Every problem with a role's settings at once (the basic ones and the lifecycle limits).
-fn settings_ok(checks: [SettingsCheck; 2]) -> ApiResult<()> {
+fn settings_ok<const N: usize>(checks: [SettingsCheck; N]) -> ApiResult<()> {
     let errors: Vec<_> = checks
         .into_iter()
         .filter_map(Result::err)
@@ -107,6 +108,7 @@ pub async fn create_role(
             b.max_extensions.unwrap_or(catalog::DEFAULT_MAX_EXTENSIONS),
             b.max_total_minutes,
         ),
+        validate_required_approvals(b.required_approvals.unwrap_or(1)),
     ])?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
@@ -182,6 +184,7 @@ pub async fn update_role(
             b.max_extensions.unwrap_or(before.max_extensions),
             b.max_total_minutes.unwrap_or(before.max_total_minutes),
         ),
+        validate_required_approvals(b.required_approvals.unwrap_or(before.required_approvals)),
     ])?;
     catalog::update_role(&mut db, id, &b, &admin.0.login_name, now)
         .await

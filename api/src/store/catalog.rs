@@ -274,7 +274,7 @@ pub const DEFAULT_MAX_EXTENSIONS: i64 = 3;
 const ROLE_COLS: &str = "id, role_name, description, max_duration_minutes, requires_ticket, \
     ticket_regex, requires_justification, requires_approval, auto_approve_min_seniority, is_enabled, \
     approval_window_minutes, max_extension_minutes, max_extensions, max_total_minutes, \
-    created_utc, updated_utc, created_by, updated_by";
+    required_approvals, approval_stages, created_utc, updated_utc, created_by, updated_by";
 
 fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
     Ok(Role {
@@ -292,6 +292,8 @@ fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
         max_extension_minutes: opt_i64(r, "max_extension_minutes")?,
         max_extensions: get(r, "max_extensions")?,
         max_total_minutes: opt_i64(r, "max_total_minutes")?,
+        required_approvals: get(r, "required_approvals")?,
+        approval_stages: get(r, "approval_stages")?,
         created_utc: time(r, "created_utc")?,
         updated_utc: time(r, "updated_utc")?,
         created_by: get(r, "created_by")?,
@@ -366,6 +368,11 @@ pub async fn insert_role(
                     r.max_extensions.unwrap_or(DEFAULT_MAX_EXTENSIONS).into(),
                 ),
                 ("max_total_minutes", r.max_total_minutes.into()),
+                (
+                    "required_approvals",
+                    r.required_approvals.unwrap_or(1).into(),
+                ),
+                ("approval_stages", r.approval_stages.unwrap_or(false).into()),
                 ("created_utc", now.into()),
                 ("updated_utc", now.into()),
                 ("created_by", actor.into()),
@@ -425,6 +432,12 @@ pub async fn update_role(
     }
     if let Some(v) = r.max_total_minutes {
         q.push_bind(", max_total_minutes = ?", v);
+    }
+    if let Some(v) = r.required_approvals {
+        q.push_bind(", required_approvals = ?", v);
+    }
+    if let Some(v) = r.approval_stages {
+        q.push_bind(", approval_stages = ?", v);
     }
     q.push_bind(" WHERE id = ?", id);
     let changed = db.execute(&q).await? == 1;
@@ -545,6 +558,22 @@ pub async fn approvers(db: &mut Db<'_>, role_id: i64) -> Result<Vec<RoleApprover
         "SELECT {APPROVER_COLS} FROM role_approvers WHERE role_id = ? ORDER BY priority, id"
     ))
     .bind(role_id);
+    db.fetch_all(&q).await?.iter().map(map_approver).collect()
+}
+
+/// The approver entries of several roles at once (one query), in stage order.
+pub async fn approvers_of_roles(
+    db: &mut Db<'_>,
+    role_ids: &[i64],
+) -> Result<Vec<RoleApprover>, StoreError> {
+    if role_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new(format!(
+        "SELECT {APPROVER_COLS} FROM role_approvers WHERE role_id IN "
+    ));
+    q.push_in(role_ids.iter().copied());
+    q.push(" ORDER BY role_id, priority, id");
     db.fetch_all(&q).await?.iter().map(map_approver).collect()
 }
 

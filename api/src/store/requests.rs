@@ -12,7 +12,8 @@ const COLS: &str = "r.id, r.user_id, u.login_name AS user_login_name, r.role_id,
     r.requested_duration_minutes, r.justification, r.ticket_ref, r.status, r.auto_approval_reason, \
     r.user_dept_snapshot, r.user_title_snapshot, r.user_division_snapshot, r.user_seniority_snapshot, \
     r.created_utc, r.updated_utc, r.created_by, r.updated_by, r.decide_by_utc, r.start_utc, \
-    r.extends_grant_id, r.previous_extensions, eg.status AS extends_status, \
+    r.extends_grant_id, r.previous_extensions, r.required_approvals, r.approval_stages, \
+    eg.status AS extends_status, \
     eg.valid_from_utc AS extends_valid_from_utc, eg.valid_to_utc AS extends_valid_to_utc, \
     (SELECT g.id FROM grants g WHERE g.request_id = r.id) AS grant_id";
 const FROM: &str =
@@ -63,15 +64,20 @@ fn map(r: &AnyRow) -> Result<AccessRequest, StoreError> {
         extension,
         decide_by_utc: opt_time(r, "decide_by_utc")?,
         start_utc: opt_time(r, "start_utc")?,
+        required_approvals: get(r, "required_approvals")?,
+        approval_stages: get(r, "approval_stages")?,
+        approval_progress: None,
     })
 }
 
 pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<AccessRequest>, StoreError> {
     let q = Q::new(format!("SELECT {COLS} {FROM} WHERE r.id = ?")).bind(id);
-    let Some(mut req) = db.fetch_optional(&q).await?.as_ref().map(map).transpose()? else {
+    let Some(req) = db.fetch_optional(&q).await?.as_ref().map(map).transpose()? else {
         return Ok(None);
     };
-    req.approvals = approvals(db, id).await?;
+    let mut one = [req];
+    attach_approvals(db, &mut one).await?;
+    let [req] = one;
     Ok(Some(req))
 }
 
@@ -117,10 +123,67 @@ async fn attach_approvals(db: &mut Db<'_>, reqs: &mut [AccessRequest]) -> Result
         let a = map_approval(&row)?;
         by_request.entry(a.request_id).or_default().push(a);
     }
-    for r in reqs {
+    for r in reqs.iter_mut() {
         r.approvals = by_request.remove(&r.id).unwrap_or_default();
     }
+    attach_progress(db, reqs).await
+}
+
+/// Fills `approval_progress` of the pending requests among `reqs` (one query for the
+/// approver entries of their roles).
+async fn attach_progress(db: &mut Db<'_>, reqs: &mut [AccessRequest]) -> Result<(), StoreError> {
+    let mut roles: Vec<i64> = reqs
+        .iter()
+        .filter(|r| r.status == RequestStatus::Pending)
+        .map(|r| r.role_id)
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    let entries = super::catalog::approvers_of_roles(db, &roles).await?;
+    for r in reqs
+        .iter_mut()
+        .filter(|r| r.status == RequestStatus::Pending)
+    {
+        let of_role: Vec<&RoleApprover> =
+            entries.iter().filter(|e| e.role_id == r.role_id).collect();
+        r.approval_progress = Some(approval_progress(r, &of_role));
+    }
     Ok(())
+}
+
+/// Where a pending request's approvals stand (`domain::approval_stages`), for its DTO.
+fn approval_progress(r: &AccessRequest, entries: &[&RoleApprover]) -> ApprovalProgress {
+    use crate::domain::approval_stages::{progress, stage_priorities, ApprovalRule};
+    let rule = ApprovalRule {
+        required: r.required_approvals,
+        staged: r.approval_stages,
+    };
+    let stages = stage_priorities(entries.iter().map(|e| e.priority));
+    let approved = approved_count(&r.approvals);
+    let p = progress(rule, &stages, approved);
+    ApprovalProgress {
+        approved,
+        required: p.required,
+        stage: p.stage,
+        stages: p.stages,
+        waiting_for: entries
+            .iter()
+            .filter(|e| p.open_priority.is_none_or(|o| e.priority == o))
+            .map(|e| (*e).clone())
+            .collect(),
+    }
+}
+
+/// Distinct approvals among a request's decisions.
+pub fn approved_count(approvals: &[Approval]) -> i64 {
+    let mut who: Vec<Option<i64>> = approvals
+        .iter()
+        .filter(|a| a.decision == Decision::Approved)
+        .map(|a| a.approver_user_id)
+        .collect();
+    who.sort_unstable();
+    who.dedup();
+    i64::try_from(who.len()).unwrap_or(i64::MAX)
 }
 
 /// Who is asking for their approval queue, with the facts the approver rules need.
@@ -227,6 +290,9 @@ pub struct NewRequest<'a> {
     pub extends: Option<(i64, i64)>,
     /// Scheduled access: when the grant is to start.
     pub start: Option<DateTime<Utc>>,
+    /// The role's approval rule when the request is made (kept with the request).
+    pub required_approvals: i64,
+    pub approval_stages: bool,
 }
 
 pub async fn insert(
@@ -255,6 +321,8 @@ pub async fn insert(
             ("extends_grant_id", n.extends.map(|e| e.0).into()),
             ("previous_extensions", n.extends.map(|e| e.1).into()),
             ("start_utc", n.start.into()),
+            ("required_approvals", n.required_approvals.into()),
+            ("approval_stages", n.approval_stages.into()),
             ("created_utc", now.into()),
             ("updated_utc", now.into()),
             ("created_by", n.user.login_name.as_str().into()),

@@ -409,6 +409,8 @@ mod tests {
                 max_extension_minutes: None,
                 max_extensions: None,
                 max_total_minutes: None,
+                required_approvals: None,
+                approval_stages: None,
             };
             ids.roles
                 .push(catalog::insert_role(db, &c, "t", now()).await.unwrap());

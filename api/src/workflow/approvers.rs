@@ -2,9 +2,10 @@
 //! requester. Admins are not approvers by their app role alone; only when
 //! `JITEA_ADMINS_MAY_APPROVE` is on may they decide requests whose approvers do not name them.
 
-use jitea_shared::{AccessRequest, ApproverType, Page, User};
+use jitea_shared::{AccessRequest, ApproverType, Decision, Page, User};
 
-use crate::domain::approvers::{may_approve, ApproverEntry, Candidate, Requester};
+use crate::domain::approval_stages::{progress, stage_priorities, ApprovalRule, Progress};
+use crate::domain::approvers::{may_approve, may_approve_at, ApproverEntry, Candidate, Requester};
 use crate::domain::same_name;
 use crate::store::paging::PageReq;
 use crate::store::requests::{self as req_store, ApproverScope};
@@ -66,6 +67,7 @@ async fn approver_entries(db: &mut Db<'_>, role_id: i64) -> Result<Vec<ApproverE
             user_id: a.approver_user_id,
             team_id: a.approver_team_id,
             department: a.approver_department,
+            priority: a.priority,
         })
         .collect())
 }
@@ -88,10 +90,82 @@ pub async fn decision_right(
     req: &AccessRequest,
     admins_may_approve: bool,
 ) -> Result<Option<String>, StoreError> {
+    let entries = approver_entries(db, req.role_id).await?;
+    right_at(db, approver, req, admins_may_approve, &entries, None).await
+}
+
+/// What one more approval by `approver` does to a pending request (read after its status
+/// is locked, so decisions on one request are counted one at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStep {
+    /// With this approval the request has all it needs.
+    Completes,
+    /// Counted; more are needed. The progress after it.
+    Counted(Progress),
+    /// This person has approved it already: nobody counts twice.
+    AlreadyApprovedByYou,
+    /// The approver's stage is not open yet (the progress as it stands).
+    StageNotOpen(Progress),
+}
+
+/// Decides what `approver`'s approval of `req` does under the request's approval rule
+/// (`domain::approval_stages`): the approvals are read afresh, and with stages only the open
+/// stage's approvers (or an admin allowed to approve everything) count.
+pub async fn approval_step(
+    db: &mut Db<'_>,
+    approver: &User,
+    req: &AccessRequest,
+    admins_may_approve: bool,
+) -> Result<ApprovalStep, StoreError> {
+    let approvals = req_store::approvals(db, req.id).await?;
+    let mine = approvals
+        .iter()
+        .any(|a| a.approver_user_id == Some(approver.id) && a.decision == Decision::Approved);
+    if mine {
+        return Ok(ApprovalStep::AlreadyApprovedByYou);
+    }
+    let entries = approver_entries(db, req.role_id).await?;
+    let rule = ApprovalRule {
+        required: req.required_approvals,
+        staged: req.approval_stages,
+    };
+    let stages = stage_priorities(entries.iter().map(|e| e.priority));
+    let now = progress(rule, &stages, req_store::approved_count(&approvals));
+    if now.open_priority.is_some()
+        && right_at(
+            db,
+            approver,
+            req,
+            admins_may_approve,
+            &entries,
+            now.open_priority,
+        )
+        .await?
+        .is_none()
+    {
+        return Ok(ApprovalStep::StageNotOpen(now));
+    }
+    let after = progress(rule, &stages, now.approved + 1);
+    Ok(if after.complete() {
+        ApprovalStep::Completes
+    } else {
+        ApprovalStep::Counted(after)
+    })
+}
+
+/// Why `approver` may decide `req` by `entries` (only those of the stage `open_priority`
+/// when given), or by being an admin where admins may approve; None if they may not.
+async fn right_at(
+    db: &mut Db<'_>,
+    approver: &User,
+    req: &AccessRequest,
+    admins_may_approve: bool,
+    entries: &[ApproverEntry],
+    open_priority: Option<i64>,
+) -> Result<Option<String>, StoreError> {
     if approver.id == req.user_id || !approver.is_active {
         return Ok(None);
     }
-    let entries = approver_entries(db, req.role_id).await?;
     let requester = users::get_by_id(db, req.user_id).await?;
     let manager = requester
         .as_ref()
@@ -108,7 +182,7 @@ pub async fn decision_right(
         user_id: req.user_id,
         manager_login_name: manager.as_deref(),
     };
-    if let Some(t) = may_approve(&candidate, &r, &entries) {
+    if let Some(t) = may_approve_at(&candidate, &r, entries, open_priority) {
         return Ok(Some(approver_label(t).to_string()));
     }
     if approver.is_admin && admins_may_approve {

@@ -143,6 +143,8 @@ pub async fn request(
         decide_by: requests::decide_by(&role, now),
         extends: Some((grant.id, grant.extensions)),
         start: None,
+        required_approvals: role.required_approvals,
+        approval_stages: role.approval_stages,
     };
     let id = match req_store::insert(&mut db, &new, now).await {
         Ok(id) => id,

@@ -12,7 +12,9 @@ use crate::store::{
     catalog, grants as grant_store, outbox, requests as req_store, users, StoreError,
 };
 
+use super::approvers::ApprovalStep;
 use super::{access, approvers, extensions, grants};
+use crate::domain::approval_stages::Progress;
 
 /// Loads a request or 404.
 pub(super) async fn load(state: &AppState, id: i64) -> ApiResult<AccessRequest> {
@@ -160,6 +162,8 @@ pub async fn create(
         decide_by: decide_by(&role, now),
         extends: None,
         start,
+        required_approvals: role.required_approvals,
+        approval_stages: role.approval_stages,
     };
     let id = match req_store::insert(&mut db, &new, now).await {
         Ok(id) => id,
@@ -423,6 +427,26 @@ pub async fn decide(
         }
     }
 
+    if decision == Decision::Approved {
+        let step =
+            approvers::approval_step(&mut db, approver, &req, state.config.admins_may_approve)
+                .await?;
+        match step {
+            ApprovalStep::Completes => {}
+            ApprovalStep::AlreadyApprovedByYou => {
+                drop(tx);
+                return load(state, id).await;
+            }
+            ApprovalStep::StageNotOpen(p) => {
+                return Err(refuse_closed_stage(tx, &actor, &req, p, now).await?);
+            }
+            ApprovalStep::Counted(p) => {
+                record_counted(tx, &req, approver, comment.as_deref(), &right, p, now).await?;
+                return load(state, id).await;
+            }
+        }
+    }
+
     if !req_store::transition(
         &mut db,
         id,
@@ -494,6 +518,85 @@ pub async fn decide(
         grants::provision(state, g).await;
     }
     load(state, id).await
+}
+
+/// An approval that counts but is not the last one needed: recorded, audited
+/// (`request_approval_counted`) and announced (`request.approval_counted`, so the approvers
+/// still to decide see it move); the request stays pending.
+async fn record_counted(
+    mut tx: crate::store::Tx,
+    req: &AccessRequest,
+    approver: &User,
+    comment: Option<&str>,
+    right: &str,
+    p: Progress,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    let mut db = tx.db();
+    let actor = Actor::user(approver.id, &approver.login_name);
+    req_store::insert_approval(
+        &mut db,
+        req.id,
+        approver,
+        Decision::Approved,
+        comment.map(String::from),
+        now,
+    )
+    .await?;
+    audit::write(
+        &mut db,
+        Event::new("request_approval_counted", &actor)
+            .user(req.user_id)
+            .request(req.id)
+            .details(json!({
+                "comment": comment, "approver_right": right,
+                "approved": p.approved, "required": p.required,
+                "next_stage": p.stage, "stages": p.stages,
+            })),
+        now,
+    )
+    .await?;
+    outbox::enqueue(
+        &mut db,
+        "request.approval_counted",
+        &topic_payload(req.id, req.user_id, req.role_id, RequestStatus::Pending),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An approval from an approver whose stage has not opened: refused (409 `stage_not_open`)
+/// and audited. They may still deny.
+async fn refuse_closed_stage(
+    mut tx: crate::store::Tx,
+    actor: &Actor,
+    req: &AccessRequest,
+    p: Progress,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<ApiError> {
+    let mut db = tx.db();
+    let details = json!({"stage": p.stage, "stages": p.stages, "approved": p.approved, "required": p.required});
+    audit::write(
+        &mut db,
+        Event::new("approval_refused", actor)
+            .user(req.user_id)
+            .request(req.id)
+            .details(json!({"why": "stage_not_open", "progress": details})),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiError::conflict(
+        "stage_not_open",
+        format!(
+            "this request is waiting for approval stage {} of {}; your approval counts once that stage has approved (you may deny it now)",
+            p.stage.unwrap_or(1),
+            p.stages
+        ),
+    )
+    .with_details(details))
 }
 
 /// A decision on a request that is no longer pending: a retry of the same decision by the

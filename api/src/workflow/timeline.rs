@@ -54,6 +54,11 @@ fn step(e: &AuditEntry) -> Option<TimelineEntry> {
             format!("{who} asked for {} more minutes", num(d, "extra_minutes"))
         }
         "request_auto_approved" => format!("approved without a decision ({})", text(d, "reason")),
+        "request_approval_counted" => format!(
+            "{who} approved ({} of {} approvals)",
+            num(d, "approved"),
+            num(d, "required")
+        ),
         "request_approved" => format!("{who} approved"),
         "request_denied" => format!("{who} denied"),
         "request_cancelled" => format!("{who} cancelled the request"),

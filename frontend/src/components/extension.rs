@@ -1,6 +1,8 @@
 //! How an extension request (more time on a live grant) is shown to approvers and requesters.
 
-use jitea_shared::{AccessRequest, ExtensionOf, RequestKind};
+use jitea_shared::{
+    AccessRequest, ApprovalProgress, ApproverType, ExtensionOf, RequestKind, RoleApprover,
+};
 use leptos::prelude::*;
 
 use crate::components::countdown::{use_clock, DecideBy};
@@ -55,5 +57,38 @@ pub fn request_facts(r: &AccessRequest) -> impl IntoView {
     view! {
         {r.extension.clone().map(|ext| view! { <ExtensionFacts ext=ext/> })}
         {r.decide_by_utc.filter(|_| pending).map(|at| view! { <dt>"Decide by"</dt><dd><DecideBy at=at/></dd> })}
+        {r.approval_progress.clone().filter(|p| p.required > 1 || p.stage.is_some()).map(|p| view! {
+            <dt>"Approvals"</dt>
+            <dd data-testid="approval-progress">{progress_text(&p)}</dd>
+        })}
+    }
+}
+
+/// `1 of 2 approvals · stage 2 of 2 · waiting for sec, team #4`.
+pub fn progress_text(p: &ApprovalProgress) -> String {
+    let mut parts = vec![format!("{} of {} approvals", p.approved, p.required)];
+    if let Some(stage) = p.stage {
+        parts.push(format!("stage {stage} of {}", p.stages));
+    }
+    if !p.waiting_for.is_empty() {
+        let who: Vec<String> = p.waiting_for.iter().map(approver_name).collect();
+        parts.push(format!("waiting for {}", who.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// How an approver entry reads to a person.
+fn approver_name(a: &RoleApprover) -> String {
+    match a.approver_type {
+        ApproverType::User => a
+            .approver_login_name
+            .clone()
+            .unwrap_or_else(|| format!("user #{}", a.approver_user_id.unwrap_or_default())),
+        ApproverType::Manager => "the requester's manager".to_string(),
+        ApproverType::Team => format!("team #{}", a.approver_team_id.unwrap_or_default()),
+        ApproverType::Department => format!(
+            "department {}",
+            a.approver_department.clone().unwrap_or_default()
+        ),
     }
 }

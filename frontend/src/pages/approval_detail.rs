@@ -214,8 +214,17 @@ fn DecisionForm(id: i64) -> impl IntoView {
             run_busy(busy, async move {
                 match api::decide(id, approve, c).await {
                     Ok(r) => {
-                        let what = if approve { "approved" } else { "denied" };
-                        toasts.success(format!("Request #{} {what}.", r.id));
+                        match r.approval_progress.as_ref().filter(|_| approve) {
+                            Some(p) => toasts.success(format!(
+                                "Your approval of request #{} counts: {}.",
+                                r.id,
+                                crate::components::extension::progress_text(p)
+                            )),
+                            None => {
+                                let what = if approve { "approved" } else { "denied" };
+                                toasts.success(format!("Request #{} {what}.", r.id));
+                            }
+                        }
                         live.bump();
                         navigate("/approvals", NavigateOptions::default());
                     }

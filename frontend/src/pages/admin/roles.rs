@@ -57,6 +57,15 @@ fn RoleCard(
         (true, Some(s)) => format!("approval needed; seniority ≥ {s} skips it"),
         (true, None) => "approval always needed".to_string(),
     };
+    let approval = match (
+        role.requires_approval,
+        role.required_approvals,
+        role.approval_stages,
+    ) {
+        (true, n, true) => format!("{approval}; {n} approval(s), in stages by approver priority"),
+        (true, n, false) if n > 1 => format!("{approval}; {n} different approvers"),
+        _ => approval,
+    };
     let (r1, r2) = (role.clone(), role.clone());
     view! {
         <article class="card" data-testid="role-card" data-role-id=role.id>
@@ -124,6 +133,9 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
     let requires_approval = RwSignal::new(true);
     let min_seniority = RwSignal::new(String::new());
     let enabled = RwSignal::new(true);
+    let required_approvals = RwSignal::new("1".to_string());
+    let approval_stages = RwSignal::new(false);
+    let window = RwSignal::new("1440".to_string());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
 
@@ -143,6 +155,9 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                 .unwrap_or_default(),
         );
         enabled.set(r.is_none_or(|r| r.is_enabled));
+        required_approvals.set(r.map_or(1, |r| r.required_approvals).to_string());
+        approval_stages.set(r.is_some_and(|r| r.approval_stages));
+        window.set(r.map_or(1440, |r| r.approval_window_minutes).to_string());
     };
     Effect::new(move |_| fill(editing.get()));
 
@@ -170,6 +185,24 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                 None
             }
         };
+        let needed = match required_approvals.get_untracked().trim().parse::<i64>() {
+            Ok(n) if (1..=5).contains(&n) => n,
+            _ => {
+                errors.set_field("required_approvals", "Enter a number from 1 to 5.");
+                1
+            }
+        };
+        let window_minutes = match window.get_untracked().trim().parse::<i64>() {
+            Ok(m) if (1..=43200).contains(&m) => m,
+            _ => {
+                errors.set_field(
+                    "approval_window_minutes",
+                    "Enter a whole number of minutes from 1 to 43200 (30 days).",
+                );
+                1440
+            }
+        };
+        let staged = approval_stages.get_untracked();
         let regex = format::opt_text(&ticket_regex.get_untracked());
         if errors.has_fields() {
             return;
@@ -196,6 +229,9 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         ("requires_approval", ra.into()),
                         ("auto_approve_min_seniority", seniority.into()),
                         ("is_enabled", en.into()),
+                        ("required_approvals", needed.into()),
+                        ("approval_stages", staged.into()),
+                        ("approval_window_minutes", window_minutes.into()),
                     ]);
                     api::update_role(r.id, &body).await
                 }
@@ -210,10 +246,12 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         requires_approval: Some(ra),
                         auto_approve_min_seniority: seniority,
                         is_enabled: Some(en),
-                        approval_window_minutes: None,
+                        approval_window_minutes: Some(window_minutes),
                         max_extension_minutes: None,
                         max_extensions: None,
                         max_total_minutes: None,
+                        required_approvals: Some(needed),
+                        approval_stages: Some(staged),
                     };
                     api::create_role(&body).await
                 }
@@ -272,6 +310,22 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                     <input id="role-min-seniority" type="number" step="1" data-testid="role-min-seniority" bind:value=min_seniority
                         aria-invalid=errors.invalid("auto_approve_min_seniority") aria-describedby=errors.describedby("auto_approve_min_seniority")/>
                     <FieldError errors=errors field="auto_approve_min_seniority"/>
+                </div>
+                <div class="field">
+                    <label for="role-required-approvals">"Approvals needed " <span class="req">"(1–5 different approvers)"</span></label>
+                    <input id="role-required-approvals" type="number" min="1" max="5" step="1" data-testid="role-required-approvals" bind:value=required_approvals
+                        aria-invalid=errors.invalid("required_approvals") aria-describedby=errors.describedby("required_approvals")/>
+                    <FieldError errors=errors field="required_approvals"/>
+                </div>
+                <div class="field check">
+                    <input id="role-approval-stages" type="checkbox" data-testid="role-approval-stages" bind:checked=approval_stages/>
+                    <label for="role-approval-stages">"Approve in stages " <span class="muted small">"(by approver priority, lowest first; one approval per stage)"</span></label>
+                </div>
+                <div class="field">
+                    <label for="role-approval-window">"Approval window (minutes) " <span class="req">"(undecided requests expire)"</span></label>
+                    <input id="role-approval-window" type="number" min="1" max="43200" step="1" data-testid="role-approval-window" bind:value=window
+                        aria-invalid=errors.invalid("approval_window_minutes") aria-describedby=errors.describedby("approval_window_minutes")/>
+                    <FieldError errors=errors field="approval_window_minutes"/>
                 </div>
                 <div class="field check">
                     <input id="role-requires-ticket" type="checkbox" data-testid="role-requires-ticket" bind:checked=requires_ticket/>
