@@ -32,7 +32,9 @@ export function freePort() {
  * directory...); `port` fixes the port when another server must know the address first.
  */
 export async function startServer(extraArgs = [], { env = {}, port: fixedPort } = {}) {
-  const port = fixedPort || (await freePort());
+  // Without a fixed port the server binds port 0 and says which one it got (a port picked
+  // here first could be taken by another server before this one binds it).
+  const port = fixedPort || 0;
   const dir = mkdtempSync(join(tmpdir(), 'jitea-e2e-'));
   const targetDir = process.env.CARGO_TARGET_DIR || join(process.env.HOME, '.cache/jitea/target');
   const bin = process.env.JITEA_BIN || join(targetDir, 'debug/jitea');
@@ -47,9 +49,9 @@ export async function startServer(extraArgs = [], { env = {}, port: fixedPort } 
       JITEA_LOG: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const base = `http://127.0.0.1:${port}`;
+  const base = await listeningAddress(child);
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -66,6 +68,25 @@ export async function startServer(extraArgs = [], { env = {}, port: fixedPort } 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Reads the server's "JITEA listening on http://ADDR" line; the rest of its output is dropped. */
+function listeningAddress(child) {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let found = false;
+    child.stdout.on('data', (chunk) => {
+      if (found) return;
+      buffered += chunk.toString();
+      const m = buffered.match(/JITEA listening on (http:\/\/\S+)/);
+      if (m) {
+        found = true;
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => found || reject(new Error(`jitea serve exited (${code}) before listening`)));
+    setTimeout(() => found || reject(new Error('jitea did not start listening within 60 s')), 60_000).unref();
+  });
 }
 
 /** A tiny API client for seeding (bearer tokens, like any script would use). */
