@@ -379,6 +379,10 @@ pub async fn pending_approvals() -> ApiResult<Vec<AccessRequest>> {
 }
 
 /// The requester's recent requests, for the approver's context.
+pub async fn request_timeline(id: i64) -> ApiResult<Vec<TimelineEntry>> {
+    get(&format!("/requests/{id}/timeline")).await
+}
+
 pub async fn request_history(id: i64) -> ApiResult<Vec<AccessRequest>> {
     get(&format!("/requests/{id}/history")).await
 }

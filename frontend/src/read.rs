@@ -221,6 +221,15 @@ by_fields! {
         approval_stages: f.opt_bool("approval_stages").unwrap_or(false),
         approval_progress: f.nested("approval_progress"),
     });
+    TimelineEntry => |f| Ok(TimelineEntry {
+        at: f.time("at"),
+        step: f.string("step"),
+        actor_login_name: f.string("actor_login_name"),
+        request_id: f.opt_i64("request_id"),
+        grant_id: f.opt_i64("grant_id"),
+        db_role_name: f.opt_string("db_role_name"),
+        summary: f.string("summary"),
+    });
     ApprovalProgress => |f| Ok(ApprovalProgress {
         approved: f.i64("approved"),
         required: f.i64("required"),
@@ -468,6 +477,10 @@ mod tests {
         same::<ScimToken>(&format!(
             r#"{{"id":1,"name":"n","token_prefix":"p","created_utc":"{T1}","created_by":"a",
             "last_used_utc":"{T2}","revoked_utc":"{T2}","revoked_by":"b"}}"#
+        ));
+        same::<Vec<TimelineEntry>>(&format!(
+            r#"[{{"at":"{T1}","step":"role_added","actor_login_name":"system:engine","request_id":9,
+            "grant_id":11,"db_role_name":"r","summary":"added to r"}}]"#
         ));
         same::<AuditEntry>(&format!(
             r#"{{"id":1,"event_utc":"{T1}","event_type":"x","actor_user_id":1,"actor_login_name":"a",

@@ -231,6 +231,27 @@ test('extend a grant from the dashboard; the approver sees an extension; the cou
     },
     [[rita, 'dashboard: the extended grant']],
   );
+
+  await step(
+    "the extension's timeline lists its steps in order",
+    async () => {
+      await rita.getByTestId('nav-history').click();
+      const row = rita.locator(`[data-testid="history-row"][data-request-id="${requestId}"]`);
+      await row.waitFor();
+      await row.getByTestId('timeline-toggle').click();
+      await row.getByTestId('timeline').waitFor();
+      const steps = await row.getByTestId('timeline-summary').allInnerTexts();
+      // The grant's own steps come first (asked for 10 minutes, approved, granted, added).
+      const at = (re, after = -1) => steps.findIndex((t, i) => i > after && re.test(t));
+      assert.equal(at(/^access granted$/) >= 0, true, steps.join(' | '));
+      const asked = at(/^rita asked for 30 more minutes$/);
+      const approved = at(/^aaron approved$/, asked);
+      const extended = at(/^access extended by 30 minutes, now until /, approved);
+      assert.ok(asked >= 0 && asked < approved && approved < extended, steps.join(' | '));
+      assert.equal(await row.getByTestId('timeline-toggle').getAttribute('aria-expanded'), 'true');
+    },
+    [[rita, 'history: an extension with its timeline open']],
+  );
 });
 
 test('a role needing two approvals in stages: the queue shows the stage, the second stage waits for the first', async () => {
@@ -305,5 +326,67 @@ test('a role needing two approvals in stages: the queue shows the stage, the sec
       assert.deepEqual(done.approvals.map((a) => a.approver_login_name), ['lena', 'sam']);
     },
     [[samPage, 'approvals after the last approval']],
+  );
+});
+
+test('scheduled access from the request form: a start in the past is refused on its field, a later start shows as scheduled', async () => {
+  const admin = await client.login(ADMIN.login, ADMIN.password);
+  const target = await client.call('POST', '/targets', admin, { name: 'reports', kind: 'noop' });
+  const reader = await client.call('POST', '/db-roles', admin, { target_id: target.id, db_role_name: 'report_reader' });
+  const reports = await client.call('POST', '/roles', admin, { role_name: 'Reports read', max_duration_minutes: 120, requires_approval: false, requires_justification: false });
+  await client.call('PUT', `/roles/${reports.id}/db-roles/${reader.id}`, admin, {});
+  await client.call('POST', '/eligibility-rules', admin, { role_id: reports.id, scope_type: 'all' });
+  const page = await context();
+  // The form takes the browser's local time, as a datetime-local input gives it.
+  const local = (offsetMs) =>
+    page.evaluate((ms) => {
+      const d = new Date(Date.now() + ms);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    }, offsetMs);
+
+  await step(
+    'a start in the past is refused with its message on the field',
+    async () => {
+      await signIn(page, server.base, 'rita', PW);
+      await page.getByTestId('nav-request').click();
+      await page.getByTestId('request-role').selectOption({ label: 'Reports read' });
+      await page.getByTestId('request-duration').fill('30');
+      await page.getByTestId('request-start').fill(await local(-2 * 3600_000));
+      await page.getByTestId('request-submit').click();
+      await page.getByTestId('field-error-start_utc').waitFor();
+      assert.match(await page.getByTestId('field-error-start_utc').innerText(), /start time has passed/);
+      assert.equal(await page.getByTestId('request-start').getAttribute('aria-invalid'), 'true');
+    },
+    [[page, 'request form: a start in the past']],
+  );
+
+  let startsAt;
+  await step(
+    'a start two hours ahead is granted as scheduled and shown so on the dashboard',
+    async () => {
+      const value = await local(2 * 3600_000);
+      startsAt = await page.evaluate((v) => new Date(v).getTime(), value);
+      await page.getByTestId('request-start').fill(value);
+      await page.getByTestId('request-submit').click();
+      const card = page.locator('[data-testid="grant-card"]', { hasText: 'Reports read' });
+      await card.waitFor({ timeout: 10_000 });
+      await card.getByTestId('grant-scheduled').waitFor();
+      assert.match(await card.innerText(), /Starts in/);
+      assert.match(await card.innerText(), /Scheduled: this access starts at/);
+      assert.equal(Date.parse(await card.getByTestId('grant-countdown').getAttribute('datetime')), startsAt);
+    },
+    [[page, 'dashboard: a scheduled grant']],
+  );
+
+  await step(
+    'the history shows when it starts',
+    async () => {
+      await page.getByTestId('nav-history').click();
+      const row = page.locator('[data-testid="history-row"]', { hasText: 'Reports read' });
+      await row.waitFor();
+      assert.equal(Date.parse(await row.locator('[data-testid="request-start"] time').getAttribute('datetime')), startsAt);
+    },
+    [[page, 'history: a scheduled request']],
   );
 });

@@ -57,6 +57,10 @@ pub fn request_facts(r: &AccessRequest) -> impl IntoView {
     view! {
         {r.extension.clone().map(|ext| view! { <ExtensionFacts ext=ext/> })}
         {r.decide_by_utc.filter(|_| pending).map(|at| view! { <dt>"Decide by"</dt><dd><DecideBy at=at/></dd> })}
+        {r.start_utc.map(|at| view! {
+            <dt>"Starts"</dt>
+            <dd data-testid="request-start"><time datetime=format::iso(&at)>{format::time(&at)}</time></dd>
+        })}
         {r.approval_progress.clone().filter(|p| p.required > 1 || p.stage.is_some()).map(|p| view! {
             <dt>"Approvals"</dt>
             <dd data-testid="approval-progress">{progress_text(&p)}</dd>

@@ -7,6 +7,7 @@ pub mod field;
 pub mod nav;
 pub mod reason;
 pub mod states;
+pub mod timeline;
 pub mod toast;
 
 /// Sets the browser tab's title, so tabs, history and screen readers name the page.

@@ -12,6 +12,7 @@ use crate::api;
 use crate::components::badge::RequestBadge;
 use crate::components::extension::{request_facts, wants, ExtensionBadge};
 use crate::components::states::{fetched, live_resource, run_busy, Empty, ErrorState, Loading};
+use crate::components::timeline::Timeline;
 use crate::components::toast::use_toasts;
 use crate::events::Live;
 use crate::format;
@@ -148,6 +149,7 @@ fn Detail(req: AccessRequest) -> impl IntoView {
                     </ul>
                 </section>
             })}
+            <Timeline request_id=req.id/>
             {if own {
                 view! {
                     <p class="note" data-testid="own-request-note">

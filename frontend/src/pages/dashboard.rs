@@ -305,7 +305,16 @@ fn GrantCard(grant: Grant, extend: Extend, pending: Res<Page<AccessRequest>>) ->
     let (id, role_id, end) = (g.id, g.role_id, g.valid_to_utc);
     let soon = move || (end - clock.0.get()).num_seconds() < ENDS_SOON;
     let extendable = g.status == GrantStatus::Active && g.pending_end.is_none();
-    let note = if g.revoke_failed {
+    // Scheduled access not started yet: the engine provisions it at its start.
+    let start = g.valid_from_utc;
+    let scheduled = g.status == GrantStatus::Provisioning && start > clock.0.get_untracked();
+    let note = if scheduled {
+        Some(format!(
+            "Scheduled: this access starts at {} and ends at {}.",
+            format::time(&start),
+            format::time(&end)
+        ))
+    } else if g.revoke_failed {
         Some("Removing this access keeps failing on a target; it is being retried.".to_string())
     } else if g.pending_end.is_some() {
         Some("This access is being ended.".to_string())
@@ -324,9 +333,9 @@ fn GrantCard(grant: Grant, extend: Extend, pending: Res<Page<AccessRequest>>) ->
                 <h3 class="card-title" data-testid="grant-role-name">{g.role_name.clone()}</h3>
                 <GrantBadge status=g.status revoke_failed=g.revoke_failed/>
             </header>
-            <div class="countdown-row">
-                <span class="muted small">"Ends in"</span>
-                <Countdown until=g.valid_to_utc/>
+            <div class="countdown-row" data-testid=if scheduled { "grant-scheduled" } else { "grant-running" }>
+                <span class="muted small">{if scheduled { "Starts in" } else { "Ends in" }}</span>
+                <Countdown until=if scheduled { start } else { end }/>
             </div>
             <p class="muted small" data-testid="grant-window">
                 {format!("{} → {}", format::time(&g.valid_from_utc), format::time(&g.valid_to_utc))}

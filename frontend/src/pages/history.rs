@@ -8,6 +8,7 @@ use crate::api;
 use crate::components::badge::RequestBadge;
 use crate::components::extension::{request_facts, ExtensionBadge};
 use crate::components::states::{list_state, live_resource, run_busy, ListStatus};
+use crate::components::timeline::Timeline;
 use crate::components::toast::use_toasts;
 use crate::events::Live;
 use crate::format;
@@ -166,6 +167,7 @@ fn HistoryRow(req: AccessRequest) -> impl IntoView {
                     {a.decision_comment.map(|c| view! { <span class="quote-inline">{format!(" — “{c}”")}</span> })}
                 </p>
             })}
+            <Timeline request_id=req.id/>
             {(req.status == RequestStatus::Pending).then(|| view! {
                 <div class="row-actions">
                     <button

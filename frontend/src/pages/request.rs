@@ -87,6 +87,8 @@ pub fn RequestPage() -> impl IntoView {
     let duration = RwSignal::new(String::new());
     let justification = RwSignal::new(String::new());
     let ticket = RwSignal::new(String::new());
+    // Scheduled access: a local date and time from the form (empty: as soon as approved).
+    let start = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
 
@@ -132,6 +134,13 @@ pub fn RequestPage() -> impl IntoView {
             ticket.get_untracked(),
         );
         validate(&rr.role, &d, &j, &t, errors);
+        let start_utc = match format::parse_local(&start.get_untracked()) {
+            Ok(s) => s,
+            Err(m) => {
+                errors.set_field("start_utc", m);
+                None
+            }
+        };
         if errors.has_fields() {
             errors.set_form("Please fix the highlighted fields.");
             return;
@@ -141,7 +150,7 @@ pub fn RequestPage() -> impl IntoView {
             requested_duration_minutes: d.trim().parse().unwrap_or(0),
             justification: format::opt_text(&j),
             ticket_ref: format::opt_text(&t),
-            start_utc: None,
+            start_utc,
         };
         let navigate = navigate.clone();
         run_busy(busy, async move {
@@ -149,6 +158,7 @@ pub fn RequestPage() -> impl IntoView {
                 Ok(r) => {
                     justification.set(String::new());
                     ticket.set(String::new());
+                    start.set(String::new());
                     live.bump();
                     if r.status == RequestStatus::AutoApproved {
                         let why = r
@@ -249,6 +259,25 @@ pub fn RequestPage() -> impl IntoView {
                                 }}
                             </p>
                             <FieldError errors=errors field="requested_duration_minutes"/>
+                        </div>
+                        <div class="field">
+                            <label for="request-start">"Start at " <span class="req">"(optional)"</span></label>
+                            <input
+                                id="request-start"
+                                type="datetime-local"
+                                data-testid="request-start"
+                                aria-invalid=errors.invalid("start_utc")
+                                aria-describedby=move || {
+                                    let mut ids = vec!["start-help".to_string()];
+                                    ids.extend(errors.describedby("start_utc")());
+                                    ids.join(" ")
+                                }
+                                bind:value=start
+                            />
+                            <p class="help" id="start-help">
+                                "Leave empty to start as soon as it is approved. Scheduled access starts at this time (your local time), at most 7 days ahead, and lasts the duration above."
+                            </p>
+                            <FieldError errors=errors field="start_utc"/>
                         </div>
                         <ReasonFields
                             prefix="request"
