@@ -270,18 +270,30 @@ async fn pg_exec(conn: &mut PgConnection, sql: &str) -> Result<(), TestCaseError
 
 /// Everything a case could have changed by accident: every role name, the number of
 /// memberships, and the canary table's row count.
+/// The server's roles and memberships, and the canary's rows. Roles other test processes
+/// create meanwhile on the same server (names starting `jt` without this process's prefix
+/// `own`) are left out, so a concurrent test run elsewhere is not mistaken for a change.
 async fn pg_snapshot(
     conn: &mut PgConnection,
     canary: &str,
+    own: &str,
 ) -> Result<(BTreeSet<String>, i64, i64), TestCaseError> {
-    let roles: Vec<String> = sqlx_oldapi::query_scalar("SELECT rolname::text FROM pg_roles")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(fail)?;
-    let memberships: i64 = sqlx_oldapi::query_scalar("SELECT count(*) FROM pg_auth_members")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(fail)?;
+    const OURS: &str = "(rolname NOT LIKE 'jt%' OR left(rolname, length($1)) = $1)";
+    let roles: Vec<String> =
+        sqlx_oldapi::query_scalar(&format!("SELECT rolname::text FROM pg_roles WHERE {OURS}"))
+            .bind(own)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(fail)?;
+    let memberships: i64 = sqlx_oldapi::query_scalar(&format!(
+        "SELECT count(*) FROM pg_auth_members am \
+         WHERE am.roleid IN (SELECT oid FROM pg_roles WHERE {OURS}) \
+         AND am.member IN (SELECT oid FROM pg_roles WHERE {OURS})"
+    ))
+    .bind(own)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(fail)?;
     let canary_rows: i64 = sqlx_oldapi::query_scalar(&format!("SELECT count(*) FROM {canary}"))
         .fetch_one(&mut *conn)
         .await
@@ -362,7 +374,7 @@ fn postgres_hostile_names_add_and_drop_exactly_one_membership() {
         let n = seq();
         let role = fit_bytes(&format!("{p}{n}r_{role_body}"), postgres::MAX_IDENT_BYTES);
         let login = fit_bytes(&format!("{p}{n}l_{login_body}"), postgres::MAX_IDENT_BYTES);
-        let before = rt.block_on(pg_snapshot(&mut conn.borrow_mut(), &canary))?;
+        let before = rt.block_on(pg_snapshot(&mut conn.borrow_mut(), &canary, &p))?;
         {
             let mut guard = Cleanup::new(pg_admin_url());
             guard.push(format!("DROP ROLE IF EXISTS {}", pg_q(&login)));
@@ -375,7 +387,7 @@ fn postgres_hostile_names_add_and_drop_exactly_one_membership() {
                 &login,
             ))?;
         }
-        let after = rt.block_on(pg_snapshot(&mut conn.borrow_mut(), &canary))?;
+        let after = rt.block_on(pg_snapshot(&mut conn.borrow_mut(), &canary, &p))?;
         prop_assert_eq!(
             before,
             after,
@@ -614,16 +626,32 @@ async fn my_exec(conn: &mut MySqlConnection, sql: &str) -> Result<(), TestCaseEr
     Ok(())
 }
 
-/// Every account and role, every role mapping, and the canary table's row count.
+/// Every account and role, every role mapping, and the canary table's row count; accounts and
+/// roles of other test processes on the same server (`jt…` without this process's prefix
+/// `own`) are left out, as in `pg_snapshot`.
 async fn my_snapshot(
     conn: &mut MySqlConnection,
     canary: &str,
+    own: &str,
 ) -> Result<(BTreeSet<String>, BTreeSet<String>, i64), TestCaseError> {
-    let users = my_strings(conn, "SELECT User, Host, is_role FROM mysql.user", &[]).await?;
+    let ours = |col: &str| format!("({col} NOT LIKE 'jt%' OR LEFT({col}, CHAR_LENGTH(?)) = ?)");
+    let users = my_strings(
+        conn,
+        &format!(
+            "SELECT User, Host, is_role FROM mysql.user WHERE {}",
+            ours("User")
+        ),
+        &[own, own],
+    )
+    .await?;
     let maps = my_strings(
         conn,
-        "SELECT Host, User, Role, Admin_option FROM mysql.roles_mapping",
-        &[],
+        &format!(
+            "SELECT Host, User, Role, Admin_option FROM mysql.roles_mapping WHERE {} AND {}",
+            ours("User"),
+            ours("Role")
+        ),
+        &[own, own, own, own],
     )
     .await?;
     let rows: i64 = sqlx_oldapi::query_scalar(&format!("SELECT COUNT(*) FROM {canary}"))
@@ -741,7 +769,7 @@ fn mariadb_hostile_names_add_and_drop_exactly_one_membership() {
         let n = seq();
         let role = fit_chars(&format!("{p}{n}r_{role_body}"), mysql::MAX_IDENT_CHARS);
         let login = fit_chars(&format!("{p}{n}l_{login_body}"), mysql::MAX_IDENT_CHARS);
-        let before = rt.block_on(my_snapshot(&mut conn.borrow_mut(), &canary))?;
+        let before = rt.block_on(my_snapshot(&mut conn.borrow_mut(), &canary, &p))?;
         {
             let mut guard = Cleanup::new(my_admin_url());
             guard.push(format!("DROP USER IF EXISTS {}", my_acct(&login, "%")));
@@ -758,7 +786,7 @@ fn mariadb_hostile_names_add_and_drop_exactly_one_membership() {
                 &login,
             ))?;
         }
-        let after = rt.block_on(my_snapshot(&mut conn.borrow_mut(), &canary))?;
+        let after = rt.block_on(my_snapshot(&mut conn.borrow_mut(), &canary, &p))?;
         prop_assert_eq!(
             before,
             after,
