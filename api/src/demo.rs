@@ -238,6 +238,8 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
         max_extension_minutes: None,
         max_extensions: None,
         max_total_minutes: None,
+        break_glass: None,
+        review_window_minutes: None,
     };
     let read = catalog::insert_role(
         &mut db,

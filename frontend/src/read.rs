@@ -72,6 +72,8 @@ by_fields! {
         updated_utc: f.time("updated_utc"),
         created_by: f.string("created_by"),
         updated_by: f.string("updated_by"),
+        break_glass: f.opt_bool("break_glass").unwrap_or(false),
+        review_window_minutes: f.opt_i64("review_window_minutes").unwrap_or(1440),
     });
     RoleDbRole => |f| Ok(RoleDbRole {
         role_id: f.i64("role_id"),
@@ -254,6 +256,9 @@ by_fields! {
         extensions: f.opt_i64("extensions").unwrap_or(0),
         pending_extension_id: f.opt_i64("pending_extension_id"),
         assignments: f.list("assignments"),
+        break_glass: f.opt_bool("break_glass").unwrap_or(false),
+        review_due_utc: f.opt_time("review_due_utc"),
+        review: f.nested("review"),
     });
     DirectoryChange => |f| Ok(DirectoryChange {
         action: f.string("action"),
@@ -326,6 +331,7 @@ crate::via_serde!(
     ScimTokenCreated,
     LiveEvent,
     ErrorBody,
+    GrantReview,
 );
 
 #[cfg(test)]
@@ -366,7 +372,8 @@ mod tests {
             "requires_ticket":true,"ticket_regex":"INC-\\d+","requires_justification":true,
             "requires_approval":true,"auto_approve_min_seniority":5,"is_enabled":true,
             "approval_window_minutes":30,"max_extension_minutes":20,"max_extensions":2,
-            "max_total_minutes":100,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b"}}"#
+            "max_total_minutes":100,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b",
+            "break_glass":true,"review_window_minutes":90}}"#
         )
     }
 
@@ -441,7 +448,9 @@ mod tests {
             "revoke_failed":true,"pending_end":"revoke","extensions":2,"pending_extension_id":12,
             "assignments":[{{"db_role_id":4,"db_role_name":"r","target_id":5,"target_name":"t","required":false,
               "state":"dropped","add_attempt_utc":"{T1}","add_succeeded":true,"add_error":"e1",
-              "drop_attempt_utc":"{T2}","drop_succeeded":false,"drop_error":"e2"}}]}}"#
+              "drop_attempt_utc":"{T2}","drop_succeeded":false,"drop_error":"e2"}}],
+            "break_glass":true,"review_due_utc":"{T2}","review":{{"outcome":"flag","comment":"c",
+              "reviewer_user_id":3,"reviewer_login_name":"bob","reviewed_utc":"{T1}"}}}}"#
         ));
         same::<DirectorySyncRun>(&format!(
             r#"{{"id":1,"started_utc":"{T1}","finished_utc":"{T2}","trigger_source":"api","actor_login_name":"root",

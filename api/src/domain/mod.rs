@@ -10,6 +10,7 @@
 
 pub mod approvers;
 pub mod auto_approval;
+pub mod break_glass;
 pub mod duration;
 pub mod eligibility;
 pub mod errors;

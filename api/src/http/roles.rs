@@ -7,6 +7,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use crate::auth::{Admin, Auditor, AuthUser};
+use crate::domain::break_glass;
 use crate::domain::extension::validate_settings;
 use crate::domain::validation::validate_role_settings;
 use crate::error::{ApiError, ApiResult};
@@ -32,7 +33,7 @@ pub struct RoleListQuery {
 type SettingsCheck = Result<(), Vec<crate::domain::validation::FieldError>>;
 
 /// Every problem with a role's settings at once (the basic ones and the lifecycle limits).
-fn settings_ok(checks: [SettingsCheck; 2]) -> ApiResult<()> {
+fn settings_ok<const N: usize>(checks: [SettingsCheck; N]) -> ApiResult<()> {
     let errors: Vec<_> = checks
         .into_iter()
         .filter_map(Result::err)
@@ -106,6 +107,10 @@ pub async fn create_role(
             b.max_extension_minutes,
             b.max_extensions.unwrap_or(catalog::DEFAULT_MAX_EXTENSIONS),
             b.max_total_minutes,
+        ),
+        break_glass::validate_settings(
+            b.review_window_minutes
+                .unwrap_or(catalog::DEFAULT_REVIEW_WINDOW_MINUTES),
         ),
     ])?;
     let now = st.now();
@@ -181,6 +186,10 @@ pub async fn update_role(
                 .unwrap_or(before.max_extension_minutes),
             b.max_extensions.unwrap_or(before.max_extensions),
             b.max_total_minutes.unwrap_or(before.max_total_minutes),
+        ),
+        break_glass::validate_settings(
+            b.review_window_minutes
+                .unwrap_or(before.review_window_minutes),
         ),
     ])?;
     catalog::update_role(&mut db, id, &b, &admin.0.login_name, now)

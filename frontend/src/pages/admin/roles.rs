@@ -214,6 +214,8 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         max_extension_minutes: None,
                         max_extensions: None,
                         max_total_minutes: None,
+                        break_glass: None,
+                        review_window_minutes: None,
                     };
                     api::create_role(&body).await
                 }
