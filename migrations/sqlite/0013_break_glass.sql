@@ -1,5 +1,5 @@
 -- Break-glass access: a role marked `break_glass` grants at once to eligible users (with a
--- mandatory justification), bypassing approvers; the grant is flagged and needs an
+-- mandatory justification), bypassing approvers. The grant is flagged and needs an
 -- after-the-fact review by an approver of the role within the role's review window.
 
 ALTER TABLE roles ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
