@@ -439,6 +439,27 @@ fn a_flag_review_can_revoke_the_grant(backend: Backend) {
     assert_eq!(g["revoked_by_user_id"], w.approver_id);
     let reviewed = w.s.audit(&w.admin, "event_type=grant_reviewed");
     assert_eq!(reviewed[0]["details"]["revoked"], true, "{reviewed:?}");
+    // The holder's timeline tells it in order.
+    let steps: Vec<String> =
+        w.s.get(
+            &format!("/api/v1/requests/{}/timeline", g["request_id"]),
+            &w.holder,
+        )
+        .expect(200)
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap().to_string())
+        .collect();
+    let pos = |s: &str| {
+        steps
+            .iter()
+            .position(|x| x == s)
+            .unwrap_or_else(|| panic!("no {s} in {steps:?}"))
+    };
+    assert!(pos("break_glass_used") < pos("grant_reviewed"), "{steps:?}");
+    assert!(pos("grant_reviewed") < pos("grant_revoked"), "{steps:?}");
 
     let items = w.report("");
     assert_eq!(items[0]["review_status"], "flagged", "{items:?}");
