@@ -163,8 +163,9 @@ pub async fn review(
     grant_id: i64,
     body: &GrantReviewBody,
 ) -> ApiResult<Grant> {
-    let comment = validate_review(body.outcome, &body.comment, body.revoke).map_err(invalid)?;
+    // Who may review first: others learn nothing about the grant from the body's errors.
     let grant = reviewable(state, reviewer, grant_id).await?;
+    let comment = validate_review(body.outcome, &body.comment, body.revoke).map_err(invalid)?;
     let actor = Actor::user(reviewer.id, &reviewer.login_name);
     let now = state.now();
     let mut tx = state.store.begin_write().await?;
