@@ -240,6 +240,8 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
         max_total_minutes: None,
         required_approvals: None,
         approval_stages: None,
+        break_glass: None,
+        review_window_minutes: None,
     };
     let read = catalog::insert_role(
         &mut db,

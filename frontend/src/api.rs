@@ -378,6 +378,16 @@ pub async fn pending_approvals() -> ApiResult<Vec<AccessRequest>> {
     }
 }
 
+/// Break-glass grants waiting for the caller's after-the-fact review (first page of 100).
+pub async fn review_queue() -> ApiResult<Vec<BreakGlassEntry>> {
+    let page: Page<BreakGlassEntry> = get("/approvals/reviews?limit=100").await?;
+    Ok(page.items)
+}
+
+pub async fn review_grant(id: i64, body: &GrantReviewBody) -> ApiResult<Grant> {
+    post(&format!("/grants/{id}/review"), body).await
+}
+
 /// The requester's recent requests, for the approver's context.
 pub async fn request_timeline(id: i64) -> ApiResult<Vec<TimelineEntry>> {
     get(&format!("/requests/{id}/timeline")).await

@@ -104,6 +104,7 @@ pub fn auto_reason(r: AutoApprovalReason) -> &'static str {
     match r {
         AutoApprovalReason::PreApprovedRole => "pre-approved role",
         AutoApprovalReason::SeniorityBypass => "seniority bypass",
+        AutoApprovalReason::BreakGlass => "break-glass",
     }
 }
 

@@ -74,6 +74,8 @@ by_fields! {
         updated_utc: f.time("updated_utc"),
         created_by: f.string("created_by"),
         updated_by: f.string("updated_by"),
+        break_glass: f.opt_bool("break_glass").unwrap_or(false),
+        review_window_minutes: f.opt_i64("review_window_minutes").unwrap_or(1440),
     });
     RoleDbRole => |f| Ok(RoleDbRole {
         role_id: f.i64("role_id"),
@@ -230,6 +232,23 @@ by_fields! {
         db_role_name: f.opt_string("db_role_name"),
         summary: f.string("summary"),
     });
+    BreakGlassEntry => |f| Ok(BreakGlassEntry {
+        grant_id: f.i64("grant_id"),
+        request_id: f.opt_i64("request_id"),
+        user_id: f.i64("user_id"),
+        user_login_name: f.string("user_login_name"),
+        role_id: f.i64("role_id"),
+        role_name: f.string("role_name"),
+        justification: f.opt_string("justification"),
+        ticket_ref: f.opt_string("ticket_ref"),
+        grant_status: f.parse("grant_status", GrantStatus::Active),
+        valid_from_utc: f.time("valid_from_utc"),
+        valid_to_utc: f.time("valid_to_utc"),
+        revoked_utc: f.opt_time("revoked_utc"),
+        review_due_utc: f.opt_time("review_due_utc"),
+        review_status: f.parse("review_status", BreakGlassStatus::Unreviewed),
+        review: f.nested("review"),
+    });
     ApprovalProgress => |f| Ok(ApprovalProgress {
         approved: f.i64("approved"),
         required: f.i64("required"),
@@ -275,6 +294,9 @@ by_fields! {
         extensions: f.opt_i64("extensions").unwrap_or(0),
         pending_extension_id: f.opt_i64("pending_extension_id"),
         assignments: f.list("assignments"),
+        break_glass: f.opt_bool("break_glass").unwrap_or(false),
+        review_due_utc: f.opt_time("review_due_utc"),
+        review: f.nested("review"),
     });
     DirectoryChange => |f| Ok(DirectoryChange {
         action: f.string("action"),
@@ -347,6 +369,7 @@ crate::via_serde!(
     ScimTokenCreated,
     LiveEvent,
     ErrorBody,
+    GrantReview,
 );
 
 #[cfg(test)]
@@ -387,7 +410,8 @@ mod tests {
             "requires_ticket":true,"ticket_regex":"INC-\\d+","requires_justification":true,
             "requires_approval":true,"auto_approve_min_seniority":5,"is_enabled":true,
             "approval_window_minutes":30,"max_extension_minutes":20,"max_extensions":2,
-            "max_total_minutes":100,"required_approvals":2,"approval_stages":true,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b"}}"#
+            "max_total_minutes":100,"required_approvals":2,"approval_stages":true,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b",
+            "break_glass":true,"review_window_minutes":90}}"#
         )
     }
 
@@ -465,7 +489,9 @@ mod tests {
             "revoke_failed":true,"pending_end":"revoke","extensions":2,"pending_extension_id":12,
             "assignments":[{{"db_role_id":4,"db_role_name":"r","target_id":5,"target_name":"t","required":false,
               "state":"dropped","add_attempt_utc":"{T1}","add_succeeded":true,"add_error":"e1",
-              "drop_attempt_utc":"{T2}","drop_succeeded":false,"drop_error":"e2"}}]}}"#
+              "drop_attempt_utc":"{T2}","drop_succeeded":false,"drop_error":"e2"}}],
+            "break_glass":true,"review_due_utc":"{T2}","review":{{"outcome":"flag","comment":"c",
+              "reviewer_user_id":3,"reviewer_login_name":"bob","reviewed_utc":"{T1}"}}}}"#
         ));
         same::<DirectorySyncRun>(&format!(
             r#"{{"id":1,"started_utc":"{T1}","finished_utc":"{T2}","trigger_source":"api","actor_login_name":"root",
@@ -481,6 +507,12 @@ mod tests {
         same::<Vec<TimelineEntry>>(&format!(
             r#"[{{"at":"{T1}","step":"role_added","actor_login_name":"system:engine","request_id":9,
             "grant_id":11,"db_role_name":"r","summary":"added to r"}}]"#
+        ));
+        same::<BreakGlassEntry>(&format!(
+            r#"{{"grant_id":11,"request_id":9,"user_id":7,"user_login_name":"ana","role_id":3,"role_name":"dba",
+            "justification":"j","ticket_ref":"INC-1","grant_status":"revoked","valid_from_utc":"{T1}",
+            "valid_to_utc":"{T2}","revoked_utc":"{T2}","review_due_utc":"{T2}","review_status":"flagged",
+            "review":{{"outcome":"flag","comment":"c","reviewer_user_id":3,"reviewer_login_name":"bob","reviewed_utc":"{T1}"}}}}"#
         ));
         same::<AuditEntry>(&format!(
             r#"{{"id":1,"event_utc":"{T1}","event_type":"x","actor_user_id":1,"actor_login_name":"a",

@@ -740,6 +740,14 @@ pub struct Role {
     pub updated_utc: DateTime<Utc>,
     pub created_by: String,
     pub updated_by: String,
+    /// Break-glass: eligible users are granted at once with a mandatory justification,
+    /// bypassing approvers; every approver of the role and every admin is told, and the grant
+    /// needs an after-the-fact review by an approver within `review_window_minutes`.
+    #[serde(default)]
+    pub break_glass: bool,
+    /// How long after a break-glass grant its review is due.
+    #[serde(default = "default_review_window")]
+    pub review_window_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -804,6 +812,14 @@ pub struct RoleCreate {
     /// Collect approvals in stages by approver `priority`; default false.
     #[serde(default)]
     pub approval_stages: Option<bool>,
+    /// Default false. A break-glass role grants at once (justification required), bypassing
+    /// approvers, and each grant needs an after-the-fact review.
+    #[serde(default)]
+    pub break_glass: Option<bool>,
+    /// Default 1440 (one day): how long after a break-glass grant its review is due.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
+    pub review_window_minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -879,6 +895,11 @@ pub struct RoleUpdate {
     pub required_approvals: Option<i64>,
     #[serde(default)]
     pub approval_stages: Option<bool>,
+    #[serde(default)]
+    pub break_glass: Option<bool>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
+    pub review_window_minutes: Option<i64>,
 }
 
 /// A db role that a business role grants.
@@ -1306,6 +1327,82 @@ pub struct Grant {
     pub pending_extension_id: Option<i64>,
     /// Per db role: what was added and dropped on the target, and any error.
     pub assignments: Vec<GrantAssignment>,
+    /// Granted through a break-glass role, bypassing approvers: needs an after-the-fact review.
+    #[serde(default)]
+    pub break_glass: bool,
+    /// When the review of a break-glass grant is due (null otherwise).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
+    pub review_due_utc: Option<DateTime<Utc>>,
+    /// The after-the-fact review of a break-glass grant, once made.
+    pub review: Option<GrantReview>,
+}
+
+/// The after-the-fact review of a break-glass grant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GrantReview {
+    pub outcome: ReviewOutcome,
+    pub comment: String,
+    pub reviewer_user_id: Option<i64>,
+    pub reviewer_login_name: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub reviewed_utc: DateTime<Utc>,
+}
+
+/// `POST /grants/{id}/review`: the after-the-fact review of a break-glass grant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GrantReviewBody {
+    pub outcome: ReviewOutcome,
+    /// Required: 1-4000 characters after trimming.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            pattern = r#"^[^\u0000]*[^\u0000\t\n\u000b\u000c\r\u0085 \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"#
+        )
+    )]
+    pub comment: String,
+    /// With `flag`: also revoke the grant now (through the same path as an admin revoke).
+    /// Refused with `accept`.
+    #[serde(default)]
+    pub revoke: bool,
+}
+
+/// One break-glass grant in `GET /reports/break-glass`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BreakGlassEntry {
+    pub grant_id: i64,
+    pub request_id: Option<i64>,
+    pub user_id: i64,
+    pub user_login_name: String,
+    pub role_id: i64,
+    pub role_name: String,
+    pub justification: Option<String>,
+    pub ticket_ref: Option<String>,
+    pub grant_status: GrantStatus,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub valid_from_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub valid_to_utc: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
+    pub revoked_utc: Option<DateTime<Utc>>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
+    pub review_due_utc: Option<DateTime<Utc>>,
+    /// `unreviewed`, `overdue` (unreviewed past `review_due_utc`), `accepted`, `flagged`.
+    pub review_status: BreakGlassStatus,
+    pub review: Option<GrantReview>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -1527,6 +1624,12 @@ pub struct Overview {
     pub failed_grants: i64,
     /// Live grants whose removal keeps failing on a target.
     pub revoke_failed_grants: i64,
+    /// Break-glass grants not reviewed yet (overdue ones included).
+    #[serde(default)]
+    pub break_glass_unreviewed: i64,
+    /// Break-glass grants not reviewed by their review's due time.
+    #[serde(default)]
+    pub break_glass_overdue: i64,
 }
 
 /// One server-sent event on `/api/v1/events` (its `data`).
@@ -1689,4 +1792,8 @@ fn default_required_approvals() -> i64 {
 
 fn default_max_extensions() -> i64 {
     3
+}
+
+fn default_review_window() -> i64 {
+    1440
 }

@@ -138,6 +138,32 @@ string_enum! {
     AutoApprovalReason {
         PreApprovedRole => "pre_approved_role",
         SeniorityBypass => "seniority_bypass",
+        /// The role is a break-glass role: granted at once, flagged, reviewed afterwards.
+        BreakGlass => "break_glass",
+    }
+}
+
+string_enum! {
+    /// The after-the-fact review of a break-glass grant.
+    ReviewOutcome {
+        /// The use was justified.
+        Accept => "accept",
+        /// The use is questioned (the review may also revoke the grant).
+        Flag => "flag",
+    }
+}
+
+string_enum! {
+    /// Where a break-glass grant's review stands.
+    BreakGlassStatus {
+        /// Not reviewed yet, still within the review window.
+        Unreviewed => "unreviewed",
+        /// Not reviewed and the review window has passed.
+        Overdue => "overdue",
+        /// Reviewed: accepted.
+        Accepted => "accepted",
+        /// Reviewed: flagged.
+        Flagged => "flagged",
     }
 }
 

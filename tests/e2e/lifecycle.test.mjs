@@ -390,3 +390,69 @@ test('scheduled access from the request form: a start in the past is refused on 
     [[page, 'history: a scheduled request']],
   );
 });
+
+test('break-glass: granted at once and flagged on the dashboard, counted on the overview, reviewed and revoked from the approvals page', async () => {
+  const admin = await client.login(ADMIN.login, ADMIN.password);
+  const target = await client.call('POST', '/targets', admin, { name: 'payments', kind: 'noop' });
+  const owner = await client.call('POST', '/db-roles', admin, { target_id: target.id, db_role_name: 'payments_owner' });
+  const bg = await client.call('POST', '/roles', admin, { role_name: 'Payments emergency', max_duration_minutes: 60, break_glass: true, review_window_minutes: 120 });
+  await client.call('PUT', `/roles/${bg.id}/db-roles/${owner.id}`, admin, {});
+  await client.call('POST', '/eligibility-rules', admin, { role_id: bg.id, scope_type: 'all' });
+  const aaron = (await client.call('GET', '/users?q=aaron', admin)).items[0];
+  await client.call('POST', `/roles/${bg.id}/approvers`, admin, { approver_type: 'user', approver_user_id: aaron.id });
+  const rita = await client.login('rita', PW);
+  const req = await client.call('POST', '/requests', rita, { role_id: bg.id, requested_duration_minutes: 30, justification: 'payments are failing, incident bridge open' });
+  assert.equal(req.status, 'auto_approved');
+
+  const ritaPage = await context();
+  const aaronPage = await context();
+  const adminPage = await context();
+
+  await step(
+    'the holder sees the grant marked as break-glass with its review',
+    async () => {
+      await signIn(ritaPage, server.base, 'rita', PW);
+      const card = ritaPage.locator(`[data-testid="grant-card"][data-grant-id="${req.grant_id}"]`);
+      await card.waitFor({ timeout: 10_000 });
+      await card.getByTestId('break-glass-badge').waitFor();
+      assert.match(await card.getByTestId('break-glass-note').innerText(), /approvers were told and review it by/);
+    },
+    [[ritaPage, 'dashboard: a break-glass grant']],
+  );
+
+  await step(
+    'the admin overview counts it as waiting for review',
+    async () => {
+      await signIn(adminPage, server.base, ADMIN.login, ADMIN.password);
+      await adminPage.goto(`${server.base}/admin`);
+      await adminPage.getByTestId('overview-break-glass').waitFor();
+      assert.match(await adminPage.getByTestId('overview-break-glass').innerText(), /^1\s/);
+      assert.match(await adminPage.getByTestId('overview-break-glass-overdue').innerText(), /^0\s/);
+    },
+    [[adminPage, 'admin overview with a break-glass use to review']],
+  );
+
+  await step(
+    "the role's approver flags it and revokes the access",
+    async () => {
+      await signIn(aaronPage, server.base, 'aaron', PW);
+      await aaronPage.getByTestId('nav-approvals').click();
+      const row = aaronPage.locator(`[data-testid="review-row"][data-grant-id="${req.grant_id}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      assert.match(await row.innerText(), /rita used Payments emergency/);
+      assert.match(await row.innerText(), /incident bridge open/);
+      // A comment is required: the server's message shows in the row.
+      await row.getByTestId('review-accept').click();
+      await row.getByTestId('review-error').waitFor();
+      await row.getByTestId('review-comment').fill('no incident was open at that time');
+      await row.getByTestId('review-revoke').check();
+      await row.getByTestId('review-flag').click();
+      await aaronPage.getByTestId('toast').first().waitFor();
+      await row.waitFor({ state: 'detached', timeout: 10_000 });
+      const g = await client.call('GET', `/grants/${req.grant_id}`, admin);
+      assert.equal(g.review.outcome, 'flag');
+      assert.ok(['revoked'].includes(g.status) || g.pending_end === 'revoke', JSON.stringify(g));
+    },
+    [[aaronPage, 'approvals: a break-glass use to review']],
+  );
+});

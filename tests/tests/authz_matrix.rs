@@ -99,12 +99,17 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST",   "/api/v1/requests/{id}/approve",                        [401, 403, 200, 403, 403]),
     ("POST",   "/api/v1/requests/{id}/deny",                           [401, 403, 200, 403, 403]),
     ("GET",    "/api/v1/approvals/pending",                            [401, 200, 200, 200, 200]),
+    ("GET",    "/api/v1/approvals/reviews",                            [401, 200, 200, 200, 200]),
     // grants: the requester's grant (a fresh one for each revoke)
     ("GET",    "/api/v1/grants",                                       [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/grants/{id}",                                  [401, 200, 404, 200, 200]),
     ("POST",   "/api/v1/grants/{id}/revoke",                           [401, 403, 403, 403, 200]),
     // only the holder extends their grant; others do not see it (auditors and admins do)
     ("POST",   "/api/v1/grants/{id}/extend",                           [401, 201, 404, 403, 403]),
+    // a fresh break-glass grant of the requester: only an approver of its role reviews it,
+    // never its holder (403 self_review); auditors and admins see it but may not (403); a
+    // plain user and an approver of another role get 404 (tests/tests/break_glass.rs)
+    ("POST",   "/api/v1/grants/{id}/review",                           [401, 403, 200, 403, 403]),
     // audit, reports, jobs, events
     ("GET",    "/api/v1/audit",                                        [401, 403, 403, 200, 200]),
     ("GET",    "/api/v1/reports/drift",                                [401, 403, 403, 200, 200]),
@@ -112,6 +117,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET",    "/api/v1/reports/revoke-failures",                      [401, 403, 403, 200, 200]),
     ("GET",    "/api/v1/reports/overview",                             [401, 403, 403, 200, 200]),
     ("GET",    "/api/v1/reports/directory-sync-runs",                  [401, 403, 403, 200, 200]),
+    ("GET",    "/api/v1/reports/break-glass",                          [401, 403, 403, 200, 200]),
     ("POST",   "/api/v1/jobs/expire",                                  [401, 403, 403, 403, 200]),
     ("POST",   "/api/v1/jobs/reconcile",                               [401, 403, 403, 403, 200]),
     // No directory is configured in this test: admins get 409 directory_not_configured.
@@ -301,6 +307,27 @@ fn fresh_grant(s: &Server, fx: &Fx) -> i64 {
     r.body["grant_id"]
         .as_i64()
         .unwrap_or_else(|| panic!("auto-approved request without grant: {}", r.text))
+}
+
+/// A break-glass grant of the requester, on a fresh break-glass role the approver approves.
+fn fresh_break_glass_grant(s: &Server, fx: &Fx) -> i64 {
+    let role = fresh_role(s, fx, true);
+    s.patch(
+        &format!("/api/v1/roles/{role}"),
+        &fx.admin,
+        json!({"break_glass": true}),
+    )
+    .expect(200);
+    let r = s
+        .post(
+            "/api/v1/requests",
+            &requester_token(fx),
+            json!({"role_id": role, "requested_duration_minutes": 30, "justification": "matrix test"}),
+        )
+        .expect(201);
+    r.body["grant_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("break-glass request without grant: {}", r.text))
 }
 
 fn fresh_user(s: &Server, fx: &Fx) -> i64 {
@@ -504,6 +531,10 @@ fn prepare(
         ("POST", "/api/v1/grants/{id}/revoke") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),
             Some(json!({"reason": "matrix test"})),
+        ),
+        ("POST", "/api/v1/grants/{id}/review") => (
+            template.replace("{id}", &fresh_break_glass_grant(s, fx).to_string()),
+            Some(json!({"outcome": "accept", "comment": "matrix test"})),
         ),
         ("POST", "/api/v1/grants/{id}/extend") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),

@@ -11,6 +11,7 @@
 pub mod approval_stages;
 pub mod approvers;
 pub mod auto_approval;
+pub mod break_glass;
 pub mod duration;
 pub mod eligibility;
 pub mod errors;

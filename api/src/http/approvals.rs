@@ -1,4 +1,5 @@
-//! `/approvals/pending`: the approver's queue.
+//! `/approvals/pending`: the approver's queue; `/approvals/reviews`: the break-glass grants
+//! waiting for their after-the-fact review.
 
 use actix_web::{get, web, HttpResponse};
 use jitea_shared::*;
@@ -6,6 +7,7 @@ use jitea_shared::*;
 use crate::auth::Approver;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::workflow::break_glass;
 use crate::workflow::requests as flow;
 
 use super::errors::CommonErrors;
@@ -24,4 +26,17 @@ pub async fn pending(
 ) -> ApiResult<HttpResponse> {
     let p = page(q.limit, q.cursor.as_deref())?;
     Ok(ok(&flow::pending_for(&st, &me.0, p).await?))
+}
+
+/// Break-glass grants the caller may review (`POST /grants/{id}/review`) and nobody has yet,
+/// oldest first, paged: those of roles whose approvers name the caller, never their own.
+#[utoipa::path(tag = "grants", params(PageQuery), responses((status = 200, body = Page<BreakGlassEntry>), CommonErrors), security(("bearer" = [])))]
+#[get("/approvals/reviews")]
+pub async fn reviews(
+    st: web::Data<AppState>,
+    me: Approver,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    Ok(ok(&break_glass::awaiting_review(&st, &me.0, p).await?))
 }

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::grants::GrantFilter;
 use crate::store::{grants as grant_store, Db};
+use crate::workflow::break_glass;
 use crate::workflow::extensions;
 use crate::workflow::grants as flow;
 
@@ -124,4 +125,22 @@ pub async fn extend_grant(
 ) -> ApiResult<HttpResponse> {
     let r = extensions::request(&st, &me.0, id.into_inner(), &body).await?;
     Ok(created(&r))
+}
+
+/// Review a break-glass grant after the fact (an approver of its role; never its holder):
+/// `accept` or `flag` with a comment (1-4000 characters); `flag` with `revoke: true` also
+/// revokes the grant now, like an admin revoke. A grant is reviewed once. Refusals:
+/// `self_review` (403), `not_an_approver` (403 for auditors and admins; 404 for others),
+/// `not_break_glass` (409), `already_reviewed` (409), `validation_failed` (400: comment, or
+/// `revoke` without `flag`).
+#[utoipa::path(tag = "grants", params(("id" = i64, Path)), request_body = GrantReviewBody, responses((status = 200, body = Grant, description = "The reviewed grant (revoked, or with `pending_end: revoke`, when the review revoked it)"), CommonErrors), security(("bearer" = [])))]
+#[post("/grants/{id}/review")]
+pub async fn review_grant(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    id: web::Path<i64>,
+    body: Json<GrantReviewBody>,
+) -> ApiResult<HttpResponse> {
+    let g = break_glass::review(&st, &me.0, id.into_inner(), &body).await?;
+    Ok(ok(&g))
 }

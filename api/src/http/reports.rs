@@ -103,7 +103,8 @@ pub async fn directory_sync_runs(
 }
 
 /// Numbers for the admin overview: pending requests, active grants, grants ending within the
-/// hour, provisioning and failed grants, revocations that keep failing.
+/// hour, provisioning and failed grants, revocations that keep failing, break-glass grants
+/// not reviewed yet and those overdue.
 #[utoipa::path(tag = "reports", responses((status = 200, body = Overview), CommonErrors), security(("bearer" = [])))]
 #[get("/reports/overview")]
 pub async fn overview(st: web::Data<AppState>, _a: Auditor) -> ApiResult<HttpResponse> {
@@ -113,4 +114,37 @@ pub async fn overview(st: web::Data<AppState>, _a: Auditor) -> ApiResult<HttpRes
         st.now(),
     )
     .await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakGlassQuery {
+    /// Page size (1-500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (opaque; only values this API returned).
+    pub cursor: Option<String>,
+    /// Only grants whose review is `unreviewed` (within its window), `overdue`, `accepted` or
+    /// `flagged`.
+    pub status: Option<BreakGlassStatus>,
+    /// Only grants issued at or after this instant (RFC 3339).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Break-glass grants, newest first, paged: holder, role, justification, start and end, and
+/// where the after-the-fact review stands (`unreviewed`, `overdue`: unreviewed past its due
+/// time, `accepted`, `flagged`).
+#[utoipa::path(tag = "reports", params(BreakGlassQuery), responses((status = 200, body = Page<BreakGlassEntry>), CommonErrors), security(("bearer" = [])))]
+#[get("/reports/break-glass")]
+pub async fn break_glass_report(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    q: web::Query<BreakGlassQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    let f = crate::store::break_glass::ReportFilter {
+        status: q.status,
+        since: q.since,
+    };
+    Ok(ok(&crate::workflow::break_glass::report(&st, f, p).await?))
 }

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use crate::auth::{Admin, Auditor, AuthUser};
 use crate::domain::approval_stages::validate_required_approvals;
+use crate::domain::break_glass;
 use crate::domain::extension::validate_settings;
 use crate::domain::validation::validate_role_settings;
 use crate::error::{ApiError, ApiResult};
@@ -109,6 +110,10 @@ pub async fn create_role(
             b.max_total_minutes,
         ),
         validate_required_approvals(b.required_approvals.unwrap_or(1)),
+        break_glass::validate_settings(
+            b.review_window_minutes
+                .unwrap_or(catalog::DEFAULT_REVIEW_WINDOW_MINUTES),
+        ),
     ])?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
@@ -185,6 +190,10 @@ pub async fn update_role(
             b.max_total_minutes.unwrap_or(before.max_total_minutes),
         ),
         validate_required_approvals(b.required_approvals.unwrap_or(before.required_approvals)),
+        break_glass::validate_settings(
+            b.review_window_minutes
+                .unwrap_or(before.review_window_minutes),
+        ),
     ])?;
     catalog::update_role(&mut db, id, &b, &admin.0.login_name, now)
         .await

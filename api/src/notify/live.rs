@@ -18,7 +18,8 @@ use crate::workflow::approvers::{decision_facts, DecisionFacts};
 #[derive(Debug)]
 pub struct Published {
     pub event: LiveEvent,
-    /// For a request's events: who may decide it.
+    /// For a request's events (and a break-glass grant's `grant.break_glass`): who may
+    /// decide the request, i.e. the role's approvers.
     pub decision: Option<DecisionFacts>,
 }
 
@@ -42,7 +43,7 @@ fn to_event(topic: String, payload: &str) -> LiveEvent {
 async fn publish(state: &AppState, event: LiveEvent) -> Published {
     let decision = match event
         .request_id
-        .filter(|_| event.topic.starts_with("request."))
+        .filter(|_| event.topic.starts_with("request.") || event.topic == "grant.break_glass")
     {
         Some(rid) => match state.store.conn().await {
             Ok(mut c) => decision_facts(&mut Db::new(&mut c, state.store.dialect()), rid)

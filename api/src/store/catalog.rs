@@ -270,11 +270,13 @@ pub async fn update_db_role(
 pub const DEFAULT_APPROVAL_WINDOW_MINUTES: i64 = 1440;
 /// Extensions per grant when a role does not set it.
 pub const DEFAULT_MAX_EXTENSIONS: i64 = 3;
+/// A break-glass role's review window when it does not set one: a day.
+pub const DEFAULT_REVIEW_WINDOW_MINUTES: i64 = 1440;
 
 const ROLE_COLS: &str = "id, role_name, description, max_duration_minutes, requires_ticket, \
     ticket_regex, requires_justification, requires_approval, auto_approve_min_seniority, is_enabled, \
     approval_window_minutes, max_extension_minutes, max_extensions, max_total_minutes, \
-    required_approvals, approval_stages, created_utc, updated_utc, created_by, updated_by";
+    required_approvals, approval_stages, created_utc, updated_utc, created_by, updated_by, break_glass, review_window_minutes";
 
 fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
     Ok(Role {
@@ -298,6 +300,8 @@ fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
         updated_utc: time(r, "updated_utc")?,
         created_by: get(r, "created_by")?,
         updated_by: get(r, "updated_by")?,
+        break_glass: get(r, "break_glass")?,
+        review_window_minutes: get(r, "review_window_minutes")?,
     })
 }
 
@@ -377,6 +381,13 @@ pub async fn insert_role(
                 ("updated_utc", now.into()),
                 ("created_by", actor.into()),
                 ("updated_by", actor.into()),
+                ("break_glass", r.break_glass.unwrap_or(false).into()),
+                (
+                    "review_window_minutes",
+                    r.review_window_minutes
+                        .unwrap_or(DEFAULT_REVIEW_WINDOW_MINUTES)
+                        .into(),
+                ),
             ],
         )
         .await?;
@@ -438,6 +449,12 @@ pub async fn update_role(
     }
     if let Some(v) = r.approval_stages {
         q.push_bind(", approval_stages = ?", v);
+    }
+    if let Some(v) = r.break_glass {
+        q.push_bind(", break_glass = ?", v);
+    }
+    if let Some(v) = r.review_window_minutes {
+        q.push_bind(", review_window_minutes = ?", v);
     }
     q.push_bind(" WHERE id = ?", id);
     let changed = db.execute(&q).await? == 1;

@@ -12,7 +12,9 @@ const COLS: &str = "g.id, g.request_id, g.user_id, u.login_name AS user_login_na
     ro.role_name, g.valid_from_utc, g.valid_to_utc, g.revoked_utc, g.revoke_reason, g.revoked_by_user_id, \
     g.issued_by_user_id, g.status, g.status_detail, g.created_utc, g.updated_utc, g.attempts, \
     g.next_attempt_utc, g.revoke_failed, g.pending_end, g.extensions, \
-    (SELECT x.id FROM requests x WHERE x.extends_grant_id = g.id AND x.status = 'pending') AS pending_extension_id";
+    (SELECT x.id FROM requests x WHERE x.extends_grant_id = g.id AND x.status = 'pending') AS pending_extension_id, \
+    g.break_glass, g.review_due_utc, g.reviewed_utc, g.reviewed_by_user_id, g.reviewed_by_login_name, \
+    g.review_outcome, g.review_comment";
 const FROM: &str =
     "FROM grants g JOIN users u ON u.id = g.user_id JOIN roles ro ON ro.id = g.role_id";
 
@@ -41,7 +43,25 @@ fn map(r: &AnyRow) -> Result<Grant, StoreError> {
         extensions: get(r, "extensions")?,
         pending_extension_id: opt_i64(r, "pending_extension_id")?,
         assignments: Vec::new(),
+        break_glass: get(r, "break_glass")?,
+        review_due_utc: opt_time(r, "review_due_utc")?,
+        review: review(r)?,
     })
+}
+
+/// The review columns of a grant row (`reviewed_utc` and the reviewer, the outcome and the
+/// comment), when it has been reviewed.
+pub(super) fn review(r: &AnyRow) -> Result<Option<GrantReview>, StoreError> {
+    let Some(reviewed_utc) = opt_time(r, "reviewed_utc")? else {
+        return Ok(None);
+    };
+    Ok(Some(GrantReview {
+        outcome: parsed(r, "review_outcome")?,
+        comment: opt_str(r, "review_comment")?.unwrap_or_default(),
+        reviewer_user_id: opt_i64(r, "reviewed_by_user_id")?,
+        reviewer_login_name: opt_str(r, "reviewed_by_login_name")?.unwrap_or_default(),
+        reviewed_utc,
+    }))
 }
 
 pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<Grant>, StoreError> {

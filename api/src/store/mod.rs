@@ -3,6 +3,7 @@
 //! Multi-row state changes run inside one explicit transaction (see [`Store::begin_write`]).
 
 pub mod audit;
+pub mod break_glass;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod credentials;

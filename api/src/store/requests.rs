@@ -213,33 +213,48 @@ pub async fn pending_for_approver(
     ))
     .bind(RequestStatus::Pending.as_str())
     .bind(a.user_id);
-    if !a.everything {
-        let entry = "EXISTS (SELECT 1 FROM role_approvers ra WHERE ra.role_id = r.role_id AND ra.approver_type = ?";
-        q.push_bind(&format!(" AND ({entry}"), ApproverType::User.as_str());
-        q.push_bind(" AND ra.approver_user_id = ?)", a.user_id);
-        q.push_bind(&format!(" OR ({entry})"), ApproverType::Manager.as_str());
-        let manager = Q::fold_name("u.manager_login_name");
-        q.push_bind(
-            &format!(" AND {manager} = ?)"),
-            a.login_name.trim().to_lowercase(),
-        );
-        if !a.team_ids.is_empty() {
-            q.push_bind(&format!(" OR {entry}"), ApproverType::Team.as_str());
-            q.push(" AND ra.approver_team_id IN ");
-            q.push_in(a.team_ids.iter().copied());
-            q.push(")");
-        }
-        if !a.departments.is_empty() {
-            q.push_bind(&format!(" OR {entry}"), ApproverType::Department.as_str());
-            q.push(" AND ra.approver_department IN ");
-            q.push_in(a.departments.iter().map(String::as_str));
-            q.push(")");
-        }
-        q.push(")");
-    }
+    push_approver_scope(&mut q, a, "r.role_id", "u.manager_login_name");
     let mut page = fetch_page(db, q, "r.id", Order::OldestFirst, page, map, |r| r.id).await?;
     attach_approvals(db, &mut page.items).await?;
     Ok(page)
+}
+
+/// Appends ` AND (…)`: the role in `role_col` names the approver `a` — as a user, as the
+/// manager in `manager_col` (the person asking or holding), through one of their teams or their
+/// department — the same rules as `domain::approvers`, in SQL. Nothing for `a.everything`.
+pub(crate) fn push_approver_scope(
+    q: &mut Q,
+    a: &ApproverScope<'_>,
+    role_col: &str,
+    manager_col: &str,
+) {
+    if a.everything {
+        return;
+    }
+    let entry = format!(
+        "EXISTS (SELECT 1 FROM role_approvers ra WHERE ra.role_id = {role_col} AND ra.approver_type = ?"
+    );
+    q.push_bind(&format!(" AND ({entry}"), ApproverType::User.as_str());
+    q.push_bind(" AND ra.approver_user_id = ?)", a.user_id);
+    q.push_bind(&format!(" OR ({entry})"), ApproverType::Manager.as_str());
+    let manager = Q::fold_name(manager_col);
+    q.push_bind(
+        &format!(" AND {manager} = ?)"),
+        a.login_name.trim().to_lowercase(),
+    );
+    if !a.team_ids.is_empty() {
+        q.push_bind(&format!(" OR {entry}"), ApproverType::Team.as_str());
+        q.push(" AND ra.approver_team_id IN ");
+        q.push_in(a.team_ids.iter().copied());
+        q.push(")");
+    }
+    if !a.departments.is_empty() {
+        q.push_bind(&format!(" OR {entry}"), ApproverType::Department.as_str());
+        q.push(" AND ra.approver_department IN ");
+        q.push_in(a.departments.iter().map(String::as_str));
+        q.push(")");
+    }
+    q.push(")");
 }
 
 /// The open request (pending or approved with live access) of a user for a role; extensions

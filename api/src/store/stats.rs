@@ -58,6 +58,8 @@ pub async fn overview(
         None => 0,
     };
     let g = |s: &str| grants.get(s).copied().unwrap_or(0);
+    let (break_glass_unreviewed, break_glass_overdue) =
+        super::break_glass::unreviewed_counts(db, now).await?;
     Ok(jitea_shared::Overview {
         pending_requests: reqs.get("pending").copied().unwrap_or(0),
         active_grants: g("active"),
@@ -65,5 +67,7 @@ pub async fn overview(
         provisioning_grants: g("provisioning"),
         failed_grants: g("failed"),
         revoke_failed_grants: revoke_failed_count(db).await?,
+        break_glass_unreviewed,
+        break_glass_overdue,
     })
 }

@@ -30,7 +30,10 @@ pub fn role_facts(r: &Role) -> RoleFacts {
         max_duration_minutes: r.max_duration_minutes,
         requires_ticket: r.requires_ticket,
         ticket_regex: r.ticket_regex.clone(),
-        requires_justification: r.requires_justification,
+        requires_justification: crate::domain::break_glass::requires_justification(
+            r.requires_justification,
+            r.break_glass,
+        ),
     }
 }
 
@@ -88,7 +91,10 @@ impl UserAccess {
                 rules,
                 now,
             ),
-            auto_approval: auto_approval(&facts, self.subject.seniority_level),
+            auto_approval: crate::domain::break_glass::approval(
+                role.break_glass,
+                auto_approval(&facts, self.subject.seniority_level),
+            ),
         }
     }
 
@@ -411,6 +417,8 @@ mod tests {
                 max_total_minutes: None,
                 required_approvals: None,
                 approval_stages: None,
+                break_glass: None,
+                review_window_minutes: None,
             };
             ids.roles
                 .push(catalog::insert_role(db, &c, "t", now()).await.unwrap());

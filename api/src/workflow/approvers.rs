@@ -206,6 +206,49 @@ pub async fn queue(
             next_cursor: None,
         });
     }
+    let (team_ids, departments) = scope_facts(db, approver).await?;
+    let scope = ApproverScope {
+        user_id: approver.id,
+        login_name: &approver.login_name,
+        team_ids: &team_ids,
+        departments: &departments,
+        everything: approver.is_admin && admins_may_approve,
+    };
+    req_store::pending_for_approver(db, &scope, page).await
+}
+
+/// The break-glass grants `approver` may review and nobody has yet, oldest first, one page
+/// (the same approver rules as the queue: the role names them, never their own grant).
+pub async fn review_queue(
+    db: &mut Db<'_>,
+    approver: &User,
+    admins_may_approve: bool,
+    page: PageReq,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Page<jitea_shared::BreakGlassEntry>, StoreError> {
+    if !approver.is_active {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    let (team_ids, departments) = scope_facts(db, approver).await?;
+    let scope = ApproverScope {
+        user_id: approver.id,
+        login_name: &approver.login_name,
+        team_ids: &team_ids,
+        departments: &departments,
+        everything: approver.is_admin && admins_may_approve,
+    };
+    crate::store::break_glass::awaiting_review(db, &scope, page, now).await
+}
+
+/// The approver's active teams and the stored spellings of `department` approver entries that
+/// name their department.
+async fn scope_facts(
+    db: &mut Db<'_>,
+    approver: &User,
+) -> Result<(Vec<i64>, Vec<String>), StoreError> {
     let team_ids = users::active_team_ids(db, approver.id).await?;
     // Departments are compared like `same_name` (Unicode case, trimmed), which SQL cannot do
     // the same way on every backend: pick the stored spellings that match here.
@@ -217,14 +260,7 @@ pub async fn queue(
             .collect(),
         None => Vec::new(),
     };
-    let scope = ApproverScope {
-        user_id: approver.id,
-        login_name: &approver.login_name,
-        team_ids: &team_ids,
-        departments: &departments,
-        everything: approver.is_admin && admins_may_approve,
-    };
-    req_store::pending_for_approver(db, &scope, page).await
+    Ok((team_ids, departments))
 }
 
 fn approver_label(t: ApproverType) -> &'static str {

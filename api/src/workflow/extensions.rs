@@ -203,6 +203,9 @@ pub async fn request(
             Ok(event) => events.push(event),
             Err(r) => return Err(refused(r, &grant, &limits)),
         }
+        events.extend(
+            super::break_glass::on_grant(&mut db, &actor, &new, id, grant.id, &role, now).await?,
+        );
     }
     audit::write_many(&mut db, events, now).await?;
     tx.commit().await?;

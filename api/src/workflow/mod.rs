@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod approvers;
+pub mod break_glass;
 pub mod extensions;
 pub mod grants;
 pub mod oidc;

@@ -226,6 +226,9 @@ pub async fn create(
         )
         .await?;
         events.push(created);
+        events.extend(
+            super::break_glass::on_grant(&mut db, &actor, &new, id, issued.id, &role, now).await?,
+        );
         grant_id = Some(issued);
     }
     audit::write_many(&mut db, events, now).await?;

@@ -67,6 +67,14 @@ fn step(e: &AuditEntry) -> Option<TimelineEntry> {
             _ => "nobody decided within the approval window".to_string(),
         },
         "grant_created" => "access granted".to_string(),
+        "break_glass_used" => {
+            "break-glass: granted without an approver, to be reviewed".to_string()
+        }
+        "grant_reviewed" => format!(
+            "{who} reviewed the break-glass access: {} ({})",
+            text(d, "outcome"),
+            text(d, "comment")
+        ),
         "role_added" => format!("added to {}", text(d, "db_role_name")),
         "role_add_failed" => format!("adding to {} failed", text(d, "db_role_name")),
         "late_add_undone" => format!("a late add to {} was undone", text(d, "db_role_name")),
@@ -139,6 +147,15 @@ mod tests {
                 .unwrap()
                 .summary,
             "the extension lapsed: the grant ended first"
+        );
+        assert_eq!(
+            step(&entry(
+                "grant_reviewed",
+                json!({"outcome": "flag", "comment": "no incident"})
+            ))
+            .unwrap()
+            .summary,
+            "carol reviewed the break-glass access: flag (no incident)"
         );
         assert!(step(&entry("approval_refused", Value::Null)).is_none());
         assert!(step(&entry("login_succeeded", Value::Null)).is_none());

@@ -41,7 +41,8 @@ fn pattern(role: &Role) -> Option<&str> {
 /// The client-side version of the API's justification and ticket checks.
 pub fn validate_reason(role: &Role, justification: &str, ticket: &str, errors: FormErrors) {
     let j = justification.trim();
-    if role.requires_justification && j.is_empty() {
+    // A break-glass role always needs one (the API's rule, `domain::break_glass`).
+    if (role.requires_justification || role.break_glass) && j.is_empty() {
         errors.set_field(
             "justification",
             "A justification is required for this role.",
@@ -105,7 +106,7 @@ pub fn ReasonFields(
             <label for=j_id.clone()>
                 "Justification "
                 <span class="req">
-                    {move || required(role.with(|r| r.as_ref().is_some_and(|r| r.requires_justification)))}
+                    {move || required(role.with(|r| r.as_ref().is_some_and(|r| r.requires_justification || r.break_glass)))}
                 </span>
             </label>
             <textarea

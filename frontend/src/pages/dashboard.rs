@@ -331,8 +331,20 @@ fn GrantCard(grant: Grant, extend: Extend, pending: Res<Page<AccessRequest>>) ->
         <article class="card grant-card" data-testid="grant-card" data-grant-id=g.id data-status=g.status.as_str()>
             <header class="card-head">
                 <h3 class="card-title" data-testid="grant-role-name">{g.role_name.clone()}</h3>
-                <GrantBadge status=g.status revoke_failed=g.revoke_failed/>
+                <span class="badges">
+                    {g.break_glass.then(|| view! { <span class="badge badge-danger" data-testid="break-glass-badge">"Break-glass"</span> })}
+                    <GrantBadge status=g.status revoke_failed=g.revoke_failed/>
+                </span>
             </header>
+            {g.break_glass.then(|| view! {
+                <p class="note" data-testid="break-glass-note">
+                    {match (&g.review, g.review_due_utc) {
+                        (Some(r), _) => format!("Break-glass use reviewed by {}: {}.", r.reviewer_login_name, r.outcome.as_str()),
+                        (None, Some(d)) => format!("Break-glass use: the role's approvers were told and review it by {}.", format::time(&d)),
+                        (None, None) => "Break-glass use: the role's approvers were told and will review it.".to_string(),
+                    }}
+                </p>
+            })}
             <div class="countdown-row" data-testid=if scheduled { "grant-scheduled" } else { "grant-running" }>
                 <span class="muted small">{if scheduled { "Starts in" } else { "Ends in" }}</span>
                 <Countdown until=if scheduled { start } else { end }/>

@@ -54,6 +54,14 @@ fn auto_hint(rr: &RequestableRole, my_seniority: Option<i64>) -> (&'static str, 
                 _ => "Your seniority lets you skip approval for this role.".into(),
             },
         ),
+        (true, Some(AutoApprovalReason::BreakGlass)) => (
+            "hint hint-auto",
+            "Break-glass · granted at once".into(),
+            format!(
+                "Emergency access: granted as soon as you submit, with a justification. The role's approvers and the admins are told, and an approver reviews it within {} minutes.",
+                rr.role.review_window_minutes
+            ),
+        ),
         (true, None) => (
             "hint hint-auto",
             "Will be auto-approved".into(),

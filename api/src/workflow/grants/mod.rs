@@ -294,7 +294,7 @@ pub async fn drive_claimed(
 
 /// Records that a live grant must be revoked (audited); the lease holder carries it out.
 /// Returns false when the grant is not live or an end is already pending.
-async fn request_revoke_in_tx(
+pub(crate) async fn request_revoke_in_tx(
     db: &mut Db<'_>,
     by: &Actor,
     grant_id: i64,
@@ -355,6 +355,12 @@ pub async fn revoke(
     let mut tx = state.store.begin_write().await?;
     request_revoke_in_tx(&mut tx.db(), &by, grant_id, reason, now).await?;
     tx.commit().await?;
+    carry_out_revoke(state, grant_id).await
+}
+
+/// After a revoke was recorded (`request_revoke_in_tx`, committed): drives the grant to its
+/// end under its lease. Returns the grant and whether the removal is complete.
+pub(crate) async fn carry_out_revoke(state: &AppState, grant_id: i64) -> ApiResult<(Grant, bool)> {
     match settle(state, grant_id, SETTLE_WAIT).await? {
         Some(Driven::Retrying(msg)) => Err(ApiError::new(502, "target_error", "access could not be removed on every target yet; JITEA keeps retrying and the grant shows revoke_failed if it persists")
             .with_details(json!({"grant_id": grant_id, "error": msg}))),

@@ -87,6 +87,8 @@ pub fn AdminOverview() -> impl IntoView {
                         ("Being provisioned", o.provisioning_grants, "/admin/grants?status=provisioning", "info", "overview-provisioning"),
                         ("Failed grants", o.failed_grants, "/admin/grants?status=failed", "danger", "overview-failed"),
                         ("Revocations failing", o.revoke_failed_grants, "/admin/grants?revoke_failed=true", "danger", "overview-revoke-failed"),
+                        ("Break-glass uses to review", o.break_glass_unreviewed, "/approvals", "warn", "overview-break-glass"),
+                        ("Break-glass reviews overdue", o.break_glass_overdue, "/approvals", "danger", "overview-break-glass-overdue"),
                     ];
                     view! {
                         <div class="grid stats">

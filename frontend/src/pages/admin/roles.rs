@@ -66,6 +66,14 @@ fn RoleCard(
         (true, n, false) if n > 1 => format!("{approval}; {n} different approvers"),
         _ => approval,
     };
+    let approval = if role.break_glass {
+        format!(
+            "break-glass: granted at once with a justification; reviewed within {}",
+            format::minutes(role.review_window_minutes)
+        )
+    } else {
+        approval
+    };
     let (r1, r2) = (role.clone(), role.clone());
     view! {
         <article class="card" data-testid="role-card" data-role-id=role.id>
@@ -136,6 +144,8 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
     let required_approvals = RwSignal::new("1".to_string());
     let approval_stages = RwSignal::new(false);
     let window = RwSignal::new("1440".to_string());
+    let break_glass = RwSignal::new(false);
+    let review_window = RwSignal::new("1440".to_string());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
 
@@ -158,6 +168,8 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
         required_approvals.set(r.map_or(1, |r| r.required_approvals).to_string());
         approval_stages.set(r.is_some_and(|r| r.approval_stages));
         window.set(r.map_or(1440, |r| r.approval_window_minutes).to_string());
+        break_glass.set(r.is_some_and(|r| r.break_glass));
+        review_window.set(r.map_or(1440, |r| r.review_window_minutes).to_string());
     };
     Effect::new(move |_| fill(editing.get()));
 
@@ -203,6 +215,17 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
             }
         };
         let staged = approval_stages.get_untracked();
+        let bg = break_glass.get_untracked();
+        let review_minutes = match review_window.get_untracked().trim().parse::<i64>() {
+            Ok(m) if (1..=43200).contains(&m) => m,
+            _ => {
+                errors.set_field(
+                    "review_window_minutes",
+                    "Enter a whole number of minutes from 1 to 43200 (30 days).",
+                );
+                1440
+            }
+        };
         let regex = format::opt_text(&ticket_regex.get_untracked());
         if errors.has_fields() {
             return;
@@ -232,6 +255,8 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         ("required_approvals", needed.into()),
                         ("approval_stages", staged.into()),
                         ("approval_window_minutes", window_minutes.into()),
+                        ("break_glass", bg.into()),
+                        ("review_window_minutes", review_minutes.into()),
                     ]);
                     api::update_role(r.id, &body).await
                 }
@@ -252,6 +277,8 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         max_total_minutes: None,
                         required_approvals: Some(needed),
                         approval_stages: Some(staged),
+                        break_glass: Some(bg),
+                        review_window_minutes: Some(review_minutes),
                     };
                     api::create_role(&body).await
                 }
@@ -326,6 +353,16 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                     <input id="role-approval-window" type="number" min="1" max="43200" step="1" data-testid="role-approval-window" bind:value=window
                         aria-invalid=errors.invalid("approval_window_minutes") aria-describedby=errors.describedby("approval_window_minutes")/>
                     <FieldError errors=errors field="approval_window_minutes"/>
+                </div>
+                <div class="field check">
+                    <input id="role-break-glass" type="checkbox" data-testid="role-break-glass" bind:checked=break_glass/>
+                    <label for="role-break-glass">"Break-glass " <span class="muted small">"(granted at once with a justification, announced, reviewed afterwards)"</span></label>
+                </div>
+                <div class="field">
+                    <label for="role-review-window">"Review window (minutes) " <span class="req">"(break-glass uses are reviewed within it)"</span></label>
+                    <input id="role-review-window" type="number" min="1" max="43200" step="1" data-testid="role-review-window" bind:value=review_window
+                        aria-invalid=errors.invalid("review_window_minutes") aria-describedby=errors.describedby("review_window_minutes")/>
+                    <FieldError errors=errors field="review_window_minutes"/>
                 </div>
                 <div class="field check">
                     <input id="role-requires-ticket" type="checkbox" data-testid="role-requires-ticket" bind:checked=requires_ticket/>

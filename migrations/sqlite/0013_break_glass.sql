@@ -1,0 +1,20 @@
+-- Break-glass access: a role marked `break_glass` grants at once to eligible users (with a
+-- mandatory justification), bypassing approvers. The grant is flagged and needs an
+-- after-the-fact review by an approver of the role within the role's review window.
+
+ALTER TABLE roles ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE roles ADD COLUMN review_window_minutes INTEGER NOT NULL DEFAULT 1440;
+
+ALTER TABLE grants ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
+-- When the review is due (NULL unless break-glass).
+ALTER TABLE grants ADD COLUMN review_due_utc TEXT NULL;
+-- The review, once made (exactly one: set by a compare-and-set on reviewed_utc IS NULL).
+ALTER TABLE grants ADD COLUMN reviewed_utc TEXT NULL;
+ALTER TABLE grants ADD COLUMN reviewed_by_user_id INTEGER NULL REFERENCES users (id);
+ALTER TABLE grants ADD COLUMN reviewed_by_login_name TEXT NULL;
+-- `accept` or `flag`.
+ALTER TABLE grants ADD COLUMN review_outcome TEXT NULL;
+ALTER TABLE grants ADD COLUMN review_comment TEXT NULL;
+
+-- Unreviewed (and overdue) break-glass grants, for the overview and the report.
+CREATE INDEX ix_grants_break_glass_review ON grants (break_glass, reviewed_utc, review_due_utc);
