@@ -15,7 +15,7 @@ use crate::json::FromJson;
 use chrono::{DateTime, Utc};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use jitea_shared::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -51,7 +51,7 @@ fn fire_unauthorized() {
 }
 
 /// One problem with one input field, as the API reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
     pub code: String,
@@ -89,14 +89,14 @@ impl ApiError {
     async fn from_response(resp: Response) -> Self {
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        match crate::json::from_str::<ErrorBody>(&text) {
+        match crate::json::parse::<ErrorBody>(&text) {
             Ok(body) => {
                 let fields = body
                     .error
                     .details
                     .as_ref()
                     .and_then(|d| d.get("fields"))
-                    .and_then(|f| Vec::<FieldError>::deserialize(crate::json::Tree(f.clone())).ok())
+                    .and_then(|f| Vec::<FieldError>::from_json(f.clone()).ok())
                     .unwrap_or_default();
                 ApiError {
                     status,

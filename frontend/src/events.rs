@@ -187,7 +187,7 @@ fn notify_own(msg: &MessageEvent, session: Session, toasts: Toasts) {
     let Some(data) = msg.data().as_string() else {
         return;
     };
-    let Ok(ev) = crate::json::from_str::<LiveEvent>(&data) else {
+    let Ok(ev) = crate::json::parse::<LiveEvent>(&data) else {
         return;
     };
     if ev.user_id.is_none() || ev.user_id != Some(session.user_id_untracked()) {

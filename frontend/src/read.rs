@@ -361,16 +361,83 @@ impl FromJson for String {
     }
 }
 
-crate::via_serde!(
-    Overview,
-    AuthProviders,
-    EligibilityCheck,
-    TargetTest,
-    ScimTokenCreated,
-    LiveEvent,
-    ErrorBody,
-    GrantReview,
-);
+by_fields! {
+    Overview => |f| Ok(Overview {
+        pending_requests: f.i64("pending_requests"),
+        active_grants: f.i64("active_grants"),
+        expiring_next_hour: f.i64("expiring_next_hour"),
+        provisioning_grants: f.i64("provisioning_grants"),
+        failed_grants: f.i64("failed_grants"),
+        revoke_failed_grants: f.i64("revoke_failed_grants"),
+        break_glass_unreviewed: f.opt_i64("break_glass_unreviewed").unwrap_or(0),
+        break_glass_overdue: f.opt_i64("break_glass_overdue").unwrap_or(0),
+    });
+    OidcProviderInfo => |f| Ok(OidcProviderInfo {
+        name: f.string("name"),
+        login_url: f.string("login_url"),
+    });
+    AuthProviders => |f| Ok(AuthProviders {
+        local: f.bool("local"),
+        oidc: f.nested("oidc"),
+    });
+    EligibilityCheck => |f| Ok(EligibilityCheck {
+        user_id: f.i64("user_id"),
+        role_id: f.i64("role_id"),
+        eligible: f.bool("eligible"),
+        reason: f.value("reason"),
+        explanation: f.string("explanation"),
+        auto_approval_reason: f.opt_parse("auto_approval_reason"),
+    });
+    TargetTestRole => |f| Ok(TargetTestRole {
+        db_role_id: f.i64("db_role_id"),
+        db_role_name: f.string("db_role_name"),
+        exists: f.opt_bool("exists"),
+        error: f.opt_string("error"),
+    });
+    TargetTest => |f| Ok(TargetTest {
+        target_id: f.i64("target_id"),
+        reachable: f.bool("reachable"),
+        error: f.opt_string("error"),
+        db_roles: f.list("db_roles"),
+    });
+    ScimTokenCreated => |f| Ok(ScimTokenCreated {
+        id: f.i64("id"),
+        name: f.string("name"),
+        token: f.string("token"),
+        token_prefix: f.string("token_prefix"),
+        created_utc: f.time("created_utc"),
+        created_by: f.string("created_by"),
+    });
+    LiveEvent => |f| Ok(LiveEvent {
+        topic: f.string("topic"),
+        request_id: f.opt_i64("request_id"),
+        grant_id: f.opt_i64("grant_id"),
+        user_id: f.opt_i64("user_id"),
+    });
+    ErrorInfo => |f| Ok(ErrorInfo {
+        code: f.string("code"),
+        message: f.string("message"),
+        details: match f.value("details") {
+            Value::Null => None,
+            v => Some(v),
+        },
+    });
+    ErrorBody => |f| Ok(ErrorBody {
+        error: f.one("error")?,
+    });
+    crate::api::FieldError => |f| Ok(crate::api::FieldError {
+        field: f.string("field"),
+        code: f.string("code"),
+        message: f.string("message"),
+    });
+    GrantReview => |f| Ok(GrantReview {
+        outcome: f.parse("outcome", ReviewOutcome::Accept),
+        comment: f.string("comment"),
+        reviewer_user_id: f.opt_i64("reviewer_user_id"),
+        reviewer_login_name: f.string("reviewer_login_name"),
+        reviewed_utc: f.time("reviewed_utc"),
+    });
+}
 
 #[cfg(test)]
 mod tests {
@@ -508,6 +575,28 @@ mod tests {
             r#"[{{"at":"{T1}","step":"role_added","actor_login_name":"system:engine","request_id":9,
             "grant_id":11,"db_role_name":"r","summary":"added to r"}}]"#
         ));
+        same::<Overview>(
+            r#"{"pending_requests":1,"active_grants":2,"expiring_next_hour":3,"provisioning_grants":4,
+            "failed_grants":5,"revoke_failed_grants":6,"break_glass_unreviewed":7,"break_glass_overdue":8}"#,
+        );
+        same::<AuthProviders>(
+            r#"{"local":false,"oidc":{"name":"Corp","login_url":"/api/v1/auth/oidc/login"}}"#,
+        );
+        same::<EligibilityCheck>(
+            r#"{"user_id":1,"role_id":2,"eligible":true,"reason":{"kind":"rule","rule_id":3},
+            "explanation":"e","auto_approval_reason":"pre_approved_role"}"#,
+        );
+        same::<TargetTest>(
+            r#"{"target_id":1,"reachable":false,"error":"down",
+            "db_roles":[{"db_role_id":2,"db_role_name":"r","exists":false,"error":"e"}]}"#,
+        );
+        same::<ScimTokenCreated>(&format!(
+            r#"{{"id":1,"name":"n","token":"jitea_scim_x","token_prefix":"jitea_sc","created_utc":"{T1}","created_by":"a"}}"#
+        ));
+        same::<LiveEvent>(r#"{"topic":"grant.active","request_id":1,"grant_id":2,"user_id":3}"#);
+        same::<ErrorBody>(
+            r#"{"error":{"code":"validation_failed","message":"m","details":{"fields":[{"field":"f"}]}}}"#,
+        );
         same::<BreakGlassEntry>(&format!(
             r#"{{"grant_id":11,"request_id":9,"user_id":7,"user_login_name":"ana","role_id":3,"role_name":"dba",
             "justification":"j","ticket_ref":"INC-1","grant_status":"revoked","valid_from_utc":"{T1}",
