@@ -31,6 +31,8 @@ use crate::workflow::undecided;
 const MAX_HELD_BATCHES: usize = 10;
 /// Batches whose bookkeeping transactions run at once.
 const RECORD_CONCURRENCY: usize = 3;
+/// Grants provisioned side by side by one engine pass (scheduled starts, retries).
+const PROVISION_CONCURRENCY: usize = 16;
 
 fn ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
@@ -109,11 +111,16 @@ pub async fn run_once(
             break;
         }
         let held = Lease::adopt(state, lease_id);
-        for id in ids {
-            if let Err(e) = lifecycle::drive_claimed(state, &held, id).await {
-                tracing::warn!(grant_id = id, error = %e, "provisioning retry failed");
-            }
-        }
+        // Several at once: scheduled grants starting in the same instant are added on their
+        // targets side by side, not one after the other (each is its own fenced transaction).
+        let held_ref = &held;
+        futures_util::stream::iter(ids)
+            .for_each_concurrent(PROVISION_CONCURRENCY, |id| async move {
+                if let Err(e) = lifecycle::drive_claimed(state, held_ref, id).await {
+                    tracing::warn!(grant_id = id, error = %e, "provisioning retry failed");
+                }
+            })
+            .await;
         held.release(state).await;
     }
     if run.processed > 0 || run.failed > 0 {
