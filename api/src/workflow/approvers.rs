@@ -200,21 +200,10 @@ pub async fn queue(
     admins_may_approve: bool,
     page: PageReq,
 ) -> Result<Page<AccessRequest>, StoreError> {
-    if !approver.is_active {
-        return Ok(Page {
-            items: Vec::new(),
-            next_cursor: None,
-        });
-    }
-    let (team_ids, departments) = scope_facts(db, approver).await?;
-    let scope = ApproverScope {
-        user_id: approver.id,
-        login_name: &approver.login_name,
-        team_ids: &team_ids,
-        departments: &departments,
-        everything: approver.is_admin && admins_may_approve,
+    let Some(facts) = ScopeFacts::of(db, approver, admins_may_approve).await? else {
+        return Ok(empty_page());
     };
-    req_store::pending_for_approver(db, &scope, page).await
+    req_store::pending_for_approver(db, &facts.scope(approver), page).await
 }
 
 /// The break-glass grants `approver` may review and nobody has yet, oldest first, one page
@@ -226,21 +215,53 @@ pub async fn review_queue(
     page: PageReq,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Page<jitea_shared::BreakGlassEntry>, StoreError> {
-    if !approver.is_active {
-        return Ok(Page {
-            items: Vec::new(),
-            next_cursor: None,
-        });
-    }
-    let (team_ids, departments) = scope_facts(db, approver).await?;
-    let scope = ApproverScope {
-        user_id: approver.id,
-        login_name: &approver.login_name,
-        team_ids: &team_ids,
-        departments: &departments,
-        everything: approver.is_admin && admins_may_approve,
+    let Some(facts) = ScopeFacts::of(db, approver, admins_may_approve).await? else {
+        return Ok(empty_page());
     };
-    crate::store::break_glass::awaiting_review(db, &scope, page, now).await
+    crate::store::break_glass::awaiting_review(db, &facts.scope(approver), page, now).await
+}
+
+fn empty_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        next_cursor: None,
+    }
+}
+
+/// What the approver queries need to know about an (active) approver, looked up once.
+struct ScopeFacts {
+    team_ids: Vec<i64>,
+    departments: Vec<String>,
+    everything: bool,
+}
+
+impl ScopeFacts {
+    /// None for an inactive approver (who may decide nothing).
+    async fn of(
+        db: &mut Db<'_>,
+        approver: &User,
+        admins_may_approve: bool,
+    ) -> Result<Option<Self>, StoreError> {
+        if !approver.is_active {
+            return Ok(None);
+        }
+        let (team_ids, departments) = scope_facts(db, approver).await?;
+        Ok(Some(Self {
+            team_ids,
+            departments,
+            everything: approver.is_admin && admins_may_approve,
+        }))
+    }
+
+    fn scope<'a>(&'a self, approver: &'a User) -> ApproverScope<'a> {
+        ApproverScope {
+            user_id: approver.id,
+            login_name: &approver.login_name,
+            team_ids: &self.team_ids,
+            departments: &self.departments,
+            everything: self.everything,
+        }
+    }
 }
 
 /// The approver's active teams and the stored spellings of `department` approver entries that
