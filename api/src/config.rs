@@ -67,6 +67,98 @@ pub struct Config {
     /// Password sign-in for everyone (`JITEA_LOCAL_LOGIN`, default true); when false only the
     /// bootstrap admin may use a password (break-glass, audited).
     pub local_login: bool,
+    /// Email notifications over SMTP; `None` (email off) when `JITEA_SMTP_HOST` is unset.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How the SMTP connection is protected (`JITEA_SMTP_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required (default; port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only when set explicitly (a relay on localhost, tests).
+    None,
+}
+
+/// SMTP settings (environment only: `JITEA_SMTP_*`).
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The From address (`JITEA_SMTP_FROM`).
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// The SMTP settings: `None` unless `JITEA_SMTP_HOST` is set. Links in messages need
+/// `JITEA_PUBLIC_URL`, so email without it is a configuration error.
+fn smtp_config(
+    env: &impl Fn(&str) -> Option<String>,
+    public_url: Option<&str>,
+) -> Result<Option<SmtpConfig>, ConfigError> {
+    let get = |n: &str| {
+        env(n)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(host) = get("JITEA_SMTP_HOST") else {
+        return Ok(None);
+    };
+    if host.contains(['/', ' ', ':']) && !host.starts_with('[') {
+        return Err(err("JITEA_SMTP_HOST", "must be a host name or address, without scheme or port"));
+    }
+    let tls = match get("JITEA_SMTP_TLS").map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("starttls") => SmtpTls::StartTls,
+        Some("tls") => SmtpTls::Tls,
+        Some("none") => SmtpTls::None,
+        Some(v) => {
+            return Err(err("JITEA_SMTP_TLS", format!("`{v}` is not starttls, tls or none")))
+        }
+    };
+    let default_port = match tls {
+        SmtpTls::Tls => 465,
+        SmtpTls::StartTls => 587,
+        SmtpTls::None => 25,
+    };
+    let port = match get("JITEA_SMTP_PORT") {
+        Some(v) => v
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| err("JITEA_SMTP_PORT", format!("`{v}` is not a port number (1-65535)")))?,
+        None => default_port,
+    };
+    let user = get("JITEA_SMTP_USER");
+    let password = env("JITEA_SMTP_PASSWORD").filter(|v| !v.is_empty());
+    if user.is_some() != password.is_some() {
+        return Err(err("JITEA_SMTP_USER", "set both JITEA_SMTP_USER and JITEA_SMTP_PASSWORD, or neither"));
+    }
+    let from = get("JITEA_SMTP_FROM")
+        .ok_or_else(|| err("JITEA_SMTP_FROM", "is required with JITEA_SMTP_HOST"))?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(err("JITEA_SMTP_FROM", format!("`{from}` is not an email address")));
+    }
+    if public_url.is_none() {
+        return Err(err("JITEA_PUBLIC_URL", "is required with JITEA_SMTP_HOST (messages link into the app)"));
+    }
+    Ok(Some(SmtpConfig { host, port, tls, user, password, from }))
 }
 
 /// OpenID Connect settings (environment only: `JITEA_OIDC_*`).
@@ -870,10 +962,12 @@ impl Config {
 
         let oidc = oidc_config(&env, public_url.as_deref())?;
         let local_login = bool_setting(&env, "JITEA_LOCAL_LOGIN")?.unwrap_or(true);
+        let smtp = smtp_config(&env, public_url.as_deref())?;
 
         Ok(Self {
             oidc,
             local_login,
+            smtp,
             ldap,
             directory_sync_interval_secs,
             jwt_secret_file,

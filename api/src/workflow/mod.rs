@@ -7,6 +7,7 @@ pub mod access;
 pub mod approvers;
 pub mod extensions;
 pub mod grants;
+pub mod notifications;
 pub mod oidc;
 pub mod requests;
 pub mod scim;

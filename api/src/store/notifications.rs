@@ -1,0 +1,246 @@
+//! Notification deliveries (`notification_deliveries`, `notification_attempts`) and the
+//! fan-out cursor (`notification_cursor`, one row: the last outbox id turned into deliveries).
+
+use chrono::{DateTime, Utc};
+use jitea_shared::{DeliveryStatus, NotificationDelivery, Page};
+use sqlx_oldapi::any::AnyRow;
+
+use super::paging::{fetch_page, Order, PageReq};
+use super::rows::{get, opt_i64, opt_str, opt_time, parsed, time};
+use super::{Db, StoreError, Q};
+
+/// The last outbox id fanned out.
+pub async fn cursor(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    let r = db
+        .fetch_optional(&Q::new(
+            "SELECT last_outbox_id FROM notification_cursor WHERE id = 1",
+        ))
+        .await?;
+    r.map(|r| get(&r, "last_outbox_id"))
+        .transpose()
+        .map(|v| v.unwrap_or(0))
+}
+
+/// Moves the cursor from `from` to `to` if it is still at `from` (compare-and-set; on
+/// PostgreSQL/SQL Server the row stays locked until commit, so a concurrent advance waits and
+/// then finds it moved). False: another process fanned these events out.
+pub async fn advance_cursor(db: &mut Db<'_>, from: i64, to: i64) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "UPDATE notification_cursor SET last_outbox_id = ? WHERE id = 1 AND last_outbox_id = ?",
+    )
+    .bind(to)
+    .bind(from);
+    Ok(db.execute(&q).await? == 1)
+}
+
+/// A delivery to create.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub outbox_id: i64,
+    pub event_type: String,
+    pub channel: &'static str,
+    pub recipient_user_id: Option<i64>,
+    pub address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+}
+
+impl NewDelivery {
+    /// `"{outbox_id}:{channel}:{recipient}"`: one delivery per event, channel and recipient
+    /// (the recipient is the user id, or the address when there is no user).
+    pub fn idempotency_key(&self) -> String {
+        let who = match self.recipient_user_id {
+            Some(id) => id.to_string(),
+            None => self.address.clone(),
+        };
+        format!("{}:{}:{}", self.outbox_id, self.channel, who)
+    }
+}
+
+pub async fn insert(db: &mut Db<'_>, d: &NewDelivery, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    db.insert(
+        "notification_deliveries",
+        &[
+            ("outbox_id", d.outbox_id.into()),
+            ("event_type", d.event_type.as_str().into()),
+            ("channel", d.channel.into()),
+            ("recipient_user_id", d.recipient_user_id.into()),
+            ("address", d.address.as_str().into()),
+            ("subject", d.subject.as_str().into()),
+            ("body_text", d.body_text.as_str().into()),
+            ("body_html", d.body_html.clone().into()),
+            ("status", DeliveryStatus::Pending.as_str().into()),
+            ("attempts", 0i64.into()),
+            ("next_attempt_utc", now.into()),
+            ("idempotency_key", d.idempotency_key().into()),
+            ("created_utc", now.into()),
+        ],
+    )
+    .await
+}
+
+/// Claims up to `limit` pending deliveries that are due and not leased by anyone, oldest
+/// first, for `owner` until `lease_until`. Returns their ids.
+pub async fn claim_due(
+    db: &mut Db<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let set = Q::new("lease_owner = ?, lease_until_utc = ?")
+        .bind(owner)
+        .bind(lease_until);
+    let filter = Q::new(
+        "status = ? AND next_attempt_utc <= ? AND (lease_until_utc IS NULL OR lease_until_utc < ?)",
+    )
+    .bind(DeliveryStatus::Pending.as_str())
+    .bind(now)
+    .bind(now);
+    let q = Q::claim("notification_deliveries", set, filter, "next_attempt_utc, id", limit);
+    db.fetch_ids(&q).await
+}
+
+/// What the sender needs of a claimed delivery.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub channel: String,
+    pub address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub idempotency_key: String,
+    pub attempts: i64,
+}
+
+/// A delivery this holder leases (None when the lease is no longer its own).
+pub async fn held(db: &mut Db<'_>, id: i64, owner: &str) -> Result<Option<Outgoing>, StoreError> {
+    let q = Q::new(
+        "SELECT id, channel, address, subject, body_text, body_html, idempotency_key, attempts \
+         FROM notification_deliveries WHERE id = ? AND lease_owner = ? AND status = ?",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(DeliveryStatus::Pending.as_str());
+    let Some(r) = db.fetch_optional(&q).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Outgoing {
+        id: get(&r, "id")?,
+        channel: get(&r, "channel")?,
+        address: get(&r, "address")?,
+        subject: get(&r, "subject")?,
+        body_text: get(&r, "body_text")?,
+        body_html: opt_str(&r, "body_html")?,
+        idempotency_key: get(&r, "idempotency_key")?,
+        attempts: get(&r, "attempts")?,
+    }))
+}
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Sent,
+    /// Failed; retry at the given instant.
+    Retry(DateTime<Utc>, String),
+    /// Failed for good.
+    Failed(String),
+}
+
+/// Records an attempt's outcome, fenced: only while `owner` still holds the lease (false
+/// otherwise, and nothing is written by this statement). Releases the lease.
+pub async fn record(
+    db: &mut Db<'_>,
+    id: i64,
+    owner: &str,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let (status, next, error, sent) = match outcome {
+        Outcome::Sent => (DeliveryStatus::Sent, now, None, Some(now)),
+        Outcome::Retry(at, e) => (DeliveryStatus::Pending, *at, Some(e.as_str()), None),
+        Outcome::Failed(e) => (DeliveryStatus::Failed, now, Some(e.as_str()), None),
+    };
+    let mut q = Q::new(
+        "UPDATE notification_deliveries SET status = ?, attempts = attempts + 1, next_attempt_utc = ?, \
+         sent_utc = ?, lease_owner = NULL, lease_until_utc = NULL",
+    )
+    .bind(status.as_str())
+    .bind(next)
+    .bind(sent);
+    if let Some(e) = error {
+        q.push_bind(", last_error = ?", e);
+    }
+    q.push_bind(" WHERE id = ?", id)
+        .push_bind(" AND lease_owner = ?", owner)
+        .push_bind(" AND status = ?", DeliveryStatus::Pending.as_str());
+    if db.execute(&q).await? != 1 {
+        return Ok(false);
+    }
+    db.insert(
+        "notification_attempts",
+        &[
+            ("delivery_id", id.into()),
+            ("attempted_utc", now.into()),
+            ("ok", matches!(outcome, Outcome::Sent).into()),
+            ("error", error.into()),
+        ],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// A failed delivery back to pending, due now, with a fresh attempt budget (compare-and-set:
+/// false unless it was failed).
+pub async fn retry(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let q = Q::new(
+        "UPDATE notification_deliveries SET status = ?, attempts = 0, next_attempt_utc = ?, \
+         lease_owner = NULL, lease_until_utc = NULL WHERE id = ? AND status = ?",
+    )
+    .bind(DeliveryStatus::Pending.as_str())
+    .bind(now)
+    .bind(id)
+    .bind(DeliveryStatus::Failed.as_str());
+    Ok(db.execute(&q).await? == 1)
+}
+
+const COLS: &str = "id, outbox_id, event_type, channel, recipient_user_id, address, subject, status, \
+    attempts, next_attempt_utc, last_error, created_utc, sent_utc";
+
+fn map(r: &AnyRow) -> Result<NotificationDelivery, StoreError> {
+    Ok(NotificationDelivery {
+        id: get(r, "id")?,
+        outbox_id: get(r, "outbox_id")?,
+        event_type: get(r, "event_type")?,
+        channel: parsed(r, "channel")?,
+        recipient_user_id: opt_i64(r, "recipient_user_id")?,
+        address: get(r, "address")?,
+        subject: get(r, "subject")?,
+        status: parsed(r, "status")?,
+        attempts: get(r, "attempts")?,
+        next_attempt_utc: time(r, "next_attempt_utc")?,
+        last_error: opt_str(r, "last_error")?,
+        created_utc: time(r, "created_utc")?,
+        sent_utc: opt_time(r, "sent_utc")?,
+    })
+}
+
+pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<NotificationDelivery>, StoreError> {
+    let q = Q::new(format!("SELECT {COLS} FROM notification_deliveries WHERE id = ?")).bind(id);
+    db.fetch_optional(&q).await?.as_ref().map(map).transpose()
+}
+
+/// Deliveries, newest first, optionally of one status.
+pub async fn list(
+    db: &mut Db<'_>,
+    status: Option<DeliveryStatus>,
+    page: PageReq,
+) -> Result<Page<NotificationDelivery>, StoreError> {
+    let mut q = Q::new(format!("SELECT {COLS} FROM notification_deliveries WHERE 1 = 1"));
+    if let Some(s) = status {
+        q.push_bind(" AND status = ?", s.as_str());
+    }
+    fetch_page(db, q, "id", Order::NewestFirst, page, map, |d| d.id).await
+}
