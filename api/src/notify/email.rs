@@ -135,7 +135,7 @@ pub fn approval_needed(f: &Facts, public_url: &str) -> Rendered {
         public_url.trim_end_matches('/'),
         f.request_id.unwrap_or(0)
     );
-    let subject = format!("{} asks for {} — your decision is needed", f.requester, f.role);
+    let subject = format!("Decision needed: {} asks for {}", f.requester, f.role);
     let mut lines = vec![
         format!("{} asks for the role {}.", f.requester, f.role),
         format!("For how long: {}", duration(f.duration_minutes)),

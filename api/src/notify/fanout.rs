@@ -22,22 +22,43 @@ use super::email::{approval_needed, status_change, Facts};
 /// Events read per transaction.
 const BATCH: i64 = 200;
 
+/// How long a gap in outbox ids may be an uncommitted transaction rather than a rolled-back
+/// one. Ids are taken at insert but become visible at commit, so on PostgreSQL and SQL Server
+/// id 11 can be seen before id 10; a cursor that passed 11 would never see 10.
+const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
+/// How many of `rows` (ids after `from`, ascending) may be fanned out now: all up to the first
+/// gap in the ids, and past a gap only once the row after it is older than `SETTLE` (a
+/// transaction holding the missing id has then long committed or rolled back).
+fn settled(from: i64, rows: &[outbox::OutboxRow], now: DateTime<Utc>) -> usize {
+    let mut expected = from + 1;
+    for (i, r) in rows.iter().enumerate() {
+        if r.id != expected && now - r.created_utc < SETTLE {
+            return i;
+        }
+        expected = r.id + 1;
+    }
+    rows.len()
+}
+
 /// Fans out every event after the cursor; returns how many deliveries it created.
 pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     let mut total = 0;
     loop {
-        let (from, rows) = {
+        let (from, mut rows) = {
             let mut c = state.store.conn().await?;
             let mut db = Db::new(&mut c, state.store.dialect());
             let from = store::cursor(&mut db).await?;
-            (from, outbox::since(&mut db, from, BATCH).await?)
+            (from, outbox::rows_after(&mut db, from, BATCH).await?)
         };
-        let Some(to) = rows.last().map(|r| r.0) else {
+        let read = rows.len();
+        rows.truncate(settled(from, &rows, state.now()));
+        let Some(to) = rows.last().map(|r| r.id) else {
             return Ok(total);
         };
         let mut planned = Vec::new();
-        for (id, topic, payload) in &rows {
-            planned.extend(plan(state, *id, topic, payload).await?);
+        for r in &rows {
+            planned.extend(plan(state, r.id, &r.topic, &r.payload).await?);
         }
         let now = state.now();
         let mut tx = state.store.begin_write().await?;
@@ -52,7 +73,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
         }
         tx.commit().await?;
         total += planned.len();
-        if (rows.len() as i64) < BATCH {
+        if rows.len() < read || (read as i64) < BATCH {
             return Ok(total);
         }
     }
@@ -150,4 +171,30 @@ async fn load_facts(db: &mut Db<'_>, v: &Value) -> Result<Facts, StoreError> {
 
 fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(id: i64, age_secs: i64, now: DateTime<Utc>) -> outbox::OutboxRow {
+        outbox::OutboxRow {
+            id,
+            topic: "t".into(),
+            payload: "{}".into(),
+            created_utc: now - chrono::TimeDelta::seconds(age_secs),
+        }
+    }
+
+    #[test]
+    fn a_fresh_gap_holds_the_cursor_and_an_old_one_does_not() {
+        let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("time");
+        let rows = [row(11, 0, now), row(12, 0, now), row(14, 1, now), row(15, 0, now)];
+        assert_eq!(settled(10, &rows, now), 2, "14 waits for 13");
+        let rows = [row(11, 0, now), row(13, 60, now), row(14, 0, now)];
+        assert_eq!(settled(10, &rows, now), 3, "12 rolled back long ago");
+        assert_eq!(settled(9, &rows[..1], now), 0, "10 may still commit");
+        assert_eq!(settled(10, &[], now), 0);
+    }
 }

@@ -112,3 +112,37 @@ pub async fn prune(db: &mut Db<'_>, before: DateTime<Utc>, limit: i64) -> Result
     q.limit(limit).push(")");
     db.execute(&q).await
 }
+
+/// One outbox row with its creation time.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub topic: String,
+    pub payload: String,
+    pub created_utc: DateTime<Utc>,
+}
+
+/// Outbox rows after `after_id`, oldest first, with their creation times.
+pub async fn rows_after(
+    db: &mut Db<'_>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut q = super::Q::new(
+        "SELECT id, topic, payload_json, created_utc FROM outbox WHERE id > ? ORDER BY id",
+    )
+    .bind(after_id);
+    q.limit(limit);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: super::rows::get(r, "id")?,
+                topic: super::rows::get(r, "topic")?,
+                payload: super::rows::get(r, "payload_json")?,
+                created_utc: super::rows::time(r, "created_utc")?,
+            })
+        })
+        .collect()
+}
