@@ -122,14 +122,23 @@ fn smtp_config(
         return Ok(None);
     };
     if host.contains(['/', ' ', ':']) && !host.starts_with('[') {
-        return Err(err("JITEA_SMTP_HOST", "must be a host name or address, without scheme or port"));
+        return Err(err(
+            "JITEA_SMTP_HOST",
+            "must be a host name or address, without scheme or port",
+        ));
     }
-    let tls = match get("JITEA_SMTP_TLS").map(|v| v.to_ascii_lowercase()).as_deref() {
+    let tls = match get("JITEA_SMTP_TLS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("starttls") => SmtpTls::StartTls,
         Some("tls") => SmtpTls::Tls,
         Some("none") => SmtpTls::None,
         Some(v) => {
-            return Err(err("JITEA_SMTP_TLS", format!("`{v}` is not starttls, tls or none")))
+            return Err(err(
+                "JITEA_SMTP_TLS",
+                format!("`{v}` is not starttls, tls or none"),
+            ))
         }
     };
     let default_port = match tls {
@@ -138,27 +147,44 @@ fn smtp_config(
         SmtpTls::None => 25,
     };
     let port = match get("JITEA_SMTP_PORT") {
-        Some(v) => v
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| err("JITEA_SMTP_PORT", format!("`{v}` is not a port number (1-65535)")))?,
+        Some(v) => v.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+            err(
+                "JITEA_SMTP_PORT",
+                format!("`{v}` is not a port number (1-65535)"),
+            )
+        })?,
         None => default_port,
     };
     let user = get("JITEA_SMTP_USER");
     let password = env("JITEA_SMTP_PASSWORD").filter(|v| !v.is_empty());
     if user.is_some() != password.is_some() {
-        return Err(err("JITEA_SMTP_USER", "set both JITEA_SMTP_USER and JITEA_SMTP_PASSWORD, or neither"));
+        return Err(err(
+            "JITEA_SMTP_USER",
+            "set both JITEA_SMTP_USER and JITEA_SMTP_PASSWORD, or neither",
+        ));
     }
     let from = get("JITEA_SMTP_FROM")
         .ok_or_else(|| err("JITEA_SMTP_FROM", "is required with JITEA_SMTP_HOST"))?;
     if from.parse::<lettre::message::Mailbox>().is_err() {
-        return Err(err("JITEA_SMTP_FROM", format!("`{from}` is not an email address")));
+        return Err(err(
+            "JITEA_SMTP_FROM",
+            format!("`{from}` is not an email address"),
+        ));
     }
     if public_url.is_none() {
-        return Err(err("JITEA_PUBLIC_URL", "is required with JITEA_SMTP_HOST (messages link into the app)"));
+        return Err(err(
+            "JITEA_PUBLIC_URL",
+            "is required with JITEA_SMTP_HOST (messages link into the app)",
+        ));
     }
-    Ok(Some(SmtpConfig { host, port, tls, user, password, from }))
+    Ok(Some(SmtpConfig {
+        host,
+        port,
+        tls,
+        user,
+        password,
+        from,
+    }))
 }
 
 /// OpenID Connect settings (environment only: `JITEA_OIDC_*`).

@@ -220,7 +220,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx.clone()));
     let outbox_prune = tokio::spawn(jobs::outbox_prune::run(state.clone(), stop_rx.clone()));
     let directory_sync = tokio::spawn(jobs::directory_sync::run(state.clone(), stop_rx.clone()));
-    let notify = tokio::spawn(jitea::notify::deliveries::run(state.clone(), stop_rx.clone()));
+    let notify = tokio::spawn(jitea::notify::deliveries::run(
+        state.clone(),
+        stop_rx.clone(),
+    ));
     let live = tokio::spawn(jitea::notify::live::run(state.clone(), stop_rx));
     let app_state = state.clone();
     let assets = http::web::WebAssets::load(&app_state.config.web_dir);

@@ -91,7 +91,10 @@ impl World {
     fn deliveries(&self, query: &str) -> Vec<Value> {
         let r = self
             .s
-            .get(&format!("/api/v1/notifications/deliveries?{query}"), &self.admin)
+            .get(
+                &format!("/api/v1/notifications/deliveries?{query}"),
+                &self.admin,
+            )
             .expect(200);
         r.body["items"].as_array().unwrap().clone()
     }
@@ -151,7 +154,10 @@ fn metric(s: &Server, name: &str) -> i64 {
 
 /// The first `http://jitea.test/...` link in a message's text.
 fn link(m: &Mail) -> String {
-    let at = m.raw.find("http://jitea.test/").expect("a link into the app");
+    let at = m
+        .raw
+        .find("http://jitea.test/")
+        .expect("a link into the app");
     m.raw[at..]
         .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
         .next()
@@ -163,7 +169,8 @@ fn approver_is_emailed_and_requester_hears_the_decision(backend: Backend) {
     let w = world(backend, 0);
     let req = w.user("req", Some("req@example.test"));
     // An approver without an email address is skipped, not an error.
-    let nomail = w.s.create_user(&w.admin, json!({"login_name": "nomail", "password": PW}));
+    let nomail =
+        w.s.create_user(&w.admin, json!({"login_name": "nomail", "password": PW}));
     w.s.post(
         &format!("/api/v1/roles/{}/approvers", w.role),
         &w.admin,
@@ -178,9 +185,20 @@ fn approver_is_emailed_and_requester_hears_the_decision(backend: Backend) {
     );
     let m = w.mail_to("appr@example.test").remove(0);
     let subject = m.header("Subject").unwrap();
-    assert!(subject.contains(ROLE) && subject.contains("req"), "{subject}");
-    for said in ["req asks for the role Prod DBA", "30 minutes", "incident 42 on the orders db"] {
-        assert!(m.raw.contains(said), "the message does not say {said:?}:\n{}", m.raw);
+    assert!(
+        subject.contains(ROLE) && subject.contains("req"),
+        "{subject}"
+    );
+    for said in [
+        "req asks for the role Prod DBA",
+        "30 minutes",
+        "incident 42 on the orders db",
+    ] {
+        assert!(
+            m.raw.contains(said),
+            "the message does not say {said:?}:\n{}",
+            m.raw
+        );
     }
     assert!(m.header("Message-ID").unwrap().starts_with("<jitea."));
     // The link leads to this request's decision page, and the approver can decide from it.
@@ -188,7 +206,8 @@ fn approver_is_emailed_and_requester_hears_the_decision(backend: Backend) {
     assert_eq!(l, format!("http://jitea.test/approvals/{rid}"));
     let id_in_link: i64 = l.rsplit('/').next().unwrap().parse().unwrap();
     let appr = w.s.login("appr", PW);
-    w.s.get(&format!("/api/v1/requests/{id_in_link}"), &appr).expect(200);
+    w.s.get(&format!("/api/v1/requests/{id_in_link}"), &appr)
+        .expect(200);
     w.s.post(
         &format!("/api/v1/requests/{id_in_link}/approve"),
         &appr,
@@ -207,14 +226,22 @@ fn approver_is_emailed_and_requester_hears_the_decision(backend: Backend) {
         .iter()
         .map(|m| m.header("Subject").unwrap())
         .collect();
-    assert!(subjects.contains(&format!("Approved: {ROLE}")), "{subjects:?}");
-    assert!(subjects.contains(&format!("Your access to {ROLE} is active")), "{subjects:?}");
+    assert!(
+        subjects.contains(&format!("Approved: {ROLE}")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&format!("Your access to {ROLE} is active")),
+        "{subjects:?}"
+    );
     let to_req = w.mail_to("req@example.test");
     assert!(link(&to_req[0]).ends_with("/history"));
     // Nobody else was mailed, and the user without an address has no delivery.
     assert_eq!(w.sink.messages().len(), 3);
     // (The server records a delivery as sent just after the SMTP server has taken it.)
-    assert!(w.s.eventually(10.0, || w.deliveries("status=sent").len() == 3));
+    assert!(w
+        .s
+        .eventually(10.0, || w.deliveries("status=sent").len() == 3));
     let all = w.deliveries("");
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(all.iter().all(|d| d["recipient_user_id"] != json!(nomail)));
@@ -229,7 +256,10 @@ fn a_refusing_server_gets_the_message_once_after_retries(backend: Backend) {
     let sent = w.push_until("sent");
     assert_eq!(sent["attempts"], 4, "{sent}");
     // The last refusal stays on record.
-    assert!(sent["last_error"].as_str().unwrap().contains("451"), "{sent}");
+    assert!(
+        sent["last_error"].as_str().unwrap().contains("451"),
+        "{sent}"
+    );
     assert_eq!(w.mail_to("appr@example.test").len(), 1);
     assert_eq!(w.sink.messages().len(), 1);
     assert!(w.metric("jitea_notifications_failed_total") >= 3);
@@ -243,7 +273,10 @@ fn a_failed_delivery_is_listed_and_can_be_retried(backend: Backend) {
     w.push_until("failed");
     let failed = w.deliveries("status=failed").remove(0);
     assert_eq!(failed["attempts"], 8);
-    assert!(failed["last_error"].as_str().unwrap().contains("451"), "{failed}");
+    assert!(
+        failed["last_error"].as_str().unwrap().contains("451"),
+        "{failed}"
+    );
     assert!(w.deliveries("status=pending").is_empty());
     assert!(w.sink.messages().is_empty());
     let id = failed["id"].as_i64().unwrap();
@@ -251,9 +284,8 @@ fn a_failed_delivery_is_listed_and_can_be_retried(backend: Backend) {
     // Only admins see or retry deliveries.
     w.s.get("/api/v1/notifications/deliveries", &req)
         .expect_error(403, "forbidden");
-    let retried = w
-        .s
-        .post(
+    let retried =
+        w.s.post(
             &format!("/api/v1/notifications/deliveries/{id}/retry"),
             &w.admin,
             json!({}),
@@ -264,7 +296,9 @@ fn a_failed_delivery_is_listed_and_can_be_retried(backend: Backend) {
         w.s.eventually(30.0, || w.mail_to("appr@example.test").len() == 1),
         "the retried delivery was not sent"
     );
-    assert!(w.s.eventually(10.0, || w.deliveries("status=sent").len() == 1));
+    assert!(w
+        .s
+        .eventually(10.0, || w.deliveries("status=sent").len() == 1));
     // A sent delivery is not retried, and an unknown one is 404.
     w.s.post(
         &format!("/api/v1/notifications/deliveries/{id}/retry"),
@@ -308,7 +342,11 @@ fn two_processes_deliver_each_message_once(backend: Backend) {
     for (i, rid) in rids.iter().enumerate().take(4) {
         let server = if i % 2 == 0 { &b } else { &a };
         server
-            .post(&format!("/api/v1/requests/{rid}/approve"), &appr, json!({"comment": "ok"}))
+            .post(
+                &format!("/api/v1/requests/{rid}/approve"),
+                &appr,
+                json!({"comment": "ok"}),
+            )
             .expect(200);
     }
     // 8 approval requests + 4 x (approved, access active).

@@ -156,7 +156,10 @@ mod tests {
 
     #[test]
     fn retries_back_off_up_to_the_cap_then_stop() {
-        assert_eq!(retry_after(1, 0.999_999), Some(TimeDelta::milliseconds(29_999)));
+        assert_eq!(
+            retry_after(1, 0.999_999),
+            Some(TimeDelta::milliseconds(29_999))
+        );
         assert_eq!(retry_after(2, 0.5), Some(TimeDelta::seconds(30)));
         // 30 s doubling: the seventh failure waits up to 32 minutes (under the one-hour cap).
         assert_eq!(retry_after(7, 0.5), Some(TimeDelta::seconds(960)));

@@ -70,9 +70,13 @@ pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
     let sent = crate::notify::EMAIL_SENT.load(std::sync::atomic::Ordering::Relaxed);
     let failed = crate::notify::EMAIL_FAILED.load(std::sync::atomic::Ordering::Relaxed);
     out.push_str("# HELP jitea_notifications_sent_total Notifications this process delivered.\n# TYPE jitea_notifications_sent_total counter\n");
-    out.push_str(&format!("jitea_notifications_sent_total{{channel=\"email\"}} {sent}\n"));
+    out.push_str(&format!(
+        "jitea_notifications_sent_total{{channel=\"email\"}} {sent}\n"
+    ));
     out.push_str("# HELP jitea_notifications_failed_total Failed delivery attempts of this process (each retry counts).\n# TYPE jitea_notifications_failed_total counter\n");
-    out.push_str(&format!("jitea_notifications_failed_total{{channel=\"email\"}} {failed}\n"));
+    out.push_str(&format!(
+        "jitea_notifications_failed_total{{channel=\"email\"}} {failed}\n"
+    ));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

@@ -69,7 +69,8 @@ pub async fn run_once(state: &AppState, mailer: Option<&Mailer>) -> Result<Pass,
 
 async fn claim(state: &AppState, owner: &str) -> Result<Vec<i64>, StoreError> {
     let now = state.now();
-    let until = now + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::minutes(5));
+    let until =
+        now + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::minutes(5));
     let mut tx = state.store.begin_write().await?;
     let ids = store::claim_due(&mut tx.db(), owner, now, until, BATCH).await?;
     tx.commit().await?;
@@ -101,7 +102,10 @@ async fn deliver(
     let recorded = store::record(&mut tx.db(), id, owner, &outcome, now).await?;
     tx.commit().await?;
     if !recorded {
-        tracing::warn!(delivery_id = id, "notification: lease lost before the outcome was recorded");
+        tracing::warn!(
+            delivery_id = id,
+            "notification: lease lost before the outcome was recorded"
+        );
         return Ok(());
     }
     count(&outcome, pass);

@@ -139,7 +139,12 @@ pub fn approval_needed(f: &Facts, public_url: &str) -> Rendered {
     let mut lines = vec![
         format!("{} asks for the role {}.", f.requester, f.role),
         format!("For how long: {}", duration(f.duration_minutes)),
-        format!("Why: {}", f.justification.as_deref().unwrap_or("(no justification given)")),
+        format!(
+            "Why: {}",
+            f.justification
+                .as_deref()
+                .unwrap_or("(no justification given)")
+        ),
     ];
     if let Some(t) = &f.ticket {
         lines.push(format!("Ticket: {t}"));
@@ -263,6 +268,9 @@ mod tests {
 
     #[test]
     fn message_ids_are_stable_and_well_formed() {
-        assert_eq!(message_id("12:email:3", "x.org"), "<jitea.12.email.3@x.org>");
+        assert_eq!(
+            message_id("12:email:3", "x.org"),
+            "<jitea.12.email.3@x.org>"
+        );
     }
 }

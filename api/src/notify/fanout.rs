@@ -105,7 +105,11 @@ async fn plan(
         };
         for u in recipients(&mut db, n, &v).await? {
             let Some(address) = u.email.filter(|e| !e.trim().is_empty()) else {
-                tracing::debug!(user_id = u.id, topic, "notification skipped: the user has no email address");
+                tracing::debug!(
+                    user_id = u.id,
+                    topic,
+                    "notification skipped: the user has no email address"
+                );
                 continue;
             };
             out.push(NewDelivery {
@@ -190,7 +194,12 @@ mod tests {
     #[test]
     fn a_fresh_gap_holds_the_cursor_and_an_old_one_does_not() {
         let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("time");
-        let rows = [row(11, 0, now), row(12, 0, now), row(14, 1, now), row(15, 0, now)];
+        let rows = [
+            row(11, 0, now),
+            row(12, 0, now),
+            row(14, 1, now),
+            row(15, 0, now),
+        ];
         assert_eq!(settled(10, &rows, now), 2, "14 waits for 13");
         let rows = [row(11, 0, now), row(13, 60, now), row(14, 0, now)];
         assert_eq!(settled(10, &rows, now), 3, "12 rolled back long ago");

@@ -58,7 +58,11 @@ impl NewDelivery {
     }
 }
 
-pub async fn insert(db: &mut Db<'_>, d: &NewDelivery, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn insert(
+    db: &mut Db<'_>,
+    d: &NewDelivery,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     db.insert(
         "notification_deliveries",
         &[
@@ -98,7 +102,13 @@ pub async fn claim_due(
     .bind(DeliveryStatus::Pending.as_str())
     .bind(now)
     .bind(now);
-    let q = Q::claim("notification_deliveries", set, filter, "next_attempt_utc, id", limit);
+    let q = Q::claim(
+        "notification_deliveries",
+        set,
+        filter,
+        "next_attempt_utc, id",
+        limit,
+    );
     db.fetch_ids(&q).await
 }
 
@@ -206,7 +216,8 @@ pub async fn retry(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> Result<bool,
     Ok(db.execute(&q).await? == 1)
 }
 
-const COLS: &str = "id, outbox_id, event_type, channel, recipient_user_id, address, subject, status, \
+const COLS: &str =
+    "id, outbox_id, event_type, channel, recipient_user_id, address, subject, status, \
     attempts, next_attempt_utc, last_error, created_utc, sent_utc";
 
 fn map(r: &AnyRow) -> Result<NotificationDelivery, StoreError> {
@@ -227,8 +238,14 @@ fn map(r: &AnyRow) -> Result<NotificationDelivery, StoreError> {
     })
 }
 
-pub async fn get_by_id(db: &mut Db<'_>, id: i64) -> Result<Option<NotificationDelivery>, StoreError> {
-    let q = Q::new(format!("SELECT {COLS} FROM notification_deliveries WHERE id = ?")).bind(id);
+pub async fn get_by_id(
+    db: &mut Db<'_>,
+    id: i64,
+) -> Result<Option<NotificationDelivery>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS} FROM notification_deliveries WHERE id = ?"
+    ))
+    .bind(id);
     db.fetch_optional(&q).await?.as_ref().map(map).transpose()
 }
 
@@ -238,7 +255,9 @@ pub async fn list(
     status: Option<DeliveryStatus>,
     page: PageReq,
 ) -> Result<Page<NotificationDelivery>, StoreError> {
-    let mut q = Q::new(format!("SELECT {COLS} FROM notification_deliveries WHERE 1 = 1"));
+    let mut q = Q::new(format!(
+        "SELECT {COLS} FROM notification_deliveries WHERE 1 = 1"
+    ));
     if let Some(s) = status {
         q.push_bind(" AND status = ?", s.as_str());
     }

@@ -275,7 +275,10 @@ pub async fn approver_candidates(
     if user_ids.is_empty() && team_ids.is_empty() && departments.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Q::new(format!("SELECT {COLS} {FROM} WHERE u.is_active = ? AND (1 = 0")).bind(true);
+    let mut q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE u.is_active = ? AND (1 = 0"
+    ))
+    .bind(true);
     if !user_ids.is_empty() {
         q.push(" OR u.id IN ").push_in(user_ids.iter().copied());
     }

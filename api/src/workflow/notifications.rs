@@ -33,12 +33,19 @@ pub async fn retry(state: &AppState, admin: &User, id: i64) -> ApiResult<Notific
         return Err(ApiError::new(
             409,
             "delivery_not_failed",
-            format!("only a failed delivery can be retried; this one is {}", before.status),
+            format!(
+                "only a failed delivery can be retried; this one is {}",
+                before.status
+            ),
         ));
     }
     audit::write(
         &mut db,
-        Event::new("notification_retried", &Actor::user(admin.id, &admin.login_name)).details(
+        Event::new(
+            "notification_retried",
+            &Actor::user(admin.id, &admin.login_name),
+        )
+        .details(
             json!({"delivery_id": id, "event_type": before.event_type, "channel": before.channel,
                    "recipient_user_id": before.recipient_user_id, "attempts": before.attempts,
                    "last_error": before.last_error}),
