@@ -1182,6 +1182,51 @@ mod tests {
     }
 
     #[test]
+    fn smtp_is_off_without_a_host_and_starttls_unless_told_otherwise() {
+        assert!(load(&[]).unwrap().smtp.is_none());
+        let base = [
+            ("JITEA_SMTP_HOST", "smtp.example.com"),
+            ("JITEA_SMTP_FROM", "JITEA <jitea@example.com>"),
+            ("JITEA_PUBLIC_URL", "https://jitea.example.com"),
+        ];
+        let c = load(&base).unwrap();
+        let s = c.smtp.as_ref().unwrap();
+        assert_eq!((s.tls, s.port), (SmtpTls::StartTls, 587));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            load(&all)
+        };
+        let s = with(&[("JITEA_SMTP_TLS", "tls")]).unwrap().smtp.unwrap();
+        assert_eq!((s.tls, s.port), (SmtpTls::Tls, 465));
+        let s = with(&[("JITEA_SMTP_TLS", "none"), ("JITEA_SMTP_PORT", "2525")])
+            .unwrap()
+            .smtp
+            .unwrap();
+        assert_eq!((s.tls, s.port), (SmtpTls::None, 2525));
+        let s = with(&[
+            ("JITEA_SMTP_USER", "mailer"),
+            ("JITEA_SMTP_PASSWORD", "very-secret-smtp-pw"),
+        ])
+        .unwrap()
+        .smtp
+        .unwrap();
+        assert!(!format!("{s:?}").contains("very-secret-smtp-pw"));
+        for (extra, setting) in [
+            (&[("JITEA_SMTP_TLS", "plain")][..], "JITEA_SMTP_TLS"),
+            (&[("JITEA_SMTP_PORT", "0")][..], "JITEA_SMTP_PORT"),
+            (&[("JITEA_SMTP_USER", "mailer")][..], "JITEA_SMTP_USER"),
+            (&[("JITEA_SMTP_FROM", "not an address")][..], "JITEA_SMTP_FROM"),
+        ] {
+            assert_eq!(with(extra).unwrap_err().setting, setting);
+        }
+        let e = load(&base[..2]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_PUBLIC_URL");
+        let e = load(&base[..1]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_SMTP_FROM");
+    }
+
+    #[test]
     fn bad_values_name_the_setting() {
         let e = load(&[("JITEA_BIND", "nope")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_BIND");
