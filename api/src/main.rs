@@ -202,6 +202,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "caught up on grants that fell due while stopped"
         );
     }
+    // Events that arrived while stopped become notification deliveries before the outbox
+    // pruner (which keeps rows not yet fanned out) first runs.
+    if let Err(e) = jitea::notify::fanout::run_once(&state).await {
+        tracing::warn!(error = %e, "notifications: the start-up fan-out failed");
+    }
     // Then memberships are checked against the records once, in the background.
     let startup_state = state.clone();
     tokio::spawn(async move {

@@ -381,3 +381,67 @@ fn two_processes_deliver_each_message_once(backend: Backend) {
     );
 }
 on_each_backend!(two_processes_deliver_each_message_once);
+
+fn approvers_are_told_stage_by_stage_never_the_requester(backend: Backend) {
+    let sink = SmtpSink::start(0);
+    let s = start(backend, &sink);
+    let admin = s.admin_token();
+    let target = s.noop_target(&admin, "t");
+    let dbr = s.make_db_role(&admin, target, "writer");
+    let role = s.make_role(
+        &admin,
+        json!({"role_name": ROLE, "max_duration_minutes": 60, "requires_justification": false,
+               "required_approvals": 2, "approval_stages": true}),
+    );
+    s.map_db_role(&admin, role, dbr, true);
+    s.open_to_all(&admin, role);
+    let user = |login: &str| {
+        s.create_user(
+            &admin,
+            json!({"login_name": login, "password": PW, "email": format!("{login}@example.test")}),
+        )
+    };
+    let (lead, b, c, gone, req) = (user("lead"), user("b"), user("c"), user("gone"), user("req"));
+    let team = s
+        .post("/api/v1/teams", &admin, json!({"team_name": "sec"}))
+        .expect(201)
+        .id();
+    for m in [b, c, gone, req] {
+        s.post(&format!("/api/v1/teams/{team}/members"), &admin, json!({"user_id": m}))
+            .expect(200);
+    }
+    s.post(&format!("/api/v1/users/{gone}/deactivate"), &admin, json!({}))
+        .expect(200);
+    // Stage 1: the lead; stage 2: the team.
+    for entry in [
+        json!({"approver_type": "user", "approver_user_id": lead, "priority": 10}),
+        json!({"approver_type": "team", "approver_team_id": team, "priority": 20}),
+    ] {
+        s.post(&format!("/api/v1/roles/{role}/approvers"), &admin, entry)
+            .expect(201);
+    }
+    let rid = ask(&s, &s.login("req", PW), role, "work");
+    assert!(s.eventually(30.0, || !mail_to(&sink, "lead@example.test").is_empty()));
+    s.post(
+        &format!("/api/v1/requests/{rid}/approve"),
+        &s.login("lead", PW),
+        json!({"comment": "ok"}),
+    )
+    .expect(200);
+    assert!(
+        s.eventually(30.0, || mail_to(&sink, "b@example.test").len() == 1
+            && mail_to(&sink, "c@example.test").len() == 1),
+        "the second stage was not told: {:?}",
+        sink.messages()
+    );
+    let sent = || {
+        s.db.scalar("SELECT COUNT(*) AS n FROM notification_deliveries WHERE status = 'sent'")
+    };
+    assert!(s.eventually(10.0, || sent() == 3));
+    // The lead is not asked again, the deactivated member and the requester never.
+    assert_eq!(s.db.scalar("SELECT COUNT(*) AS n FROM notification_deliveries"), 3);
+    assert_eq!(mail_to(&sink, "lead@example.test").len(), 1);
+    assert!(mail_to(&sink, "gone@example.test").is_empty());
+    assert!(mail_to(&sink, "req@example.test").is_empty());
+}
+on_each_backend!(approvers_are_told_stage_by_stage_never_the_requester);

@@ -263,3 +263,99 @@ pub async fn list(
     }
     fetch_page(db, q, "id", Order::NewestFirst, page, map, |d| d.id).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{migrate, outbox, Store};
+    use chrono::TimeZone;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + secs, 0)
+            .single()
+            .expect("time")
+    }
+
+    fn delivery(outbox_id: i64) -> NewDelivery {
+        NewDelivery {
+            outbox_id,
+            event_type: "request.created".into(),
+            channel: "email",
+            recipient_user_id: None,
+            address: "a@example.test".into(),
+            subject: "s".into(),
+            body_text: "t".into(),
+            body_html: None,
+        }
+    }
+
+    /// Runs `f` on a fresh, migrated SQLite store.
+    fn with_store<F, Fut>(name: &str, f: F)
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let dir = std::env::temp_dir().join(format!("jitea-notify-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = Store::connect(&url).await.unwrap();
+            migrate::run(&store).await.unwrap();
+            f(store.clone()).await;
+            store.close().await;
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_cursor_moves_once_and_the_pruner_keeps_what_it_has_not_passed() {
+        with_store("cursor", |store| async move {
+            let mut tx = store.begin_write().await.unwrap();
+            let mut db = tx.db();
+            let mut ids = Vec::new();
+            for _ in 0..4 {
+                ids.push(outbox::enqueue(&mut db, "t", &serde_json::json!({}), at(0)).await.unwrap());
+            }
+            assert_eq!(cursor(&mut db).await.unwrap(), 0);
+            assert!(advance_cursor(&mut db, 0, ids[1]).await.unwrap());
+            assert!(!advance_cursor(&mut db, 0, ids[3]).await.unwrap(), "a stale advance loses");
+            // Every row is old; only those the cursor passed go.
+            assert_eq!(outbox::prune(&mut db, at(3600), 100).await.unwrap(), 2);
+            assert_eq!(outbox::rows_after(&mut db, 0, 10).await.unwrap().len(), 2);
+            tx.commit().await.unwrap();
+        });
+    }
+
+    #[test]
+    fn only_the_lease_holder_records_and_only_failed_deliveries_are_retried() {
+        with_store("lease", |store| async move {
+            let mut tx = store.begin_write().await.unwrap();
+            let mut db = tx.db();
+            let id = insert(&mut db, &delivery(1), at(0)).await.unwrap();
+            assert!(claim_due(&mut db, "a", at(-1), at(60), 5).await.unwrap().is_empty(), "not due yet");
+            assert_eq!(claim_due(&mut db, "a", at(1), at(60), 5).await.unwrap(), vec![id]);
+            assert!(claim_due(&mut db, "b", at(2), at(62), 5).await.unwrap().is_empty(), "leased");
+            let retry_at = Outcome::Retry(at(30), "451".into());
+            assert!(!record(&mut db, id, "b", &retry_at, at(3)).await.unwrap(), "fenced");
+            assert!(record(&mut db, id, "a", &retry_at, at(3)).await.unwrap());
+            assert!(!record(&mut db, id, "a", &Outcome::Sent, at(4)).await.unwrap(), "lease released");
+            assert!(!retry(&mut db, id, at(5)).await.unwrap(), "pending, not failed");
+            assert_eq!(claim_due(&mut db, "b", at(31), at(90), 5).await.unwrap(), vec![id]);
+            assert!(record(&mut db, id, "b", &Outcome::Failed("550".into()), at(32)).await.unwrap());
+            let d = get_by_id(&mut db, id).await.unwrap().unwrap();
+            assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 2));
+            assert_eq!(d.last_error.as_deref(), Some("550"));
+            assert!(retry(&mut db, id, at(40)).await.unwrap());
+            let d = get_by_id(&mut db, id).await.unwrap().unwrap();
+            assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 0));
+            // A second delivery of the same event, channel and recipient is refused.
+            assert!(insert(&mut db, &delivery(1), at(41)).await.is_err());
+            tx.commit().await.unwrap();
+        });
+    }
+}
