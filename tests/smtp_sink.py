@@ -1,7 +1,9 @@
 """A real SMTP server for the notification tests (aiosmtpd): stores every accepted message as
 a file in a folder and answers 451 to the first N messages (a server that is briefly
-refusing mail). Usage: smtp_sink.py OUT_DIR REFUSE_FIRST. It binds 127.0.0.1 port 0 and prints
-"listening PORT" once ready; it runs until killed.
+refusing mail). Usage: smtp_sink.py OUT_DIR REFUSE_FIRST [HOLD_FIRST_SECS]. With
+HOLD_FIRST_SECS, the first accepted message is stored at once but its "250" answer is held
+back that long (a sender that crashes meanwhile has delivered without knowing it). It binds
+127.0.0.1 port 0 and prints "listening PORT" once ready; it runs until killed.
 
 Each accepted message is written as NNNNNN.eml, through a temporary file renamed into place,
 so a reader never sees half a message. The envelope recipients come first as
@@ -16,9 +18,10 @@ from aiosmtpd.smtp import SMTP
 
 
 class Sink:
-    def __init__(self, out, refuse):
+    def __init__(self, out, refuse, hold):
         self.out = out
         self.refuse = refuse
+        self.hold = hold
         self.n = 0
 
     async def handle_DATA(self, server, session, envelope):
@@ -31,13 +34,17 @@ class Sink:
         with open(tmp, "wb") as f:
             f.write(head + (envelope.original_content or envelope.content))
         os.rename(tmp, os.path.join(self.out, f"{self.n:06d}.eml"))
+        if self.hold > 0:
+            hold, self.hold = self.hold, 0
+            await asyncio.sleep(hold)
         return "250 OK"
 
 
 async def main():
     out, refuse = sys.argv[1], int(sys.argv[2])
+    hold = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     loop = asyncio.get_running_loop()
-    handler = Sink(out, refuse)
+    handler = Sink(out, refuse, hold)
     server = await loop.create_server(
         lambda: SMTP(handler, hostname="smtp.test"), "127.0.0.1", 0
     )

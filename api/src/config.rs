@@ -1216,7 +1216,10 @@ mod tests {
             (&[("JITEA_SMTP_TLS", "plain")][..], "JITEA_SMTP_TLS"),
             (&[("JITEA_SMTP_PORT", "0")][..], "JITEA_SMTP_PORT"),
             (&[("JITEA_SMTP_USER", "mailer")][..], "JITEA_SMTP_USER"),
-            (&[("JITEA_SMTP_FROM", "not an address")][..], "JITEA_SMTP_FROM"),
+            (
+                &[("JITEA_SMTP_FROM", "not an address")][..],
+                "JITEA_SMTP_FROM",
+            ),
         ] {
             assert_eq!(with(extra).unwrap_err().setting, setting);
         }

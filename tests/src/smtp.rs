@@ -74,6 +74,12 @@ impl Mail {
 impl SmtpSink {
     /// Starts a sink that answers 451 to the first `refuse_first` messages.
     pub fn start(refuse_first: u32) -> Self {
+        Self::start_holding(refuse_first, 0)
+    }
+
+    /// Like `start`, and the first accepted message is stored at once but its "250" answer
+    /// is held back `hold_first_secs` seconds.
+    pub fn start_holding(refuse_first: u32, hold_first_secs: u32) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "jitea-smtp-{}-{}",
             std::process::id(),
@@ -85,6 +91,7 @@ impl SmtpSink {
             .arg(repo_root().join("tests/smtp_sink.py"))
             .arg(&dir)
             .arg(refuse_first.to_string())
+            .arg(hold_first_secs.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -401,17 +401,31 @@ fn approvers_are_told_stage_by_stage_never_the_requester(backend: Backend) {
             json!({"login_name": login, "password": PW, "email": format!("{login}@example.test")}),
         )
     };
-    let (lead, b, c, gone, req) = (user("lead"), user("b"), user("c"), user("gone"), user("req"));
+    let (lead, b, c, gone, req) = (
+        user("lead"),
+        user("b"),
+        user("c"),
+        user("gone"),
+        user("req"),
+    );
     let team = s
         .post("/api/v1/teams", &admin, json!({"team_name": "sec"}))
         .expect(201)
         .id();
     for m in [b, c, gone, req] {
-        s.post(&format!("/api/v1/teams/{team}/members"), &admin, json!({"user_id": m}))
-            .expect(200);
-    }
-    s.post(&format!("/api/v1/users/{gone}/deactivate"), &admin, json!({}))
+        s.post(
+            &format!("/api/v1/teams/{team}/members"),
+            &admin,
+            json!({"user_id": m}),
+        )
         .expect(200);
+    }
+    s.post(
+        &format!("/api/v1/users/{gone}/deactivate"),
+        &admin,
+        json!({}),
+    )
+    .expect(200);
     // Stage 1: the lead; stage 2: the team.
     for entry in [
         json!({"approver_type": "user", "approver_user_id": lead, "priority": 10}),
@@ -439,9 +453,56 @@ fn approvers_are_told_stage_by_stage_never_the_requester(backend: Backend) {
     };
     assert!(s.eventually(10.0, || sent() == 3));
     // The lead is not asked again, the deactivated member and the requester never.
-    assert_eq!(s.db.scalar("SELECT COUNT(*) AS n FROM notification_deliveries"), 3);
+    assert_eq!(
+        s.db.scalar("SELECT COUNT(*) AS n FROM notification_deliveries"),
+        3
+    );
     assert_eq!(mail_to(&sink, "lead@example.test").len(), 1);
     assert!(mail_to(&sink, "gone@example.test").is_empty());
     assert!(mail_to(&sink, "req@example.test").is_empty());
 }
 on_each_backend!(approvers_are_told_stage_by_stage_never_the_requester);
+
+/// At-least-once, and its bound: a process killed after the SMTP server has the message and
+/// before the send is recorded leaves the delivery leased; once the lease lapses (moved back
+/// here instead of waiting five minutes) the next process sends it again, with the same
+/// Message-ID, exactly once more.
+fn a_crash_between_send_and_record_sends_one_copy_with_the_same_message_id(backend: Backend) {
+    let sink = SmtpSink::start_holding(0, 600);
+    let env = env_of(&sink);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let s = Server::start_with(backend, &env);
+    let admin = s.admin_token();
+    let role = setup_role(&s, &admin);
+    s.create_user(&admin, json!({"login_name": "req", "password": PW}));
+    ask(&s, &s.login("req", PW), role, "work");
+    assert!(s.eventually(30.0, || sink.messages().len() == 1));
+    // The server waits for the "250" that is held back: kill it now.
+    let s = s.restart_with(&env);
+    let state = |s: &Server| {
+        s.db.scalar("SELECT COUNT(*) AS n FROM notification_deliveries WHERE status = 'pending' AND attempts = 0 AND lease_owner IS NOT NULL")
+    };
+    assert_eq!(
+        state(&s),
+        1,
+        "the send was never recorded and the lease is still held"
+    );
+    s.db.exec(
+        "UPDATE notification_deliveries SET lease_until_utc = created_utc WHERE status = 'pending'",
+    );
+    let sent = |s: &Server| {
+        s.db.scalar("SELECT COUNT(*) AS n FROM notification_deliveries WHERE status = 'sent' AND attempts = 1")
+    };
+    assert!(
+        s.eventually(30.0, || sent(&s) == 1),
+        "the lapsed delivery was not sent again"
+    );
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 2, "one copy more, not more");
+    assert_eq!(mails[0].header("Message-ID"), mails[1].header("Message-ID"));
+    assert_eq!(
+        s.db.scalar("SELECT COUNT(*) AS n FROM notification_attempts"),
+        1
+    );
+}
+on_each_backend!(a_crash_between_send_and_record_sends_one_copy_with_the_same_message_id);

@@ -319,11 +319,18 @@ mod tests {
             let mut db = tx.db();
             let mut ids = Vec::new();
             for _ in 0..4 {
-                ids.push(outbox::enqueue(&mut db, "t", &serde_json::json!({}), at(0)).await.unwrap());
+                ids.push(
+                    outbox::enqueue(&mut db, "t", &serde_json::json!({}), at(0))
+                        .await
+                        .unwrap(),
+                );
             }
             assert_eq!(cursor(&mut db).await.unwrap(), 0);
             assert!(advance_cursor(&mut db, 0, ids[1]).await.unwrap());
-            assert!(!advance_cursor(&mut db, 0, ids[3]).await.unwrap(), "a stale advance loses");
+            assert!(
+                !advance_cursor(&mut db, 0, ids[3]).await.unwrap(),
+                "a stale advance loses"
+            );
             // Every row is old; only those the cursor passed go.
             assert_eq!(outbox::prune(&mut db, at(3600), 100).await.unwrap(), 2);
             assert_eq!(outbox::rows_after(&mut db, 0, 10).await.unwrap().len(), 2);
@@ -337,16 +344,49 @@ mod tests {
             let mut tx = store.begin_write().await.unwrap();
             let mut db = tx.db();
             let id = insert(&mut db, &delivery(1), at(0)).await.unwrap();
-            assert!(claim_due(&mut db, "a", at(-1), at(60), 5).await.unwrap().is_empty(), "not due yet");
-            assert_eq!(claim_due(&mut db, "a", at(1), at(60), 5).await.unwrap(), vec![id]);
-            assert!(claim_due(&mut db, "b", at(2), at(62), 5).await.unwrap().is_empty(), "leased");
+            assert!(
+                claim_due(&mut db, "a", at(-1), at(60), 5)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "not due yet"
+            );
+            assert_eq!(
+                claim_due(&mut db, "a", at(1), at(60), 5).await.unwrap(),
+                vec![id]
+            );
+            assert!(
+                claim_due(&mut db, "b", at(2), at(62), 5)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "leased"
+            );
             let retry_at = Outcome::Retry(at(30), "451".into());
-            assert!(!record(&mut db, id, "b", &retry_at, at(3)).await.unwrap(), "fenced");
+            assert!(
+                !record(&mut db, id, "b", &retry_at, at(3)).await.unwrap(),
+                "fenced"
+            );
             assert!(record(&mut db, id, "a", &retry_at, at(3)).await.unwrap());
-            assert!(!record(&mut db, id, "a", &Outcome::Sent, at(4)).await.unwrap(), "lease released");
-            assert!(!retry(&mut db, id, at(5)).await.unwrap(), "pending, not failed");
-            assert_eq!(claim_due(&mut db, "b", at(31), at(90), 5).await.unwrap(), vec![id]);
-            assert!(record(&mut db, id, "b", &Outcome::Failed("550".into()), at(32)).await.unwrap());
+            assert!(
+                !record(&mut db, id, "a", &Outcome::Sent, at(4))
+                    .await
+                    .unwrap(),
+                "lease released"
+            );
+            assert!(
+                !retry(&mut db, id, at(5)).await.unwrap(),
+                "pending, not failed"
+            );
+            assert_eq!(
+                claim_due(&mut db, "b", at(31), at(90), 5).await.unwrap(),
+                vec![id]
+            );
+            assert!(
+                record(&mut db, id, "b", &Outcome::Failed("550".into()), at(32))
+                    .await
+                    .unwrap()
+            );
             let d = get_by_id(&mut db, id).await.unwrap().unwrap();
             assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 2));
             assert_eq!(d.last_error.as_deref(), Some("550"));
