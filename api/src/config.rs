@@ -121,7 +121,7 @@ fn smtp_config(
     let Some(host) = get("JITEA_SMTP_HOST") else {
         return Ok(None);
     };
-    if host.contains(['/', ' ', ':']) && !host.starts_with('[') {
+    if host.contains(['/', ' ', '\t']) {
         return Err(err(
             "JITEA_SMTP_HOST",
             "must be a host name or address, without scheme or port",
