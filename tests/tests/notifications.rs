@@ -506,3 +506,115 @@ fn a_crash_between_send_and_record_sends_one_copy_with_the_same_message_id(backe
     );
 }
 on_each_backend!(a_crash_between_send_and_record_sends_one_copy_with_the_same_message_id);
+
+/// A server mailing to `sink` whose admin has an address, with an auto-approved role on a
+/// PostgreSQL target reached through `url`, and a requester `login` (req@example.test).
+fn target_world(
+    backend: Backend,
+    sink: &SmtpSink,
+    url: &str,
+    db_role: &str,
+    login: &str,
+) -> (Server, i64) {
+    let mut env = env_of(sink);
+    env.push(("JITEA_TARGET_T_URL", url.to_string()));
+    env.push(("JITEA_RETRY_BASE_MS", "10".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let s = Server::start_with(backend, &env);
+    let admin = s.admin_token();
+    let me = s.get("/api/v1/me", &admin).expect(200).body;
+    s.patch(
+        &format!("/api/v1/users/{}", me["id"]),
+        &admin,
+        json!({"email": "root@example.test"}),
+    )
+    .expect(200);
+    let target = s.make_target(
+        &admin,
+        json!({"name": "t", "kind": "postgres", "connection_url_env": "JITEA_TARGET_T_URL"}),
+    );
+    let dbr = s.make_db_role(&admin, target, db_role);
+    let role = s.open_role(&admin, "Prod read", 60, &[dbr]);
+    s.create_user(
+        &admin,
+        json!({"login_name": login, "password": PW, "email": "req@example.test"}),
+    );
+    let r = s
+        .post(
+            "/api/v1/requests",
+            &s.login(login, PW),
+            json!({"role_id": role, "requested_duration_minutes": 30}),
+        )
+        .expect(201);
+    assert_eq!(r.body["status"], "auto_approved");
+    (s, r.body["grant_id"].as_i64().unwrap())
+}
+
+fn subjects(sink: &SmtpSink, to: &str) -> Vec<String> {
+    mail_to(sink, to)
+        .iter()
+        .map(|m| m.header("Subject").unwrap())
+        .collect()
+}
+
+/// Provisioning that fails for good is a security alert: the requester learns the access
+/// could not be given, and the admins are told (live PostgreSQL target; the requester has no
+/// login there, so every GRANT fails).
+#[test]
+fn provisioning_that_failed_is_told_to_the_requester_and_the_admins() {
+    let sink = SmtpSink::start(0);
+    let mut pg = targets::PgTarget::new();
+    let reader = pg.name("reader");
+    pg.exec(&format!("CREATE ROLE \"{reader}\" NOLOGIN"));
+    let ghost = pg.name("ghost");
+    let (s, _) = target_world(
+        Backend::Sqlite,
+        &sink,
+        targets::PG_ADMIN_URL,
+        &reader,
+        &ghost,
+    );
+    assert!(
+        s.eventually(60.0, || subjects(&sink, "root@example.test").len() == 1
+            && subjects(&sink, "req@example.test").len() == 2),
+        "{:?}",
+        sink.messages()
+    );
+    assert_eq!(
+        subjects(&sink, "root@example.test"),
+        [format!("Provisioning failed: Prod read for {ghost}")]
+    );
+    let to_req = subjects(&sink, "req@example.test");
+    assert!(
+        to_req.contains(&"Approved automatically: Prod read".to_string()),
+        "{to_req:?}"
+    );
+    assert!(
+        to_req.contains(&"Your access to Prod read could not be given".to_string()),
+        "{to_req:?}"
+    );
+    let admin_mail = mail_to(&sink, "root@example.test").remove(0);
+    assert!(link(&admin_mail).ends_with("/admin/grants"));
+}
+
+/// Access that cannot be removed (the target is down) is a security alert for the admins,
+/// and the target's URL is in no message.
+fn admins_hear_of_access_that_cannot_be_removed(backend: Backend) {
+    let sink = SmtpSink::start(0);
+    let down = format!("postgres://postgres@127.0.0.1:{}/nothing", free_port());
+    let (s, _) = target_world(backend, &sink, &down, "reader", "req");
+    assert!(
+        s.eventually(90.0, || subjects(&sink, "root@example.test").len() == 1),
+        "{:?}",
+        sink.messages()
+    );
+    assert_eq!(
+        subjects(&sink, "root@example.test"),
+        ["Access could not be removed: Prod read for req"]
+    );
+    assert!(sink
+        .messages()
+        .iter()
+        .all(|m| !m.raw.contains("postgres://")));
+}
+on_each_backend!(admins_hear_of_access_that_cannot_be_removed);
