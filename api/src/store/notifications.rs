@@ -216,6 +216,30 @@ pub async fn retry(db: &mut Db<'_>, id: i64, now: DateTime<Utc>) -> Result<bool,
     Ok(db.execute(&q).await? == 1)
 }
 
+/// Deletes up to `limit` deliveries sent before `before`, with their attempts (failed ones
+/// stay until an admin retries them). Returns how many deliveries it deleted.
+pub async fn prune_sent(
+    db: &mut Db<'_>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    let batch = |head: &str| {
+        let mut q = Q::new(format!(
+            "{head} (SELECT id FROM notification_deliveries WHERE status = ? AND sent_utc < ? ORDER BY id"
+        ))
+        .bind(DeliveryStatus::Sent.as_str())
+        .bind(before);
+        q.limit(limit).push(")");
+        q
+    };
+    db.execute(&batch(
+        "DELETE FROM notification_attempts WHERE delivery_id IN",
+    ))
+    .await?;
+    db.execute(&batch("DELETE FROM notification_deliveries WHERE id IN"))
+        .await
+}
+
 const COLS: &str =
     "id, outbox_id, event_type, channel, recipient_user_id, address, subject, status, \
     attempts, next_attempt_utc, last_error, created_utc, sent_utc";
@@ -393,6 +417,28 @@ mod tests {
             assert!(retry(&mut db, id, at(40)).await.unwrap());
             let d = get_by_id(&mut db, id).await.unwrap().unwrap();
             assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 0));
+            // Sent deliveries go with the outbox retention, failed ones stay.
+            let other = insert(&mut db, &delivery(2), at(0)).await.unwrap();
+            assert_eq!(
+                claim_due(&mut db, "c", at(50), at(99), 5).await.unwrap(),
+                vec![id, other]
+            );
+            assert!(record(&mut db, other, "c", &Outcome::Sent, at(51))
+                .await
+                .unwrap());
+            assert!(
+                record(&mut db, id, "c", &Outcome::Failed("x".into()), at(51))
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(
+                prune_sent(&mut db, at(51), 100).await.unwrap(),
+                0,
+                "not older yet"
+            );
+            assert_eq!(prune_sent(&mut db, at(52), 100).await.unwrap(), 1);
+            assert!(get_by_id(&mut db, other).await.unwrap().is_none());
+            assert!(get_by_id(&mut db, id).await.unwrap().is_some());
             // A second delivery of the same event, channel and recipient is refused.
             assert!(insert(&mut db, &delivery(1), at(41)).await.is_err());
             tx.commit().await.unwrap();
