@@ -575,7 +575,7 @@ fn provisioning_that_failed_is_told_to_the_requester_and_the_admins() {
         &ghost,
     );
     assert!(
-        s.eventually(60.0, || subjects(&sink, "root@example.test").len() == 1
+        s.eventually(120.0, || subjects(&sink, "root@example.test").len() == 1
             && subjects(&sink, "req@example.test").len() == 2),
         "{:?}",
         sink.messages()
@@ -604,7 +604,7 @@ fn admins_hear_of_access_that_cannot_be_removed(backend: Backend) {
     let down = format!("postgres://postgres@127.0.0.1:{}/nothing", free_port());
     let (s, _) = target_world(backend, &sink, &down, "reader", "req");
     assert!(
-        s.eventually(90.0, || subjects(&sink, "root@example.test").len() == 1),
+        s.eventually(180.0, || subjects(&sink, "root@example.test").len() == 1),
         "{:?}",
         sink.messages()
     );
