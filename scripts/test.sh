@@ -3,7 +3,8 @@
 # property and black-box tests against the real binary on SQLite and PostgreSQL), a T-SQL
 # check (two parsers) of the SQL Server migrations and of every statement the store ran
 # during the tests, schemathesis against the running server, the SCIM
-# conformance checker (scim2-tester) against /scim/v2, the web app
+# conformance checker (scim2-tester) against /scim/v2, the notification tests against a
+# real SMTP server (aiosmtpd), the web app
 # build and the browser test. Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,11 @@ scripts/ensure_oidc_provider.sh > /dev/null
 step "making sure OpenLDAP (slapd, ldap-utils) and Samba AD are installed for the directory sync tests"
 scripts/ensure_slapd.sh
 scripts/ensure_samba.sh
+
+step "installing the SMTP server the notification tests start (PyPI aiosmtpd, pinned, in its own venv)"
+# The tests find its python here (tests/src/smtp.rs), else run the script themselves.
+JITEA_AIOSMTPD_PYTHON=$(scripts/ensure_aiosmtpd.sh | tail -n 1)
+export JITEA_AIOSMTPD_PYTHON
 
 step "building the jitea binary the black-box tests start"
 cargo build -p jitea-api --locked

@@ -67,6 +67,124 @@ pub struct Config {
     /// Password sign-in for everyone (`JITEA_LOCAL_LOGIN`, default true); when false only the
     /// bootstrap admin may use a password (break-glass, audited).
     pub local_login: bool,
+    /// Email notifications over SMTP; `None` (email off) when `JITEA_SMTP_HOST` is unset.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How the SMTP connection is protected (`JITEA_SMTP_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required (default; port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only when set explicitly (a relay on localhost, tests).
+    None,
+}
+
+/// SMTP settings (environment only: `JITEA_SMTP_*`).
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The From address (`JITEA_SMTP_FROM`).
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// The SMTP settings: `None` unless `JITEA_SMTP_HOST` is set. Links in messages need
+/// `JITEA_PUBLIC_URL`, so email without it is a configuration error.
+fn smtp_config(
+    env: &impl Fn(&str) -> Option<String>,
+    public_url: Option<&str>,
+) -> Result<Option<SmtpConfig>, ConfigError> {
+    let get = |n: &str| {
+        env(n)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(host) = get("JITEA_SMTP_HOST") else {
+        return Ok(None);
+    };
+    if host.contains(['/', ' ', '\t']) {
+        return Err(err(
+            "JITEA_SMTP_HOST",
+            "must be a host name or address, without scheme or port",
+        ));
+    }
+    let tls = match get("JITEA_SMTP_TLS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("starttls") => SmtpTls::StartTls,
+        Some("tls") => SmtpTls::Tls,
+        Some("none") => SmtpTls::None,
+        Some(v) => {
+            return Err(err(
+                "JITEA_SMTP_TLS",
+                format!("`{v}` is not starttls, tls or none"),
+            ))
+        }
+    };
+    let default_port = match tls {
+        SmtpTls::Tls => 465,
+        SmtpTls::StartTls => 587,
+        SmtpTls::None => 25,
+    };
+    let port = match get("JITEA_SMTP_PORT") {
+        Some(v) => v.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+            err(
+                "JITEA_SMTP_PORT",
+                format!("`{v}` is not a port number (1-65535)"),
+            )
+        })?,
+        None => default_port,
+    };
+    let user = get("JITEA_SMTP_USER");
+    let password = env("JITEA_SMTP_PASSWORD").filter(|v| !v.is_empty());
+    if user.is_some() != password.is_some() {
+        return Err(err(
+            "JITEA_SMTP_USER",
+            "set both JITEA_SMTP_USER and JITEA_SMTP_PASSWORD, or neither",
+        ));
+    }
+    let from = get("JITEA_SMTP_FROM")
+        .ok_or_else(|| err("JITEA_SMTP_FROM", "is required with JITEA_SMTP_HOST"))?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(err(
+            "JITEA_SMTP_FROM",
+            format!("`{from}` is not an email address"),
+        ));
+    }
+    if public_url.is_none() {
+        return Err(err(
+            "JITEA_PUBLIC_URL",
+            "is required with JITEA_SMTP_HOST (messages link into the app)",
+        ));
+    }
+    Ok(Some(SmtpConfig {
+        host,
+        port,
+        tls,
+        user,
+        password,
+        from,
+    }))
 }
 
 /// OpenID Connect settings (environment only: `JITEA_OIDC_*`).
@@ -870,10 +988,12 @@ impl Config {
 
         let oidc = oidc_config(&env, public_url.as_deref())?;
         let local_login = bool_setting(&env, "JITEA_LOCAL_LOGIN")?.unwrap_or(true);
+        let smtp = smtp_config(&env, public_url.as_deref())?;
 
         Ok(Self {
             oidc,
             local_login,
+            smtp,
             ldap,
             directory_sync_interval_secs,
             jwt_secret_file,
@@ -1059,6 +1179,54 @@ mod tests {
         // Without a base the sync cannot run: refused at start.
         let e = load(&[("JITEA_LDAP_URL", "ldaps://dc")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_LDAP_USER_BASE");
+    }
+
+    #[test]
+    fn smtp_is_off_without_a_host_and_starttls_unless_told_otherwise() {
+        assert!(load(&[]).unwrap().smtp.is_none());
+        let base = [
+            ("JITEA_SMTP_HOST", "smtp.example.com"),
+            ("JITEA_SMTP_FROM", "JITEA <jitea@example.com>"),
+            ("JITEA_PUBLIC_URL", "https://jitea.example.com"),
+        ];
+        let c = load(&base).unwrap();
+        let s = c.smtp.as_ref().unwrap();
+        assert_eq!((s.tls, s.port), (SmtpTls::StartTls, 587));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            load(&all)
+        };
+        let s = with(&[("JITEA_SMTP_TLS", "tls")]).unwrap().smtp.unwrap();
+        assert_eq!((s.tls, s.port), (SmtpTls::Tls, 465));
+        let s = with(&[("JITEA_SMTP_TLS", "none"), ("JITEA_SMTP_PORT", "2525")])
+            .unwrap()
+            .smtp
+            .unwrap();
+        assert_eq!((s.tls, s.port), (SmtpTls::None, 2525));
+        let s = with(&[
+            ("JITEA_SMTP_USER", "mailer"),
+            ("JITEA_SMTP_PASSWORD", "very-secret-smtp-pw"),
+        ])
+        .unwrap()
+        .smtp
+        .unwrap();
+        assert!(!format!("{s:?}").contains("very-secret-smtp-pw"));
+        for (extra, setting) in [
+            (&[("JITEA_SMTP_TLS", "plain")][..], "JITEA_SMTP_TLS"),
+            (&[("JITEA_SMTP_PORT", "0")][..], "JITEA_SMTP_PORT"),
+            (&[("JITEA_SMTP_USER", "mailer")][..], "JITEA_SMTP_USER"),
+            (
+                &[("JITEA_SMTP_FROM", "not an address")][..],
+                "JITEA_SMTP_FROM",
+            ),
+        ] {
+            assert_eq!(with(extra).unwrap_err().setting, setting);
+        }
+        let e = load(&base[..2]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_PUBLIC_URL");
+        let e = load(&base[..1]).unwrap_err();
+        assert_eq!(e.setting, "JITEA_SMTP_FROM");
     }
 
     #[test]

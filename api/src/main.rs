@@ -1,5 +1,5 @@
 //! The `jitea` command: `serve`, `migrate`, `openapi`, `expire`, `reconcile`,
-//! `rotate-signing-key`, `directory-sync`.
+//! `rotate-signing-key`, `directory-sync`, `notify`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +49,9 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Fan out new events into notification deliveries and send every due one, once, then
+    /// print what was done.
+    Notify,
     /// Run the expiry job once and exit, as of now or of `--at`.
     Expire {
         /// Pretend it is this instant (RFC 3339), e.g. to expire grants in tests.
@@ -110,6 +113,13 @@ fn main() -> ExitCode {
                 let now = at.unwrap_or_else(|| state.now());
                 let run = jobs::expiry::run_once(&state, &state.owner, now).await?;
                 println!("{}", serde_json::to_string(&run)?);
+                Ok(())
+            }
+            Command::Notify => {
+                let state = setup::build_state(config).await?;
+                let mailer = jitea::notify::deliveries::mailer(&state);
+                let pass = jitea::notify::deliveries::run_once(&state, mailer.as_ref()).await?;
+                println!("{}", serde_json::to_string(&pass)?);
                 Ok(())
             }
             Command::Reconcile => {
@@ -192,6 +202,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "caught up on grants that fell due while stopped"
         );
     }
+    // Events that arrived while stopped become notification deliveries before the outbox
+    // pruner (which keeps rows not yet fanned out) first runs.
+    if let Err(e) = jitea::notify::fanout::run_once(&state).await {
+        tracing::warn!(error = %e, "notifications: the start-up fan-out failed");
+    }
     // Then memberships are checked against the records once, in the background.
     let startup_state = state.clone();
     tokio::spawn(async move {
@@ -210,6 +225,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let reconcile = tokio::spawn(jobs::reconcile::run(state.clone(), stop_rx.clone()));
     let outbox_prune = tokio::spawn(jobs::outbox_prune::run(state.clone(), stop_rx.clone()));
     let directory_sync = tokio::spawn(jobs::directory_sync::run(state.clone(), stop_rx.clone()));
+    let notify = tokio::spawn(jitea::notify::deliveries::run(
+        state.clone(),
+        stop_rx.clone(),
+    ));
     let live = tokio::spawn(jitea::notify::live::run(state.clone(), stop_rx));
     let app_state = state.clone();
     let assets = http::web::WebAssets::load(&app_state.config.web_dir);
@@ -236,6 +255,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let _ = reconcile.await;
     let _ = outbox_prune.await;
     let _ = directory_sync.await;
+    let _ = notify.await;
     let _ = live.await;
     state.store.close().await;
     Ok(())

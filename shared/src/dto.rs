@@ -1797,3 +1797,34 @@ fn default_max_extensions() -> i64 {
 fn default_review_window() -> i64 {
     1440
 }
+
+/// One notification delivery (admins): an event told to one recipient over one channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NotificationDelivery {
+    pub id: i64,
+    /// The outbox event it tells about.
+    pub outbox_id: i64,
+    /// The event's topic, e.g. `request.created`.
+    pub event_type: String,
+    pub channel: NotificationChannel,
+    pub recipient_user_id: Option<i64>,
+    /// Where it goes (an email address).
+    pub address: String,
+    pub subject: String,
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When the next attempt is due (pending deliveries).
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub next_attempt_utc: DateTime<Utc>,
+    /// The last attempt's error, if it failed.
+    pub last_error: Option<String>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub created_utc: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "rfc3339_opt")
+    )]
+    pub sent_utc: Option<DateTime<Utc>>,
+}

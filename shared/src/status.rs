@@ -100,6 +100,24 @@ impl GrantStatus {
 }
 
 string_enum! {
+    /// State of one notification delivery (one event, channel and recipient).
+    DeliveryStatus {
+        /// Waiting for its (next) attempt.
+        Pending => "pending",
+        Sent => "sent",
+        /// Every attempt failed; an admin may retry it.
+        Failed => "failed",
+    }
+}
+
+string_enum! {
+    /// How a notification is delivered.
+    NotificationChannel {
+        Email => "email",
+    }
+}
+
+string_enum! {
     /// Scope of an eligibility rule, listed from most to least specific.
     ScopeType {
         User => "user",

@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod ldap;
 pub mod oidc;
 pub mod samba;
+pub mod smtp;
 pub mod targets;
 
 pub const ADMIN_LOGIN: &str = "root";
@@ -687,6 +688,7 @@ fn base_command(db: &TestDb, extra: &[(String, String)]) -> Command {
         .env_remove("JITEA_OIDC_ISSUER")
         .env_remove("JITEA_OIDC_AUDIENCE")
         .env_remove("JITEA_LOCAL_LOGIN")
+        .env_remove("JITEA_SMTP_HOST")
         // Stored signing keys are sealed under this (a test value); every process a test
         // starts on one database shares it. Set it to "" to test the generated key file.
         .env("JITEA_SECRET_KEY", TEST_SECRET_KEY);

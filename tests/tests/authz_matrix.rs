@@ -127,6 +127,10 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET",    "/api/v1/scim/tokens",                                  [401, 403, 403, 403, 200]),
     ("POST",   "/api/v1/scim/tokens",                                  [401, 403, 403, 403, 201]),
     ("DELETE", "/api/v1/scim/tokens/{id}",                             [401, 403, 403, 403, 204]),
+    // notification deliveries: admins only (email is off in this test, so no delivery
+    // exists and the admin's retry is 404)
+    ("GET",    "/api/v1/notifications/deliveries",                     [401, 403, 403, 403, 200]),
+    ("POST",   "/api/v1/notifications/deliveries/{id}/retry",          [401, 403, 403, 403, 404]),
     // ops endpoints are public
     ("GET",    "/healthz",                                             [200, 200, 200, 200, 200]),
     ("GET",    "/readyz",                                              [200, 200, 200, 200, 200]),
@@ -527,6 +531,9 @@ fn prepare(
                 .expect(201)
                 .id();
             (template.replace("{id}", &id.to_string()), None)
+        }
+        ("POST", "/api/v1/notifications/deliveries/{id}/retry") => {
+            (template.replace("{id}", "1"), None)
         }
         ("POST", "/api/v1/grants/{id}/revoke") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),

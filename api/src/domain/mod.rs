@@ -16,6 +16,7 @@ pub mod duration;
 pub mod eligibility;
 pub mod errors;
 pub mod extension;
+pub mod notifications;
 pub mod separation;
 pub mod throttle;
 pub mod transitions;

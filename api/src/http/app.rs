@@ -97,6 +97,8 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(scim_tokens::list_tokens)
         .service(scim_tokens::create_token)
         .service(scim_tokens::revoke_token)
+        .service(notifications::list_deliveries)
+        .service(notifications::retry_delivery)
         .service(events::events);
 }
 

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod json;
 pub mod me;
 pub mod methods;
+pub mod notifications;
 pub mod oidc;
 pub mod openapi;
 pub mod ops;

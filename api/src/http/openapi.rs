@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "Audit log"),
         (name = "reports", description = "Drift, direct grants, failing revocations"),
         (name = "jobs", description = "Run background jobs now"),
+        (name = "notifications", description = "Notification deliveries (email) and their retries"),
         (name = "scim", description = "Bearer tokens for an identity provider's SCIM client (the SCIM 2.0 service itself is at /scim/v2 and describes itself through its /ServiceProviderConfig, /Schemas and /ResourceTypes)"),
         (name = "ops", description = "Health and metrics")
     )

@@ -14,6 +14,7 @@ pub mod eligibility;
 pub mod grants;
 pub mod jobs;
 pub mod migrate;
+pub mod notifications;
 pub mod oidc;
 pub mod outbox;
 pub mod paging;

@@ -95,18 +95,54 @@ pub async fn since(
 /// Deletes up to `limit` outbox rows that are done with and older than `before`: rows marked
 /// delivered before it, and unmarked rows created before it. Returns how many it deleted.
 ///
-/// Why unmarked rows count as done: today the only consumer is the live-event poller
-/// (`notify/live.rs`), which does not mark rows; each process reads forward from its own
-/// position every 200 ms, so a row older than the retention period (hours) has long been
-/// passed by every running poller. A future dispatcher that must deliver every row (e-mail,
-/// webhooks) marks `delivered_utc` and must then narrow this to delivered rows.
+/// Why unmarked rows count as done: the live-event poller (`notify/live.rs`) does not mark
+/// rows; each process reads forward from its own position every 200 ms, so a row older than
+/// the retention period (hours) has long been passed by every running poller. Notifications
+/// turn rows into deliveries (`notify/fanout.rs`), which carry what they need: a row counts as
+/// done for them once the fan-out cursor has passed it, and a row not yet fanned out is never
+/// deleted, however old.
 pub async fn prune(db: &mut Db<'_>, before: DateTime<Utc>, limit: i64) -> Result<u64, StoreError> {
     let mut q = super::Q::new(
-        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE (delivered_utc IS NOT NULL AND delivered_utc < ?) \
-         OR (delivered_utc IS NULL AND created_utc < ?) ORDER BY id",
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE ((delivered_utc IS NOT NULL AND delivered_utc < ?) \
+         OR (delivered_utc IS NULL AND created_utc < ?)) \
+         AND id <= (SELECT last_outbox_id FROM notification_cursor WHERE id = 1) ORDER BY id",
     )
     .bind(before)
     .bind(before);
     q.limit(limit).push(")");
     db.execute(&q).await
+}
+
+/// One outbox row with its creation time.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub topic: String,
+    pub payload: String,
+    pub created_utc: DateTime<Utc>,
+}
+
+/// Outbox rows after `after_id`, oldest first, with their creation times.
+pub async fn rows_after(
+    db: &mut Db<'_>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut q = super::Q::new(
+        "SELECT id, topic, payload_json, created_utc FROM outbox WHERE id > ? ORDER BY id",
+    )
+    .bind(after_id);
+    q.limit(limit);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: super::rows::get(r, "id")?,
+                topic: super::rows::get(r, "topic")?,
+                payload: super::rows::get(r, "payload_json")?,
+                created_utc: super::rows::time(r, "created_utc")?,
+            })
+        })
+        .collect()
 }

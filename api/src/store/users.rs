@@ -262,3 +262,61 @@ pub async fn all_by_login(
     }
     Ok(out)
 }
+
+/// Active users who might be named by approver entries: by id, by active membership of one of
+/// `team_ids`, or by one of `departments` (exact stored spellings). The caller applies the
+/// approver rule (`domain::approvers`) to each; this only narrows the candidates.
+pub async fn approver_candidates(
+    db: &mut Db<'_>,
+    user_ids: &[i64],
+    team_ids: &[i64],
+    departments: &[String],
+) -> Result<Vec<User>, StoreError> {
+    if user_ids.is_empty() && team_ids.is_empty() && departments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE u.is_active = ? AND (1 = 0"
+    ))
+    .bind(true);
+    if !user_ids.is_empty() {
+        q.push(" OR u.id IN ").push_in(user_ids.iter().copied());
+    }
+    if !team_ids.is_empty() {
+        q.push(
+            " OR u.id IN (SELECT ut.user_id FROM user_teams ut JOIN teams t ON t.id = ut.team_id \
+             WHERE ut.is_active = ? AND t.is_active = ? AND ut.team_id IN ",
+        );
+        q.args.extend([true.into(), true.into()]);
+        q.push_in(team_ids.iter().copied()).push(")");
+    }
+    if !departments.is_empty() {
+        q.push(" OR u.department IN ")
+            .push_in(departments.iter().map(String::as_str));
+    }
+    q.push(") ORDER BY u.id");
+    db.fetch_all(&q).await?.iter().map(map).collect()
+}
+
+/// Every distinct department of an active user (spellings as stored).
+pub async fn active_departments(db: &mut Db<'_>) -> Result<Vec<String>, StoreError> {
+    let q = Q::new(
+        "SELECT DISTINCT department FROM users WHERE is_active = ? AND department IS NOT NULL",
+    )
+    .bind(true);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "department"))
+        .collect()
+}
+
+/// Every active admin.
+pub async fn active_admins(db: &mut Db<'_>) -> Result<Vec<User>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS} {FROM} WHERE u.is_active = ? AND u.is_admin = ? ORDER BY u.id"
+    ))
+    .bind(true)
+    .bind(true);
+    db.fetch_all(&q).await?.iter().map(map).collect()
+}

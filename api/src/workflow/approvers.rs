@@ -287,3 +287,114 @@ async fn scope_facts(
 fn approver_label(t: ApproverType) -> &'static str {
     t.as_str()
 }
+
+/// Everyone who may decide the pending request `request_id` now, by the role's approvers
+/// (only the open stage's when it collects approvals in stages) and the same domain rule as
+/// `decision_right`; nobody who has approved it already, never the requester. Empty when the
+/// request is not pending. Admins allowed to approve everything (`JITEA_ADMINS_MAY_APPROVE`)
+/// are not counted: they are not named by the role.
+pub async fn deciders(db: &mut Db<'_>, request_id: i64) -> Result<Vec<User>, StoreError> {
+    let Some(req) = req_store::get_by_id(db, request_id).await? else {
+        return Ok(Vec::new());
+    };
+    if req.status != jitea_shared::RequestStatus::Pending {
+        return Ok(Vec::new());
+    }
+    let entries = approver_entries(db, req.role_id).await?;
+    let approvals = req_store::approvals(db, req.id).await?;
+    let rule = ApprovalRule {
+        required: req.required_approvals,
+        staged: req.approval_stages,
+    };
+    let stages = stage_priorities(entries.iter().map(|e| e.priority));
+    let open = progress(rule, &stages, req_store::approved_count(&approvals)).open_priority;
+    named_by(db, &req, &entries, &approvals, open).await
+}
+
+/// Everyone the role's approver entries name for `request_id`'s requester, whatever the
+/// request's state or stage (never the requester): who may review a break-glass use.
+pub async fn reviewers(db: &mut Db<'_>, request_id: i64) -> Result<Vec<User>, StoreError> {
+    let Some(req) = req_store::get_by_id(db, request_id).await? else {
+        return Ok(Vec::new());
+    };
+    let entries = approver_entries(db, req.role_id).await?;
+    named_by(db, &req, &entries, &[], None).await
+}
+
+/// The active users `entries` (those of the stage `open`, or all) name as approvers of `req`,
+/// less those among `approvals` who have approved it already.
+async fn named_by(
+    db: &mut Db<'_>,
+    req: &AccessRequest,
+    entries: &[ApproverEntry],
+    approvals: &[jitea_shared::Approval],
+    open: Option<i64>,
+) -> Result<Vec<User>, StoreError> {
+    let manager = users::get_by_id(db, req.user_id)
+        .await?
+        .and_then(|u| u.manager_login_name);
+    let mut found = candidates(db, entries, manager.as_deref()).await?;
+    let requester = Requester {
+        user_id: req.user_id,
+        manager_login_name: manager.as_deref(),
+    };
+    let mut out = Vec::new();
+    for u in found.drain(..) {
+        let approved = approvals
+            .iter()
+            .any(|a| a.approver_user_id == Some(u.id) && a.decision == Decision::Approved);
+        let teams = users::active_team_ids(db, u.id).await?;
+        let c = Candidate {
+            user_id: u.id,
+            login_name: &u.login_name,
+            is_active: u.is_active,
+            department: u.department.as_deref(),
+            active_team_ids: &teams,
+        };
+        if !approved && may_approve_at(&c, &requester, entries, open).is_some() {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// The users approver entries may name (narrowed in SQL; the rule is applied by the caller).
+async fn candidates(
+    db: &mut Db<'_>,
+    entries: &[ApproverEntry],
+    manager: Option<&str>,
+) -> Result<Vec<User>, StoreError> {
+    let mut ids: Vec<i64> = entries
+        .iter()
+        .filter(|e| e.approver_type == ApproverType::User)
+        .filter_map(|e| e.user_id)
+        .collect();
+    let has_manager = entries
+        .iter()
+        .any(|e| e.approver_type == ApproverType::Manager);
+    if let (true, Some(m)) = (has_manager, manager) {
+        if let Some(u) = users::get_by_login(db, m).await? {
+            ids.push(u.id);
+        }
+    }
+    let teams: Vec<i64> = entries
+        .iter()
+        .filter(|e| e.approver_type == ApproverType::Team)
+        .filter_map(|e| e.team_id)
+        .collect();
+    let wanted: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.approver_type == ApproverType::Department)
+        .filter_map(|e| e.department.as_deref())
+        .collect();
+    let departments: Vec<String> = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        users::active_departments(db)
+            .await?
+            .into_iter()
+            .filter(|d| wanted.iter().any(|w| same_name(w, d)))
+            .collect()
+    };
+    users::approver_candidates(db, &ids, &teams, &departments).await
+}

@@ -56,8 +56,8 @@ pub async fn on_grant<'a>(
         now,
     )
     .await?;
-    // Issue 11 (email/chat notifications) plugs in here: it delivers this outbox row to the
-    // role's approvers and every admin, like the live stream does.
+    // The live stream and email (notify/) deliver this row to the role's approvers and every
+    // admin (`domain::notifications`).
     Ok(Some(
         Event::new("break_glass_used", actor)
             .user(new.user.id)

@@ -8,6 +8,7 @@ pub mod approvers;
 pub mod break_glass;
 pub mod extensions;
 pub mod grants;
+pub mod notifications;
 pub mod oidc;
 pub mod requests;
 pub mod scim;

@@ -324,6 +324,14 @@ pub(super) async fn end_or_retry(
             now,
         )
         .await?;
+        // Admins are told (notifications); the target's error text stays in the audit row.
+        outbox::enqueue(
+            &mut db,
+            "grant.revoke_failed",
+            &json!({"grant_id": grant_id, "user_id": before.user_id, "request_id": before.request_id, "attempts": attempts}),
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Err(EndError::Target(msg))

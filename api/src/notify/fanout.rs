@@ -1,0 +1,213 @@
+//! Fan-out: outbox events after the cursor become deliveries, one per (event, channel,
+//! recipient), following `domain::notifications`. The deliveries and the cursor's
+//! compare-and-set advance are one transaction, so two replicas never fan out one event twice
+//! (the loser's advance finds the cursor moved and its transaction is dropped); the unique
+//! idempotency key `"{outbox_id}:{channel}:{recipient}"` is the second guard.
+//!
+//! Who and what is read before the write transaction (SQLite holds one writer at a time);
+//! a fact that changes in between (an approver leaves a team) is told as it was read.
+
+use chrono::{DateTime, Utc};
+use jitea_shared::{NotificationChannel, User};
+use serde_json::Value;
+
+use crate::domain::notifications::{notices, Audience, Notice};
+use crate::state::AppState;
+use crate::store::notifications::{self as store, NewDelivery};
+use crate::store::{grants as grant_store, outbox, requests as req_store, users, Db, StoreError};
+use crate::workflow::approvers::{deciders, reviewers};
+
+use super::email::{approval_needed, status_change, Facts};
+
+/// Events read per transaction.
+const BATCH: i64 = 200;
+
+/// How long a gap in outbox ids may be an uncommitted transaction rather than a rolled-back
+/// one. Ids are taken at insert but become visible at commit, so on PostgreSQL and SQL Server
+/// id 11 can be seen before id 10; a cursor that passed 11 would never see 10.
+const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
+/// How many of `rows` (ids after `from`, ascending) may be fanned out now: all up to the first
+/// gap in the ids, and past a gap only once the row after it is older than `SETTLE` (a
+/// transaction holding the missing id has then long committed or rolled back).
+fn settled(from: i64, rows: &[outbox::OutboxRow], now: DateTime<Utc>) -> usize {
+    let mut expected = from + 1;
+    for (i, r) in rows.iter().enumerate() {
+        if r.id != expected && now - r.created_utc < SETTLE {
+            return i;
+        }
+        expected = r.id + 1;
+    }
+    rows.len()
+}
+
+/// Fans out every event after the cursor; returns how many deliveries it created.
+pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
+    let mut total = 0;
+    loop {
+        let (from, mut rows) = {
+            let mut c = state.store.conn().await?;
+            let mut db = Db::new(&mut c, state.store.dialect());
+            let from = store::cursor(&mut db).await?;
+            (from, outbox::rows_after(&mut db, from, BATCH).await?)
+        };
+        let read = rows.len();
+        rows.truncate(settled(from, &rows, state.now()));
+        let Some(to) = rows.last().map(|r| r.id) else {
+            return Ok(total);
+        };
+        let mut planned = Vec::new();
+        for r in &rows {
+            planned.extend(plan(state, r.id, &r.topic, &r.payload).await?);
+        }
+        let now = state.now();
+        let mut tx = state.store.begin_write().await?;
+        let mut db = tx.db();
+        if !store::advance_cursor(&mut db, from, to).await? {
+            // Another process fanned these out; read on from where it left the cursor.
+            drop(tx);
+            continue;
+        }
+        for d in &planned {
+            store::insert(&mut db, d, now).await?;
+        }
+        tx.commit().await?;
+        total += planned.len();
+        if rows.len() < read || (read as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// The deliveries one event calls for (none when no channel is configured).
+async fn plan(
+    state: &AppState,
+    outbox_id: i64,
+    topic: &str,
+    payload: &str,
+) -> Result<Vec<NewDelivery>, StoreError> {
+    let (Some(_), Some(public_url)) = (&state.config.smtp, &state.config.public_url) else {
+        return Ok(Vec::new());
+    };
+    let v: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    let wanted = notices(topic, v["status"].as_str());
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut c = state.store.conn().await?;
+    let mut db = Db::new(&mut c, state.store.dialect());
+    let facts = load_facts(&mut db, &v).await?;
+    let mut out = Vec::new();
+    for n in wanted {
+        let rendered = match n.audience {
+            Audience::Approvers => approval_needed(&facts, public_url),
+            a => status_change(topic, &facts, public_url, a != Audience::Requester),
+        };
+        for u in recipients(&mut db, n, &v).await? {
+            let Some(address) = u.email.filter(|e| !e.trim().is_empty()) else {
+                tracing::debug!(
+                    user_id = u.id,
+                    topic,
+                    "notification skipped: the user has no email address"
+                );
+                continue;
+            };
+            out.push(NewDelivery {
+                outbox_id,
+                event_type: topic.to_string(),
+                channel: NotificationChannel::Email.as_str(),
+                recipient_user_id: Some(u.id),
+                address,
+                subject: rendered.subject.clone(),
+                body_text: rendered.text.clone(),
+                body_html: Some(rendered.html.clone()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The users a notice goes to: active ones only.
+async fn recipients(db: &mut Db<'_>, n: Notice, v: &Value) -> Result<Vec<User>, StoreError> {
+    let users = match n.audience {
+        Audience::Approvers => match v["request_id"].as_i64() {
+            Some(rid) => deciders(db, rid).await?,
+            None => Vec::new(),
+        },
+        Audience::Reviewers => match v["request_id"].as_i64() {
+            Some(rid) => reviewers(db, rid).await?,
+            None => Vec::new(),
+        },
+        Audience::Requester => match v["user_id"].as_i64() {
+            Some(uid) => users::get_by_id(db, uid).await?.into_iter().collect(),
+            None => Vec::new(),
+        },
+        Audience::Admins => users::active_admins(db).await?,
+    };
+    Ok(users.into_iter().filter(|u| u.is_active).collect())
+}
+
+/// What the message says: the request's and grant's facts named by the payload.
+async fn load_facts(db: &mut Db<'_>, v: &Value) -> Result<Facts, StoreError> {
+    let mut f = Facts {
+        request_id: v["request_id"].as_i64(),
+        grant_id: v["grant_id"].as_i64(),
+        ..Facts::default()
+    };
+    if let Some(r) = match f.request_id {
+        Some(id) => req_store::get_by_id(db, id).await?,
+        None => None,
+    } {
+        f.requester = r.user_login_name;
+        f.role = r.role_name;
+        f.duration_minutes = Some(r.requested_duration_minutes);
+        f.justification = r.justification;
+        f.ticket = r.ticket_ref;
+    }
+    if let Some(g) = match f.grant_id {
+        Some(id) => grant_store::get_by_id(db, id).await?,
+        None => None,
+    } {
+        f.requester = g.user_login_name;
+        f.role = g.role_name;
+        f.valid_to = Some(utc(g.valid_to_utc));
+        f.reason = g.revoke_reason;
+        f.request_id = f.request_id.or(g.request_id);
+    }
+    Ok(f)
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(id: i64, age_secs: i64, now: DateTime<Utc>) -> outbox::OutboxRow {
+        outbox::OutboxRow {
+            id,
+            topic: "t".into(),
+            payload: "{}".into(),
+            created_utc: now - chrono::TimeDelta::seconds(age_secs),
+        }
+    }
+
+    #[test]
+    fn a_fresh_gap_holds_the_cursor_and_an_old_one_does_not() {
+        let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("time");
+        let rows = [
+            row(11, 0, now),
+            row(12, 0, now),
+            row(14, 1, now),
+            row(15, 0, now),
+        ];
+        assert_eq!(settled(10, &rows, now), 2, "14 waits for 13");
+        let rows = [row(11, 0, now), row(13, 60, now), row(14, 0, now)];
+        assert_eq!(settled(10, &rows, now), 3, "12 rolled back long ago");
+        assert_eq!(settled(9, &rows[..1], now), 0, "10 may still commit");
+        assert_eq!(settled(10, &[], now), 0);
+    }
+}
