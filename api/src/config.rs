@@ -69,6 +69,9 @@ pub struct Config {
     pub local_login: bool,
     /// Email notifications over SMTP; `None` (email off) when `JITEA_SMTP_HOST` is unset.
     pub smtp: Option<SmtpConfig>,
+    /// How long before a grant ends its holder is reminded, in minutes
+    /// (`JITEA_REMINDER_MINUTES`, default 15, 0 = no reminders).
+    pub reminder_minutes: i64,
 }
 
 /// How the SMTP connection is protected (`JITEA_SMTP_TLS`).
@@ -901,6 +904,7 @@ impl Config {
             }
             Ok(v)
         };
+        let reminder_minutes = num("JITEA_REMINDER_MINUTES", None, 15, 0..=1440)? as i64;
         let login_max_failures = num(
             "JITEA_LOGIN_MAX_FAILURES",
             fc.login_max_failures.map(|v| v.max(0) as u64),
@@ -994,6 +998,7 @@ impl Config {
             oidc,
             local_login,
             smtp,
+            reminder_minutes,
             ldap,
             directory_sync_interval_secs,
             jwt_secret_file,
@@ -1260,6 +1265,27 @@ mod tests {
         assert_eq!(e.setting, "JITEA_ADMINS_MAY_APPROVE");
         let e = load(&[("JITEA_OUTBOX_RETENTION_HOURS", "0")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_OUTBOX_RETENTION_HOURS");
+    }
+
+    #[test]
+    fn the_reminder_lead_time_is_minutes_from_0_to_1440() {
+        assert_eq!(load(&[]).unwrap().reminder_minutes, 15);
+        assert_eq!(
+            load(&[("JITEA_REMINDER_MINUTES", "0")])
+                .unwrap()
+                .reminder_minutes,
+            0
+        );
+        assert_eq!(
+            load(&[("JITEA_REMINDER_MINUTES", "60")])
+                .unwrap()
+                .reminder_minutes,
+            60
+        );
+        for bad in ["1441", "-1", "soon"] {
+            let e = load(&[("JITEA_REMINDER_MINUTES", bad)]).unwrap_err();
+            assert_eq!(e.setting, "JITEA_REMINDER_MINUTES", "{bad}");
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub const TOPICS: &[&str] = &[
     "grant.revoked",
     "grant.failed",
     "grant.extended",
+    "grant.expiring",
 ];
 
 /// State of the event stream, for the header indicator.
@@ -206,6 +207,10 @@ fn notify_own(msg: &MessageEvent, session: Session, toasts: Toasts) {
         ),
         "grant.active" => (ToastKind::Success, "Your access is now active.".to_string()),
         "grant.extended" => (ToastKind::Success, "Your access was extended.".to_string()),
+        "grant.expiring" => (
+            ToastKind::Info,
+            "One of your grants ends soon. Extend it if you still need it.".to_string(),
+        ),
         "grant.expired" => (
             ToastKind::Info,
             "One of your grants has expired.".to_string(),

@@ -670,3 +670,87 @@ fn a_break_glass_use_is_emailed_to_the_roles_approvers_and_the_admins(backend: B
         .all(|m| !m.raw.contains("Break-glass use")));
 }
 on_each_backend!(a_break_glass_use_is_emailed_to_the_roles_approvers_and_the_admins);
+
+/// Issue 11: the holder is reminded once before the grant ends (by email, with the way to
+/// extend it, and on the timeline), and an extension's new end gets its own reminder.
+fn the_holder_is_reminded_once_before_the_end_and_again_after_an_extension(backend: Backend) {
+    let w = world(backend, 0);
+    let holder = w.user("holder", Some("holder@example.test"));
+    let approver = w.s.login("appr", PW);
+    let rid = w.ask(&holder, "month-end close");
+    w.s.post(
+        &format!("/api/v1/requests/{rid}/approve"),
+        &approver,
+        json!({}),
+    )
+    .expect(200);
+    let gid =
+        w.s.get(&format!("/api/v1/requests/{rid}"), &holder)
+            .expect(200)
+            .body["grant_id"]
+            .as_i64()
+            .expect("a grant");
+    assert!(w.s.eventually(30.0, || {
+        w.s.get(&format!("/api/v1/grants/{gid}"), &holder).body["status"] == "active"
+    }));
+    let reminders = || -> Vec<Mail> {
+        w.mail_to("holder@example.test")
+            .into_iter()
+            .filter(|m| m.raw.contains("ends soon"))
+            .collect()
+    };
+    // 10 minutes left, within the 15-minute lead: reminded.
+    w.s.db.set_grant_ends_in(gid, 600.0);
+    assert!(
+        w.s.eventually(60.0, || !reminders().is_empty()),
+        "no reminder"
+    );
+    let m = reminders().remove(0);
+    assert_eq!(link(&m), "http://jitea.test/");
+    assert!(m.raw.contains("extend it from your dashboard"), "{}", m.raw);
+    let audited = |n: usize| {
+        w.s.audit(
+            &w.admin,
+            &format!("event_type=grant_expiry_reminder&grant_id={gid}"),
+        )
+        .len()
+            == n
+    };
+    assert!(w.s.eventually(10.0, || audited(1)));
+    let timeline =
+        w.s.get(&format!("/api/v1/requests/{rid}/timeline"), &holder)
+            .expect(200)
+            .body;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["step"] == "grant_expiry_reminder"),
+        "{timeline}"
+    );
+
+    // Extended (the approver says yes): the new end is reminded too, once.
+    let ext =
+        w.s.post(
+            &format!("/api/v1/grants/{gid}/extend"),
+            &holder,
+            json!({"extra_minutes": 30, "justification": "still closing"}),
+        )
+        .expect(201)
+        .id();
+    w.s.post(
+        &format!("/api/v1/requests/{ext}/approve"),
+        &approver,
+        json!({}),
+    )
+    .expect(200);
+    w.s.db.set_grant_ends_in(gid, 600.0);
+    assert!(
+        w.s.eventually(60.0, || reminders().len() == 2),
+        "no second reminder"
+    );
+    assert!(w.s.eventually(10.0, || audited(2)));
+    assert_eq!(reminders().len(), 2, "each end is reminded once");
+}
+on_each_backend!(the_holder_is_reminded_once_before_the_end_and_again_after_an_extension);

@@ -70,7 +70,7 @@ pub fn notices(topic: &str, request_status: Option<&str>) -> Vec<Notice> {
         "request.approved" | "request.denied" | "request.expired" | "request.auto_approved" => {
             vec![notice(Requester, Optional)]
         }
-        "grant.active" | "grant.extended" => vec![notice(Requester, Optional)],
+        "grant.active" | "grant.extended" | "grant.expiring" => vec![notice(Requester, Optional)],
         "grant.revoked" => vec![notice(Requester, Security)],
         // Provisioning failed: the requester has no access, and admins must look.
         "grant.failed" => vec![notice(Requester, Security), notice(Admins, Security)],

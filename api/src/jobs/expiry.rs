@@ -24,7 +24,7 @@ use crate::store::grants as grant_store;
 use crate::store::requests as req_store;
 use crate::store::{Db, StoreError};
 use crate::workflow::grants::{self as lifecycle, lease, Lease};
-use crate::workflow::undecided;
+use crate::workflow::{reminders, undecided};
 
 /// Claimed batches whose memberships are removed before their bookkeeping starts; bounds how
 /// much work one pass holds leases on.
@@ -93,6 +93,10 @@ pub async fn run_once(
     // of a grant that just ended is reported as lapsed with its grant, not as undecided).
     if let Err(e) = undecided::expire_undecided(state, now).await {
         tracing::warn!(error = %e, "expiring undecided requests failed; the next pass retries");
+    }
+    // Holders of grants ending within the reminder lead time are told, once per end.
+    if let Err(e) = reminders::remind_due(state, now).await {
+        tracing::warn!(error = %e, "expiry reminders failed; the next pass retries");
     }
     loop {
         let lease_id = lease::new_lease_id(owner);

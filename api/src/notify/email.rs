@@ -159,12 +159,14 @@ pub fn status_change(topic: &str, f: &Facts, public_url: &str, for_admins: bool)
     let link = match (topic, for_admins) {
         // Where the use is reviewed.
         ("grant.break_glass", _) => format!("{base}/approvals"),
+        // The dashboard, where the grant's card offers "Extend".
+        ("grant.expiring", _) => format!("{base}/"),
         (_, true) => format!("{base}/admin/grants"),
         (_, false) => format!("{base}/history"),
     };
     let (subject, first) = headline(topic, f, for_admins);
     let mut lines = vec![first];
-    if let (Some(v), "grant.active" | "grant.extended") = (&f.valid_to, topic) {
+    if let (Some(v), "grant.active" | "grant.extended" | "grant.expiring") = (&f.valid_to, topic) {
         lines.push(format!("Access ends at: {v} (UTC)"));
     }
     if let Some(r) = &f.reason {
@@ -189,6 +191,7 @@ fn headline(topic: &str, f: &Facts, for_admins: bool) -> (String, String) {
         ("grant.revoked", _) => (format!("Your access to {r} was revoked"), format!("Your access to {r} was revoked.")),
         ("grant.failed", false) => (format!("Your access to {r} could not be given"), format!("Your access to {r} could not be set up on its target.")),
         ("grant.failed", true) => (format!("Provisioning failed: {r} for {who}"), format!("Access to {r} for {who} could not be set up on its target.")),
+        ("grant.expiring", _) => (format!("Your access to {r} ends soon"), format!("Your access to {r} ends soon. If you still need it, extend it from your dashboard before it ends.")),
         ("grant.break_glass", _) => (format!("Break-glass use: {r} by {who}"), format!("{who} used break-glass access to {r}, granted at once without an approver. It needs an after-the-fact review.")),
         ("grant.revoke_failed", _) => (format!("Access could not be removed: {r} for {who}"), format!("Access to {r} for {who} could not be removed from its target; JITEA keeps retrying.")),
         _ => (format!("JITEA: {topic}"), format!("{topic}: {r} for {who}.")),

@@ -449,7 +449,7 @@ pub async fn extend(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let q = Q::new(
-        "UPDATE grants SET valid_to_utc = ?, extensions = extensions + 1, updated_utc = ? \
+        "UPDATE grants SET valid_to_utc = ?, extensions = extensions + 1, reminded_utc = NULL, updated_utc = ? \
          WHERE id = ? AND status = ? AND pending_end IS NULL AND valid_to_utc > ? \
          AND extensions = ? AND (lease_until_utc IS NULL OR lease_until_utc < ?)",
     )

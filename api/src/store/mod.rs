@@ -19,6 +19,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod paging;
 pub mod query;
+pub mod reminders;
 pub mod reports;
 pub mod requests;
 pub mod rows;

@@ -10,6 +10,7 @@ pub mod extensions;
 pub mod grants;
 pub mod notifications;
 pub mod oidc;
+pub mod reminders;
 pub mod requests;
 pub mod scim;
 pub mod separation;

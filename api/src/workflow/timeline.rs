@@ -83,6 +83,10 @@ fn step(e: &AuditEntry) -> Option<TimelineEntry> {
             num(d, "extra_minutes"),
             text(d, "to_valid_to_utc")
         ),
+        "grant_expiry_reminder" => format!(
+            "reminded that the access ends at {}",
+            text(d, "valid_to_utc")
+        ),
         "grant_revoke_requested" => format!("{who} revoked the access: {}", text(d, "reason")),
         "grant_provisioning_failed" => "provisioning failed".to_string(),
         "grant_revoke_failed" => "removing the access keeps failing; still retrying".to_string(),
