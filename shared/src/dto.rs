@@ -1798,6 +1798,19 @@ fn default_review_window() -> i64 {
     1440
 }
 
+/// The caller's own notification settings (`/me/notification-settings`): which optional
+/// notices they do not want. Security alerts (access revoked or failed, break-glass uses) and
+/// calls to act (a request waiting for you) are always sent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// No reminder before a grant ends.
+    pub mute_reminders: bool,
+    /// No message about decisions on your requests or access given or extended.
+    pub mute_decisions: bool,
+}
+
 /// One notification delivery (admins): an event told to one recipient over one channel.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

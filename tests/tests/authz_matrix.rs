@@ -100,6 +100,8 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST",   "/api/v1/requests/{id}/deny",                           [401, 403, 200, 403, 403]),
     ("GET",    "/api/v1/approvals/pending",                            [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/approvals/reviews",                            [401, 200, 200, 200, 200]),
+    ("GET",    "/api/v1/me/notification-settings",                     [401, 200, 200, 200, 200]),
+    ("PUT",    "/api/v1/me/notification-settings",                     [401, 200, 200, 200, 200]),
     // grants: the requester's grant (a fresh one for each revoke)
     ("GET",    "/api/v1/grants",                                       [401, 200, 200, 200, 200]),
     ("GET",    "/api/v1/grants/{id}",                                  [401, 200, 404, 200, 200]),
@@ -542,6 +544,10 @@ fn prepare(
         ("POST", "/api/v1/grants/{id}/review") => (
             template.replace("{id}", &fresh_break_glass_grant(s, fx).to_string()),
             Some(json!({"outcome": "accept", "comment": "matrix test"})),
+        ),
+        ("PUT", "/api/v1/me/notification-settings") => (
+            template.to_string(),
+            Some(json!({"mute_reminders": false, "mute_decisions": false})),
         ),
         ("POST", "/api/v1/grants/{id}/extend") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),

@@ -754,3 +754,81 @@ fn the_holder_is_reminded_once_before_the_end_and_again_after_an_extension(backe
     assert_eq!(reminders().len(), 2, "each end is reminded once");
 }
 on_each_backend!(the_holder_is_reminded_once_before_the_end_and_again_after_an_extension);
+
+/// Issue 11: a user mutes their optional notices (decisions, reminders) and no longer gets
+/// them; a security alert (access revoked) still comes. The settings are their own.
+fn muted_notices_are_not_sent_but_security_alerts_are(backend: Backend) {
+    let w = world(backend, 0);
+    let holder = w.user("holder", Some("holder@example.test"));
+    let path = "/api/v1/me/notification-settings";
+    let none = w.s.get(path, &holder).expect(200).body;
+    assert_eq!(
+        none,
+        json!({"mute_reminders": false, "mute_decisions": false})
+    );
+    let set = json!({"mute_reminders": true, "mute_decisions": true});
+    assert_eq!(w.s.put(path, &holder, set.clone()).expect(200).body, set);
+    assert_eq!(w.s.get(path, &holder).expect(200).body, set);
+    // Both fields, nothing else.
+    for bad in [
+        json!({"mute_reminders": true}),
+        json!({"mute_reminders": true, "mute_decisions": true, "mute_alerts": true}),
+    ] {
+        let r = w.s.put(path, &holder, bad.clone());
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    assert_eq!(
+        w.s.audit(&w.admin, "event_type=notification_settings_changed")
+            .len(),
+        1
+    );
+
+    let approver = w.s.login("appr", PW);
+    let rid = w.ask(&holder, "muted run");
+    w.s.post(
+        &format!("/api/v1/requests/{rid}/approve"),
+        &approver,
+        json!({}),
+    )
+    .expect(200);
+    let gid =
+        w.s.get(&format!("/api/v1/requests/{rid}"), &holder)
+            .expect(200)
+            .body["grant_id"]
+            .as_i64()
+            .expect("a grant");
+    assert!(w.s.eventually(30.0, || {
+        w.s.get(&format!("/api/v1/grants/{gid}"), &holder).body["status"] == "active"
+    }));
+    w.s.db.set_grant_ends_in(gid, 600.0);
+    assert!(w.s.eventually(30.0, || {
+        w.s.audit(
+            &w.admin,
+            &format!("event_type=grant_expiry_reminder&grant_id={gid}"),
+        )
+        .len()
+            == 1
+    }));
+    w.s.post(
+        &format!("/api/v1/grants/{gid}/revoke"),
+        &w.admin,
+        json!({"reason": "no longer needed"}),
+    )
+    .expect(200);
+    assert!(
+        w.s.eventually(60.0, || w
+            .mail_to("holder@example.test")
+            .iter()
+            .any(|m| m.raw.contains("was revoked"))),
+        "the security alert did not come"
+    );
+    // The alert was fanned out after the approval, the activation and the reminder: those
+    // were muted, so it is the only message.
+    let got: Vec<String> = w
+        .mail_to("holder@example.test")
+        .iter()
+        .map(|m| m.header("Subject").unwrap_or_default())
+        .collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+}
+on_each_backend!(muted_notices_are_not_sent_but_security_alerts_are);

@@ -40,6 +40,37 @@ impl Importance {
     }
 }
 
+/// What a user may mute of the notices meant for them (`PUT /me/notification-settings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MuteKind {
+    /// Reminders before a grant ends.
+    Reminders,
+    /// Decisions on their requests, and access given or extended.
+    Decisions,
+}
+
+impl MuteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MuteKind::Reminders => "reminders",
+            MuteKind::Decisions => "decisions",
+        }
+    }
+}
+
+/// Which mute silences `n` for its recipient when sent for `topic`: only optional notices to
+/// the person the request or grant is for; calls to act and security alerts never.
+pub fn mute_kind(topic: &str, n: Notice) -> Option<MuteKind> {
+    if !n.importance.mutable() || n.audience != Audience::Requester {
+        return None;
+    }
+    Some(if topic == "grant.expiring" {
+        MuteKind::Reminders
+    } else {
+        MuteKind::Decisions
+    })
+}
+
 /// One class of recipients of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Notice {
@@ -158,6 +189,31 @@ mod tests {
                 notice(Audience::Admins, Importance::Security)
             ]
         );
+    }
+
+    #[test]
+    fn only_optional_notices_to_the_requester_can_be_muted() {
+        let one = |t: &str, status: Option<&str>| {
+            notices(t, status)
+                .into_iter()
+                .map(|n| mute_kind(t, n))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(one("grant.expiring", None), [Some(MuteKind::Reminders)]);
+        for t in [
+            "request.approved",
+            "request.denied",
+            "grant.active",
+            "grant.extended",
+        ] {
+            assert_eq!(one(t, None), [Some(MuteKind::Decisions)], "{t}");
+        }
+        for t in ["grant.revoked", "grant.revoke_failed"] {
+            assert!(one(t, None).iter().all(Option::is_none), "{t}");
+        }
+        assert_eq!(one("grant.failed", None), [None, None]);
+        assert_eq!(one("grant.break_glass", None), [None, None]);
+        assert_eq!(one("request.created", Some("pending")), [None]);
     }
 
     #[test]

@@ -27,6 +27,8 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(me::get_me)
         .service(me::requestable_roles)
         .service(me::my_grants)
+        .service(me::notification_settings)
+        .service(me::set_notification_settings)
         .service(users::list_users)
         .service(users::create_user)
         .service(users::get_user)

@@ -1,6 +1,7 @@
-//! `/me`: the caller's own account, what they can request, and their grants.
+//! `/me`: the caller's own account, what they can request, their grants, and their
+//! notification settings.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, put, web, HttpResponse};
 use jitea_shared::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -64,6 +65,36 @@ pub async fn my_grants(
         &mut Db::new(&mut c, st.store.dialect()),
         &f,
         p,
+    )
+    .await?))
+}
+
+/// Your notification settings: which optional notices you do not want by email.
+#[utoipa::path(tag = "me", responses((status = 200, body = NotificationSettings), CommonErrors), security(("bearer" = [])))]
+#[get("/me/notification-settings")]
+pub async fn notification_settings(
+    st: web::Data<AppState>,
+    me: AuthUser,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(
+        &crate::workflow::notifications::settings(&st, &me.0).await?
+    ))
+}
+
+/// Set your notification settings (both fields): mute reminders before a grant ends, and
+/// decisions and access given or extended. Security alerts and requests waiting for your
+/// decision cannot be muted.
+#[utoipa::path(tag = "me", request_body = NotificationSettings, responses((status = 200, body = NotificationSettings), CommonErrors), security(("bearer" = [])))]
+#[put("/me/notification-settings")]
+pub async fn set_notification_settings(
+    st: web::Data<AppState>,
+    me: AuthUser,
+    body: super::json::Json<NotificationSettings>,
+) -> ApiResult<HttpResponse> {
+    Ok(ok(&crate::workflow::notifications::set_settings(
+        &st,
+        &me.0,
+        &body.into_inner(),
     )
     .await?))
 }

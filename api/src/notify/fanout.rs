@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use jitea_shared::{NotificationChannel, User};
 use serde_json::Value;
 
-use crate::domain::notifications::{notices, Audience, Notice};
+use crate::domain::notifications::{mute_kind, notices, Audience, Notice};
 use crate::state::AppState;
-use crate::store::notifications::{self as store, NewDelivery};
+use crate::store::notifications::{self as store, self as notif_store, NewDelivery};
 use crate::store::{grants as grant_store, outbox, requests as req_store, users, Db, StoreError};
 use crate::workflow::approvers::{deciders, reviewers};
 
@@ -103,7 +103,14 @@ async fn plan(
             Audience::Approvers => approval_needed(&facts, public_url),
             a => status_change(topic, &facts, public_url, a != Audience::Requester),
         };
+        let mute = mute_kind(topic, n);
         for u in recipients(&mut db, n, &v).await? {
+            if let Some(kind) = mute {
+                if notif_store::is_muted(&mut db, u.id, kind.as_str()).await? {
+                    tracing::debug!(user_id = u.id, topic, "notification muted by the user");
+                    continue;
+                }
+            }
             let Some(address) = u.email.filter(|e| !e.trim().is_empty()) else {
                 tracing::debug!(
                     user_id = u.id,
