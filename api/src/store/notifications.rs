@@ -288,6 +288,46 @@ pub async fn list(
     fetch_page(db, q, "id", Order::NewestFirst, page, map, |d| d.id).await
 }
 
+/// The kinds of notice (`domain::notifications::MuteKind::as_str`) a user has muted.
+pub async fn mutes(db: &mut Db<'_>, user_id: i64) -> Result<Vec<String>, StoreError> {
+    let q =
+        Q::new("SELECT kind FROM notification_mutes WHERE user_id = ? ORDER BY kind").bind(user_id);
+    db.fetch_all(&q)
+        .await?
+        .iter()
+        .map(|r| get(r, "kind"))
+        .collect()
+}
+
+/// Replaces what a user has muted with `kinds`.
+pub async fn set_mutes(
+    db: &mut Db<'_>,
+    user_id: i64,
+    kinds: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    db.execute(&Q::new("DELETE FROM notification_mutes WHERE user_id = ?").bind(user_id))
+        .await?;
+    for k in kinds {
+        db.execute(
+            &Q::new("INSERT INTO notification_mutes (user_id, kind, created_utc) VALUES (?, ?, ?)")
+                .bind(user_id)
+                .bind(*k)
+                .bind(now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether a user has muted `kind`.
+pub async fn is_muted(db: &mut Db<'_>, user_id: i64, kind: &str) -> Result<bool, StoreError> {
+    let q = Q::new("SELECT kind FROM notification_mutes WHERE user_id = ? AND kind = ?")
+        .bind(user_id)
+        .bind(kind);
+    Ok(db.fetch_optional(&q).await?.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,44 +484,4 @@ mod tests {
             tx.commit().await.unwrap();
         });
     }
-}
-
-/// The kinds of notice (`domain::notifications::MuteKind::as_str`) a user has muted.
-pub async fn mutes(db: &mut Db<'_>, user_id: i64) -> Result<Vec<String>, StoreError> {
-    let q =
-        Q::new("SELECT kind FROM notification_mutes WHERE user_id = ? ORDER BY kind").bind(user_id);
-    db.fetch_all(&q)
-        .await?
-        .iter()
-        .map(|r| get(r, "kind"))
-        .collect()
-}
-
-/// Replaces what a user has muted with `kinds`.
-pub async fn set_mutes(
-    db: &mut Db<'_>,
-    user_id: i64,
-    kinds: &[&str],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    db.execute(&Q::new("DELETE FROM notification_mutes WHERE user_id = ?").bind(user_id))
-        .await?;
-    for k in kinds {
-        db.execute(
-            &Q::new("INSERT INTO notification_mutes (user_id, kind, created_utc) VALUES (?, ?, ?)")
-                .bind(user_id)
-                .bind(*k)
-                .bind(now),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Whether a user has muted `kind`.
-pub async fn is_muted(db: &mut Db<'_>, user_id: i64, kind: &str) -> Result<bool, StoreError> {
-    let q = Q::new("SELECT kind FROM notification_mutes WHERE user_id = ? AND kind = ?")
-        .bind(user_id)
-        .bind(kind);
-    Ok(db.fetch_optional(&q).await?.is_some())
 }
