@@ -123,6 +123,29 @@ impl World {
     fn metric(&self, name: &str) -> i64 {
         metric(&self.s, name)
     }
+
+    /// `holder` asks, `approver` approves, and the grant becomes active: (request, grant).
+    fn active_grant(&self, holder: &str, approver: &str, why: &str) -> (i64, i64) {
+        let rid = self.ask(holder, why);
+        self.s
+            .post(
+                &format!("/api/v1/requests/{rid}/approve"),
+                approver,
+                json!({}),
+            )
+            .expect(200);
+        let gid = self
+            .s
+            .get(&format!("/api/v1/requests/{rid}"), holder)
+            .expect(200)
+            .body["grant_id"]
+            .as_i64()
+            .expect("a grant");
+        assert!(self.s.eventually(30.0, || {
+            self.s.get(&format!("/api/v1/grants/{gid}"), holder).body["status"] == "active"
+        }));
+        (rid, gid)
+    }
 }
 
 fn ask(s: &Server, token: &str, role: i64, why: &str) -> i64 {
@@ -677,22 +700,7 @@ fn the_holder_is_reminded_once_before_the_end_and_again_after_an_extension(backe
     let w = world(backend, 0);
     let holder = w.user("holder", Some("holder@example.test"));
     let approver = w.s.login("appr", PW);
-    let rid = w.ask(&holder, "month-end close");
-    w.s.post(
-        &format!("/api/v1/requests/{rid}/approve"),
-        &approver,
-        json!({}),
-    )
-    .expect(200);
-    let gid =
-        w.s.get(&format!("/api/v1/requests/{rid}"), &holder)
-            .expect(200)
-            .body["grant_id"]
-            .as_i64()
-            .expect("a grant");
-    assert!(w.s.eventually(30.0, || {
-        w.s.get(&format!("/api/v1/grants/{gid}"), &holder).body["status"] == "active"
-    }));
+    let (rid, gid) = w.active_grant(&holder, &approver, "month-end close");
     let reminders = || -> Vec<Mail> {
         w.mail_to("holder@example.test")
             .into_iter()
@@ -784,22 +792,7 @@ fn muted_notices_are_not_sent_but_security_alerts_are(backend: Backend) {
     );
 
     let approver = w.s.login("appr", PW);
-    let rid = w.ask(&holder, "muted run");
-    w.s.post(
-        &format!("/api/v1/requests/{rid}/approve"),
-        &approver,
-        json!({}),
-    )
-    .expect(200);
-    let gid =
-        w.s.get(&format!("/api/v1/requests/{rid}"), &holder)
-            .expect(200)
-            .body["grant_id"]
-            .as_i64()
-            .expect("a grant");
-    assert!(w.s.eventually(30.0, || {
-        w.s.get(&format!("/api/v1/grants/{gid}"), &holder).body["status"] == "active"
-    }));
+    let (_, gid) = w.active_grant(&holder, &approver, "muted run");
     w.s.db.set_grant_ends_in(gid, 600.0);
     assert!(w.s.eventually(30.0, || {
         w.s.audit(
