@@ -79,6 +79,18 @@ pub fn progress(rule: ApprovalRule, stages: &[i64], approved: i64) -> Progress {
     }
 }
 
+/// `progress` for a request asked under (`required`, `staged`) whose role's approver entries
+/// have `priorities`.
+pub fn progress_of(
+    required: i64,
+    staged: bool,
+    priorities: impl IntoIterator<Item = i64>,
+    approved: i64,
+) -> Progress {
+    let rule = ApprovalRule { required, staged };
+    progress(rule, &stage_priorities(priorities), approved)
+}
+
 /// Checks a role's `required_approvals` before it is saved.
 pub fn validate_required_approvals(required: i64) -> Result<(), Vec<FieldError>> {
     if (1..=MAX_REQUIRED_APPROVALS).contains(&required) {

@@ -153,14 +153,13 @@ async fn attach_progress(db: &mut Db<'_>, reqs: &mut [AccessRequest]) -> Result<
 
 /// Where a pending request's approvals stand (`domain::approval_stages`), for its DTO.
 fn approval_progress(r: &AccessRequest, entries: &[&RoleApprover]) -> ApprovalProgress {
-    use crate::domain::approval_stages::{progress, stage_priorities, ApprovalRule};
-    let rule = ApprovalRule {
-        required: r.required_approvals,
-        staged: r.approval_stages,
-    };
-    let stages = stage_priorities(entries.iter().map(|e| e.priority));
     let approved = approved_count(&r.approvals);
-    let p = progress(rule, &stages, approved);
+    let p = crate::domain::approval_stages::progress_of(
+        r.required_approvals,
+        r.approval_stages,
+        entries.iter().map(|e| e.priority),
+        approved,
+    );
     ApprovalProgress {
         approved,
         required: p.required,

@@ -4,7 +4,7 @@
 
 use jitea_shared::{AccessRequest, ApproverType, Decision, Page, User};
 
-use crate::domain::approval_stages::{progress, stage_priorities, ApprovalRule, Progress};
+use crate::domain::approval_stages::{progress_of, Progress};
 use crate::domain::approvers::{may_approve, may_approve_at, ApproverEntry, Candidate, Requester};
 use crate::domain::same_name;
 use crate::store::paging::PageReq;
@@ -125,12 +125,7 @@ pub async fn approval_step(
         return Ok(ApprovalStep::AlreadyApprovedByYou);
     }
     let entries = approver_entries(db, req.role_id).await?;
-    let rule = ApprovalRule {
-        required: req.required_approvals,
-        staged: req.approval_stages,
-    };
-    let stages = stage_priorities(entries.iter().map(|e| e.priority));
-    let now = progress(rule, &stages, req_store::approved_count(&approvals));
+    let now = request_progress(req, &entries, &approvals, 0);
     if now.open_priority.is_some()
         && right_at(
             db,
@@ -145,7 +140,7 @@ pub async fn approval_step(
     {
         return Ok(ApprovalStep::StageNotOpen(now));
     }
-    let after = progress(rule, &stages, now.approved + 1);
+    let after = request_progress(req, &entries, &approvals, 1);
     Ok(if after.complete() {
         ApprovalStep::Completes
     } else {
@@ -302,13 +297,24 @@ pub async fn deciders(db: &mut Db<'_>, request_id: i64) -> Result<Vec<User>, Sto
     }
     let entries = approver_entries(db, req.role_id).await?;
     let approvals = req_store::approvals(db, req.id).await?;
-    let rule = ApprovalRule {
-        required: req.required_approvals,
-        staged: req.approval_stages,
-    };
-    let stages = stage_priorities(entries.iter().map(|e| e.priority));
-    let open = progress(rule, &stages, req_store::approved_count(&approvals)).open_priority;
+    let open = request_progress(&req, &entries, &approvals, 0).open_priority;
     named_by(db, &req, &entries, &approvals, open).await
+}
+
+/// Where `req` stands under the rule it was asked under, by its role's `entries` and its
+/// `approvals`, counting `more` approvals beyond them.
+fn request_progress(
+    req: &AccessRequest,
+    entries: &[ApproverEntry],
+    approvals: &[jitea_shared::Approval],
+    more: i64,
+) -> Progress {
+    progress_of(
+        req.required_approvals,
+        req.approval_stages,
+        entries.iter().map(|e| e.priority),
+        req_store::approved_count(approvals) + more,
+    )
 }
 
 /// Everyone the role's approver entries name for `request_id`'s requester, whatever the
