@@ -198,7 +198,7 @@ fn headline(topic: &str, f: &Facts, for_admins: bool) -> (String, String) {
     }
 }
 
-fn duration(minutes: Option<i64>) -> String {
+pub(super) fn duration(minutes: Option<i64>) -> String {
     match minutes {
         None => "not stated".into(),
         Some(m) if m % 60 == 0 => format!("{} hour(s)", m / 60),

@@ -1,10 +1,12 @@
 //! Notifications, fed from the outbox table: the live event stream behind
 //! `GET /api/v1/events` (`live`), and deliveries to people (`fanout` turns events into
 //! deliveries per channel and recipient, `deliveries` sends them with retries, `email` is the
-//! SMTP channel). Chat, webhooks and reminders come later and slot in as further channels.
+//! SMTP channel; `chat` renders Slack and Teams webhook bodies, not sent yet). Chat delivery,
+//! webhooks and reminders come later and slot in as further channels.
 
 use std::sync::atomic::AtomicU64;
 
+pub mod chat;
 pub mod deliveries;
 pub mod email;
 pub mod fanout;
