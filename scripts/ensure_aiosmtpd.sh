@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Make sure a virtualenv with aiosmtpd (PyPI, pinned: an asyncio SMTP server) exists, creating
-# or completing it if needed, and print the path of its python as the last line on stdout.
+# Make sure a virtualenv with aiosmtpd (PyPI, pinned: an asyncio SMTP server) and
+# standardwebhooks (PyPI, pinned: the Standard Webhooks reference library) exists, creating or
+# completing it if needed, and print the path of its python as the last line on stdout.
 # The notification tests (tests/tests/notifications.rs) start tests/smtp_sink.py with it: a
-# real SMTP server that stores each message as a file and can refuse the first N with a 451.
+# real SMTP server that stores each message as a file and can refuse the first N with a 451;
+# the webhook tests (tests/tests/webhooks.rs) start tests/webhook_sink.py, an HTTP receiver
+# that checks every webhook signature with the reference library.
 # Every other message goes to stderr, so callers can do:
 #   export JITEA_AIOSMTPD_PYTHON="$(scripts/ensure_aiosmtpd.sh | tail -n 1)"
 # The venv lives in "${JITEA_TOOLS_DIR:-$HOME/.cache/jitea/tools}/aiosmtpd-venv" so repeated
@@ -11,6 +14,7 @@
 set -euo pipefail
 
 AIOSMTPD_VERSION=1.4.6
+STANDARDWEBHOOKS_VERSION=1.1.0
 
 tools_dir="${JITEA_TOOLS_DIR:-$HOME/.cache/jitea/tools}"
 venv="$tools_dir/aiosmtpd-venv"
@@ -46,5 +50,22 @@ if [ "$(installed)" != "$AIOSMTPD_VERSION" ] || ! "$py" -c "import aiosmtpd.smtp
     fi
 fi
 
-log "aiosmtpd $(installed) ready in $venv"
+sw_installed() {
+    "$py" -c 'import importlib.metadata as m
+try:
+    print(m.version("standardwebhooks"))
+except m.PackageNotFoundError:
+    pass' 2>/dev/null || true
+}
+
+if [ "$(sw_installed)" != "$STANDARDWEBHOOKS_VERSION" ] || ! "$py" -c "import standardwebhooks.webhooks" >/dev/null 2>&1; then
+    log "installing standardwebhooks==$STANDARDWEBHOOKS_VERSION (reference webhook signature checks for the webhook tests) into $venv"
+    "$py" -m pip install --disable-pip-version-check --quiet "standardwebhooks==$STANDARDWEBHOOKS_VERSION" >&2
+    if ! "$py" -c "import standardwebhooks.webhooks" >/dev/null 2>&1; then
+        log "ensure_aiosmtpd: standardwebhooks $STANDARDWEBHOOKS_VERSION still cannot be imported from $py"
+        exit 1
+    fi
+fi
+
+log "aiosmtpd $(installed) and standardwebhooks $(sw_installed) ready in $venv"
 printf '%s\n' "$py"

@@ -72,6 +72,80 @@ pub struct Config {
     /// How long before a grant ends its holder is reminded, in minutes
     /// (`JITEA_REMINDER_MINUTES`, default 15, 0 = no reminders).
     pub reminder_minutes: i64,
+    /// Team chat channels (Slack, Teams incoming webhooks) for calls to act and alerts.
+    pub chat: ChatConfig,
+    /// Whether webhook subscriptions and chat URLs may use plain `http://`
+    /// (`JITEA_WEBHOOK_ALLOW_HTTP`, default false: `https://` only).
+    pub webhook_allow_http: bool,
+}
+
+/// The chat channels: incoming webhook URLs from the environment only (the URL is the
+/// credential): `JITEA_SLACK_WEBHOOK_URL` and `JITEA_TEAMS_WEBHOOK_URL`.
+#[derive(Clone, Default)]
+pub struct ChatConfig {
+    pub slack: Option<String>,
+    pub teams: Option<String>,
+}
+
+impl std::fmt::Debug for ChatConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatConfig")
+            .field("slack", &self.slack.as_ref().map(|_| "<set>"))
+            .field("teams", &self.teams.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl ChatConfig {
+    /// The channels configured, as delivery addresses (`slack`, `teams`).
+    pub fn channels(&self) -> Vec<jitea_shared::NotificationChannel> {
+        use jitea_shared::NotificationChannel as C;
+        let mut v = Vec::new();
+        if self.slack.is_some() {
+            v.push(C::Slack);
+        }
+        if self.teams.is_some() {
+            v.push(C::Teams);
+        }
+        v
+    }
+
+    /// The URL a chat delivery goes to (its address names the channel).
+    pub fn url(&self, channel: jitea_shared::NotificationChannel, _address: &str) -> Option<&str> {
+        use jitea_shared::NotificationChannel as C;
+        match channel {
+            C::Slack => self.slack.as_deref(),
+            C::Teams => self.teams.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn chat_config(
+    env: &impl Fn(&str) -> Option<String>,
+    public_url: Option<&str>,
+    allow_http: bool,
+) -> Result<ChatConfig, ConfigError> {
+    let mut c = ChatConfig::default();
+    for (name, slot) in [
+        ("JITEA_SLACK_WEBHOOK_URL", &mut c.slack),
+        ("JITEA_TEAMS_WEBHOOK_URL", &mut c.teams),
+    ] {
+        let Some(v) = env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if let Some(p) = crate::domain::validation::webhook_url_problem(&v, allow_http) {
+            return Err(err(name, p));
+        }
+        if public_url.is_none() {
+            return Err(err(
+                "JITEA_PUBLIC_URL",
+                format!("is required with {name} (messages link into the app)"),
+            ));
+        }
+        *slot = Some(v);
+    }
+    Ok(c)
 }
 
 /// How the SMTP connection is protected (`JITEA_SMTP_TLS`).
@@ -993,11 +1067,15 @@ impl Config {
         let oidc = oidc_config(&env, public_url.as_deref())?;
         let local_login = bool_setting(&env, "JITEA_LOCAL_LOGIN")?.unwrap_or(true);
         let smtp = smtp_config(&env, public_url.as_deref())?;
+        let webhook_allow_http = bool_setting(&env, "JITEA_WEBHOOK_ALLOW_HTTP")?.unwrap_or(false);
+        let chat = chat_config(&env, public_url.as_deref(), webhook_allow_http)?;
 
         Ok(Self {
             oidc,
             local_login,
             smtp,
+            chat,
+            webhook_allow_http,
             reminder_minutes,
             ldap,
             directory_sync_interval_secs,
@@ -1184,6 +1262,27 @@ mod tests {
         // Without a base the sync cannot run: refused at start.
         let e = load(&[("JITEA_LDAP_URL", "ldaps://dc")]).unwrap_err();
         assert_eq!(e.setting, "JITEA_LDAP_USER_BASE");
+    }
+
+    #[test]
+    fn chat_urls_need_https_and_a_public_url_and_never_show_in_debug() {
+        assert!(load(&[]).unwrap().chat.channels().is_empty());
+        let c = load(&[
+            ("JITEA_PUBLIC_URL", "https://jitea.example"),
+            ("JITEA_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/SECRETX"),
+        ])
+        .unwrap();
+        assert_eq!(c.chat.channels(), [jitea_shared::NotificationChannel::Slack]);
+        assert!(!format!("{c:?}").contains("SECRETX"));
+        assert!(load(&[("JITEA_SLACK_WEBHOOK_URL", "https://hooks.slack.com/x")]).is_err());
+        let plain = [
+            ("JITEA_PUBLIC_URL", "https://jitea.example"),
+            ("JITEA_TEAMS_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+        ];
+        assert!(load(&plain).is_err());
+        let mut allowed = plain.to_vec();
+        allowed.push(("JITEA_WEBHOOK_ALLOW_HTTP", "true"));
+        assert!(load(&allowed).unwrap().chat.teams.is_some());
     }
 
     #[test]

@@ -117,8 +117,8 @@ fn main() -> ExitCode {
             }
             Command::Notify => {
                 let state = setup::build_state(config).await?;
-                let mailer = jitea::notify::deliveries::mailer(&state);
-                let pass = jitea::notify::deliveries::run_once(&state, mailer.as_ref()).await?;
+                let senders = jitea::notify::deliveries::Senders::new(&state);
+                let pass = jitea::notify::deliveries::run_once(&state, &senders).await?;
                 println!("{}", serde_json::to_string(&pass)?);
                 Ok(())
             }

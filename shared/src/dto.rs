@@ -1822,7 +1822,8 @@ pub struct NotificationDelivery {
     pub event_type: String,
     pub channel: NotificationChannel,
     pub recipient_user_id: Option<i64>,
-    /// Where it goes (an email address).
+    /// Where it goes: an email address, `slack` or `teams` (the configured chat channel), or
+    /// the subscription's URL.
     pub address: String,
     pub subject: String,
     pub status: DeliveryStatus,
@@ -1840,4 +1841,105 @@ pub struct NotificationDelivery {
         serde(default, deserialize_with = "rfc3339_opt")
     )]
     pub sent_utc: Option<DateTime<Utc>>,
+    /// The webhook subscription it goes to (channel `webhook`).
+    #[serde(default)]
+    pub subscription_id: Option<i64>,
+}
+
+/// A webhook subscription (admins): JITEA POSTs each event it names to `url`, signed per the
+/// Standard Webhooks specification with the subscription's secret (shown once, at creation).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookSubscription {
+    pub id: i64,
+    pub url: String,
+    /// The event types it receives (`*`: all).
+    pub events: Vec<WebhookEventType>,
+    pub description: Option<String>,
+    /// Disabled subscriptions receive nothing new.
+    pub is_enabled: bool,
+    pub created_by: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub created_utc: DateTime<Utc>,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub updated_utc: DateTime<Utc>,
+}
+
+/// A new webhook subscription.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WebhookCreate {
+    /// Where events are POSTed: `https://` (plain `http://` only where the server allows it,
+    /// `JITEA_WEBHOOK_ALLOW_HTTP`), no user name or password in it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 300, pattern = r#"^https?://[^\s]+$"#)
+    )]
+    pub url: String,
+    /// The event types to receive (`*`: all).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 32))]
+    pub events: Vec<WebhookEventType>,
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 400, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
+    pub description: Option<String>,
+}
+
+/// A created subscription with its signing secret: the only time the secret is shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookCreated {
+    #[serde(flatten)]
+    pub subscription: WebhookSubscription,
+    /// `whsec_` + base64 of 32 random bytes: the HMAC-SHA256 key of the `webhook-signature`
+    /// header (Standard Webhooks). Store it now; it cannot be shown again.
+    pub secret: String,
+}
+
+/// Changes to a subscription; absent fields keep their value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WebhookUpdate {
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 300, pattern = r#"^https?://[^\s]+$"#)
+    )]
+    pub url: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 32))]
+    pub events: Option<Vec<WebhookEventType>>,
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 400, pattern = r#"^[^\u0000-\u001f\u007f-\u009f]*$"#)
+    )]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+}
+
+/// The body of every webhook POST (Standard Webhooks payload structure). Headers:
+/// `webhook-id` (the same on every retry of one delivery: drop duplicates by it),
+/// `webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature`
+/// (`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the
+/// base64-decoded part of the secret after `whsec_`). Answer 2xx within 10 seconds; anything
+/// else is retried with backoff, in order per subscription.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookEvent {
+    /// The event type, e.g. `request.created`.
+    #[serde(rename = "type")]
+    pub event_type: WebhookEventType,
+    /// When the event happened.
+    pub timestamp: DateTime<Utc>,
+    /// The event's facts: ids (`request_id`, `grant_id`, `user_id`, `role_id`, `run_id`)
+    /// and, per type, `status`, `reason`, `valid_to_utc`, counts. Look the objects up through
+    /// the API for more.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
 }

@@ -114,7 +114,76 @@ string_enum! {
     /// How a notification is delivered.
     NotificationChannel {
         Email => "email",
+        /// The team's Slack channel (incoming webhook, Block Kit).
+        Slack => "slack",
+        /// The team's Microsoft Teams channel (incoming webhook / workflow, Adaptive Card).
+        Teams => "teams",
+        /// A signed webhook subscription (Standard Webhooks).
+        Webhook => "webhook",
     }
+}
+
+macro_rules! event_types {
+    ($($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)?) => {
+        /// An event a webhook subscription may name: the outbox topics, or `*` for all.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum WebhookEventType { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+
+        impl WebhookEventType {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [WebhookEventType] = &[$(WebhookEventType::$variant),+];
+
+            /// The stable text (the outbox topic) used in the database and in JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $(WebhookEventType::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for WebhookEventType {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($text => Ok(WebhookEventType::$variant),)+ _ => Err(UnknownValue(s.to_string())) }
+            }
+        }
+    };
+}
+
+event_types! {
+    /// Every event.
+    All => "*",
+    /// A request was made (pending, or approved by policy at once).
+    RequestCreated => "request.created",
+    /// One approval of several was counted; the next stage (or the rest) is waited for.
+    RequestApprovalCounted => "request.approval_counted",
+    RequestApproved => "request.approved",
+    RequestDenied => "request.denied",
+    /// The requester withdrew it.
+    RequestCancelled => "request.cancelled",
+    /// Not decided within the role's approval window.
+    RequestExpired => "request.expired",
+    /// Access is in place on every target.
+    GrantActive => "grant.active",
+    /// A grant's end moved later.
+    GrantExtended => "grant.extended",
+    /// A grant ends within the reminder lead time.
+    GrantExpiring => "grant.expiring",
+    /// Access ended at its end time and was removed.
+    GrantExpired => "grant.expired",
+    /// Access was revoked and removed.
+    GrantRevoked => "grant.revoked",
+    /// Access could not be set up.
+    GrantFailed => "grant.failed",
+    /// Access could not be removed; JITEA keeps retrying.
+    GrantRevokeFailed => "grant.revoke_failed",
+    /// Break-glass access was used.
+    GrantBreakGlass => "grant.break_glass",
+    /// A break-glass use was reviewed.
+    GrantReviewed => "grant.reviewed",
+    /// Reconciliation found access no grant explains, or a missing one.
+    DriftFound => "drift.found",
+    /// The directory sync refused to deactivate more users than its guard allows.
+    DirectorySyncRefused => "directory.sync_refused",
 }
 
 string_enum! {

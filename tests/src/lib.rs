@@ -24,6 +24,7 @@ pub mod oidc;
 pub mod samba;
 pub mod smtp;
 pub mod targets;
+pub mod webhook;
 
 pub const ADMIN_LOGIN: &str = "root";
 pub const ADMIN_PASSWORD: &str = "root-password-123";

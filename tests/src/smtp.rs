@@ -18,7 +18,7 @@ fn repo_root() -> PathBuf {
 
 static SINKS: AtomicU32 = AtomicU32::new(0);
 
-fn python() -> &'static str {
+pub fn python() -> &'static str {
     static P: OnceLock<String> = OnceLock::new();
     P.get_or_init(|| {
         if let Ok(p) = std::env::var("JITEA_AIOSMTPD_PYTHON") {

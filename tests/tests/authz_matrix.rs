@@ -133,6 +133,12 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     // exists and the admin's retry is 404)
     ("GET",    "/api/v1/notifications/deliveries",                     [401, 403, 403, 403, 200]),
     ("POST",   "/api/v1/notifications/deliveries/{id}/retry",          [401, 403, 403, 403, 404]),
+    ("GET",    "/api/v1/webhooks",                                     [401, 403, 403, 403, 200]),
+    ("POST",   "/api/v1/webhooks",                                     [401, 403, 403, 403, 201]),
+    ("GET",    "/api/v1/webhooks/{id}",                                [401, 403, 403, 403, 200]),
+    ("PATCH",  "/api/v1/webhooks/{id}",                                [401, 403, 403, 403, 200]),
+    ("DELETE", "/api/v1/webhooks/{id}",                                [401, 403, 403, 403, 204]),
+    ("POST",   "/api/v1/webhooks/{id}/rotate-secret",                  [401, 403, 403, 403, 200]),
     // ops endpoints are public
     ("GET",    "/healthz",                                             [200, 200, 200, 200, 200]),
     ("GET",    "/readyz",                                              [200, 200, 200, 200, 200]),
@@ -533,6 +539,23 @@ fn prepare(
                 .expect(201)
                 .id();
             (template.replace("{id}", &id.to_string()), None)
+        }
+        ("POST", "/api/v1/webhooks") => (
+            template.into(),
+            Some(json!({"url": "https://receiver.example/matrix", "events": ["grant.revoked"]})),
+        ),
+        ("GET" | "PATCH" | "DELETE", "/api/v1/webhooks/{id}")
+        | ("POST", "/api/v1/webhooks/{id}/rotate-secret") => {
+            let id = s
+                .post(
+                    "/api/v1/webhooks",
+                    &fx.admin,
+                    json!({"url": format!("https://receiver.example/matrix/{n}"), "events": ["*"]}),
+                )
+                .expect(201)
+                .id();
+            let body = (method == "PATCH").then(|| json!({"is_enabled": false}));
+            (template.replace("{id}", &id.to_string()), body)
         }
         ("POST", "/api/v1/notifications/deliveries/{id}/retry") => {
             (template.replace("{id}", "1"), None)

@@ -7,6 +7,7 @@
 //! not be given, and an approver's call to decide, are never muted.
 
 use chrono::TimeDelta;
+use jitea_shared::WebhookEventType;
 
 /// Whom an event concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,7 +65,7 @@ pub fn mute_kind(topic: &str, n: Notice) -> Option<MuteKind> {
     if !n.importance.mutable() || n.audience != Audience::Requester {
         return None;
     }
-    Some(if topic == "grant.expiring" {
+    Some(if matches!(topic, "grant.expiring" | "grant.expired") {
         MuteKind::Reminders
     } else {
         MuteKind::Decisions
@@ -103,13 +104,34 @@ pub fn notices(topic: &str, request_status: Option<&str>) -> Vec<Notice> {
         }
         "grant.active" | "grant.extended" | "grant.expiring" => vec![notice(Requester, Optional)],
         "grant.revoked" => vec![notice(Requester, Security)],
+        // The access lapsed at its end: the requester may mute this with the reminders.
+        "grant.expired" => vec![notice(Requester, Optional)],
         // Provisioning failed: the requester has no access, and admins must look.
         "grant.failed" => vec![notice(Requester, Security), notice(Admins, Security)],
         "grant.revoke_failed" => vec![notice(Admins, Security)],
         // Issue 10: every approver of the role and every admin hears of a break-glass use.
         "grant.break_glass" => vec![notice(Reviewers, Security), notice(Admins, Security)],
+        // Reconciliation found access on a target that no grant explains (or a missing one).
+        "drift.found" => vec![notice(Admins, Security)],
+        // The directory sync refused to deactivate more users than its guard allows.
+        "directory.sync_refused" => vec![notice(Admins, Security)],
         _ => Vec::new(),
     }
+}
+
+/// Whether an event goes to the team chat (Slack, Teams): calls to act and alerts meant for
+/// approvers, reviewers or admins. What concerns only the requester stays personal (email).
+pub fn for_chat(topic: &str, request_status: Option<&str>) -> bool {
+    notices(topic, request_status)
+        .iter()
+        .any(|n| n.audience != Audience::Requester)
+}
+
+/// Whether a subscription to `events` receives `topic`.
+pub fn subscribed(events: &[WebhookEventType], topic: &str) -> bool {
+    events
+        .iter()
+        .any(|e| *e == WebhookEventType::All || e.as_str() == topic)
 }
 
 /// Attempts after which a delivery is `failed` for good (an admin may retry it).
@@ -218,9 +240,49 @@ mod tests {
 
     #[test]
     fn events_nobody_is_told_about() {
-        for t in ["request.cancelled", "grant.expired", "something.else", ""] {
+        for t in ["request.cancelled", "grant.reviewed", "something.else", ""] {
             assert!(notices(t, Some("pending")).is_empty(), "{t}");
         }
+    }
+
+    #[test]
+    fn a_lapse_is_told_mutably_and_drift_and_guard_trips_go_to_admins() {
+        assert_eq!(
+            notices("grant.expired", None)
+                .into_iter()
+                .map(|n| mute_kind("grant.expired", n))
+                .collect::<Vec<_>>(),
+            [Some(MuteKind::Reminders)]
+        );
+        for t in ["drift.found", "directory.sync_refused"] {
+            assert_eq!(notices(t, None), vec![notice(Audience::Admins, Importance::Security)]);
+        }
+    }
+
+    #[test]
+    fn chat_hears_calls_to_act_and_alerts_but_not_personal_news() {
+        assert!(for_chat("request.created", Some("pending")));
+        assert!(!for_chat("request.created", Some("auto_approved")));
+        assert!(for_chat("grant.break_glass", None));
+        assert!(for_chat("grant.revoke_failed", None));
+        assert!(!for_chat("request.approved", None));
+        assert!(!for_chat("grant.expiring", None));
+    }
+
+    #[test]
+    fn every_told_topic_is_a_subscribable_event_type() {
+        for t in [
+            "request.created", "request.approval_counted", "request.approved", "request.denied",
+            "request.expired", "grant.active", "grant.extended", "grant.expiring", "grant.expired",
+            "grant.revoked", "grant.failed", "grant.revoke_failed", "grant.break_glass",
+            "drift.found", "directory.sync_refused",
+        ] {
+            assert!(t.parse::<WebhookEventType>().is_ok(), "{t} can be subscribed to");
+        }
+        use WebhookEventType as E;
+        assert!(subscribed(&[E::All], "grant.active"));
+        assert!(subscribed(&[E::GrantActive], "grant.active"));
+        assert!(!subscribed(&[E::GrantActive], "grant.revoked"));
     }
 
     #[test]

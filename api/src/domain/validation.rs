@@ -247,6 +247,36 @@ pub fn validate_role_settings(
     }
 }
 
+/// What is wrong with an outbound webhook URL (a subscription or a chat channel), if
+/// anything: it must be `https://` (or `http://` when allowed), with a host, no user name or
+/// password, at most 300 characters, no spaces or control characters.
+pub fn webhook_url_problem(url: &str, allow_http: bool) -> Option<&'static str> {
+    if url.chars().count() > 300 {
+        return Some("must be at most 300 characters");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("must not contain spaces or control characters");
+    }
+    let Ok(u) = url::Url::parse(url) else {
+        return Some("is not a URL");
+    };
+    match u.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Some("must use https:// (plain http:// needs JITEA_WEBHOOK_ALLOW_HTTP=true)")
+        }
+        _ => return Some("must be an https:// URL"),
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Some("needs a host");
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Some("must not carry a user name or password");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::codes::*;
@@ -292,6 +322,17 @@ mod tests {
             .into_iter()
             .map(|e| e.code)
             .collect()
+    }
+
+    #[test]
+    fn webhook_urls_are_https_with_a_host_and_no_credentials() {
+        assert!(webhook_url_problem("https://u:p@h/x", false).is_some());
+        assert!(webhook_url_problem("ftp://h/x", true).is_some());
+        assert!(webhook_url_problem("https://h/x y", false).is_some());
+        assert!(webhook_url_problem("http://127.0.0.1:8/x", false).is_some());
+        assert!(webhook_url_problem("http://127.0.0.1:8/x", true).is_none());
+        assert!(webhook_url_problem(&format!("https://h/{}", "a".repeat(300)), false).is_some());
+        assert!(webhook_url_problem("https://receiver.example/hooks", false).is_none());
     }
 
     #[test]

@@ -101,6 +101,12 @@ fn api_routes(cfg: &mut ServiceConfig) {
         .service(scim_tokens::revoke_token)
         .service(notifications::list_deliveries)
         .service(notifications::retry_delivery)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::rotate_webhook_secret)
+        .service(webhooks::delete_webhook)
         .service(events::events);
 }
 

@@ -32,5 +32,6 @@ pub mod targets;
 pub mod teams;
 pub mod users;
 pub mod web;
+pub mod webhooks;
 
 pub use app::{build_app, openapi_document};

@@ -12,6 +12,8 @@ use utoipa::{Modify, OpenApi};
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
+    // Sent, not served: the body of every webhook POST (see `POST /webhooks`).
+    components(schemas(jitea_shared::WebhookEvent)),
     tags(
         (name = "auth", description = "Sign-in"),
         (name = "me", description = "The signed-in user"),
@@ -26,7 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "Audit log"),
         (name = "reports", description = "Drift, direct grants, failing revocations"),
         (name = "jobs", description = "Run background jobs now"),
-        (name = "notifications", description = "Notification deliveries (email) and their retries"),
+        (name = "notifications", description = "Notification deliveries (email, Slack, Teams, webhooks) and their retries; signed webhook subscriptions. JITEA POSTs each subscribed event as a `WebhookEvent` (components/schemas) with the Standard Webhooks headers `webhook-id`, `webhook-timestamp` and `webhook-signature`; receivers answer 2xx within 10 seconds."),
         (name = "scim", description = "Bearer tokens for an identity provider's SCIM client (the SCIM 2.0 service itself is at /scim/v2 and describes itself through its /ServiceProviderConfig, /Schemas and /ResourceTypes)"),
         (name = "ops", description = "Health and metrics")
     )

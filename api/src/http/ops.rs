@@ -67,16 +67,19 @@ pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
         .unwrap_or(-1);
     out.push_str("# HELP jitea_grants_revoke_failed Live grants whose removal keeps failing on a target.\n# TYPE jitea_grants_revoke_failed gauge\n");
     out.push_str(&format!("jitea_grants_revoke_failed {failing}\n"));
-    let sent = crate::notify::EMAIL_SENT.load(std::sync::atomic::Ordering::Relaxed);
-    let failed = crate::notify::EMAIL_FAILED.load(std::sync::atomic::Ordering::Relaxed);
+    let counts = crate::notify::counts();
     out.push_str("# HELP jitea_notifications_sent_total Notifications this process delivered.\n# TYPE jitea_notifications_sent_total counter\n");
-    out.push_str(&format!(
-        "jitea_notifications_sent_total{{channel=\"email\"}} {sent}\n"
-    ));
+    for (c, sent, _) in &counts {
+        out.push_str(&format!(
+            "jitea_notifications_sent_total{{channel=\"{c}\"}} {sent}\n"
+        ));
+    }
     out.push_str("# HELP jitea_notifications_failed_total Failed delivery attempts of this process (each retry counts).\n# TYPE jitea_notifications_failed_total counter\n");
-    out.push_str(&format!(
-        "jitea_notifications_failed_total{{channel=\"email\"}} {failed}\n"
-    ));
+    for (c, _, failed) in &counts {
+        out.push_str(&format!(
+            "jitea_notifications_failed_total{{channel=\"{c}\"}} {failed}\n"
+        ));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(out)

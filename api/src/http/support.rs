@@ -25,7 +25,7 @@ pub fn page(limit: Option<i64>, cursor: Option<&str>) -> ApiResult<PageReq> {
     Ok(PageReq { limit, after })
 }
 
-fn field_error(field: &str, code: &str, message: String) -> ApiError {
+pub fn field_error(field: &str, code: &str, message: String) -> ApiError {
     ApiError::bad_request("validation_failed", message.clone()).with_details(serde_json::json!({
         "fields": [{"field": field, "code": code, "message": message}]
     }))

@@ -581,6 +581,16 @@ async fn finish(
         now,
     )
     .await?;
+    if status == "refused" {
+        // The guard tripped: admins are told (issue 11), since nothing was applied.
+        crate::store::outbox::enqueue(
+            &mut db,
+            "directory.sync_refused",
+            &json!({"run_id": run_id, "message": message, "deactivated": counts.deactivated}),
+            now,
+        )
+        .await?;
+    }
     let run = store::get_run(&mut db, run_id)
         .await?
         .ok_or_else(|| StoreError::Internal("directory sync run vanished".into()))?;

@@ -281,6 +281,19 @@ async fn pass(state: &AppState, trigger: &str, actor: &Actor) -> Result<Reconcil
         now,
     )
     .await?;
+    if ctx.totals.findings > 0 {
+        // Admins are told (issue 11): one event per run, not one per finding.
+        crate::store::outbox::enqueue(
+            &mut db,
+            "drift.found",
+            &json!({
+                "run_id": run_id, "findings": ctx.totals.findings,
+                "repaired": ctx.totals.repaired, "errors": ctx.totals.errors,
+            }),
+            now,
+        )
+        .await?;
+    }
     let run = drift::get_run(&mut db, run_id)
         .await?
         .ok_or_else(|| StoreError::Internal("run vanished".into()))?;

@@ -104,6 +104,16 @@ fn compose(topic: &str, f: &Facts, public_url: &str, for_approvers: bool) -> Mes
             format!("Access to {role} for {who} could not be removed from its target; JITEA keeps retrying."),
             format!("{base}/admin/grants"),
         ),
+        "drift.found" => (
+            "Drift found on targets".to_string(),
+            "Reconciliation found access on a target that no grant explains, or access a grant should give that is missing.".to_string(),
+            format!("{base}/admin/targets"),
+        ),
+        "directory.sync_refused" => (
+            "Directory sync refused".to_string(),
+            "The directory sync stopped before deactivating more users than its guard allows. Nothing was changed.".to_string(),
+            format!("{base}/admin/directory"),
+        ),
         _ => {
             let topic = clip(&one_line(topic), 60);
             (
@@ -113,6 +123,8 @@ fn compose(topic: &str, f: &Facts, public_url: &str, for_approvers: bool) -> Mes
             )
         }
     };
+    // A run's event (drift, a refused sync) is about no one request: only its reason.
+    let about_access = !f.requester.is_empty() || f.request_id.is_some() || f.grant_id.is_some();
     let mut facts = vec![
         ("Requester", who),
         ("Role", role),
@@ -125,6 +137,9 @@ fn compose(topic: &str, f: &Facts, public_url: &str, for_approvers: bool) -> Mes
                 .unwrap_or_else(|| "(no justification given)".into()),
         ),
     ];
+    if !about_access {
+        facts.clear();
+    }
     if let Some(t) = &f.ticket {
         facts.push(("Ticket", clip(&one_line(t), SHORT_TEXT_MAX)));
     }
@@ -330,6 +345,19 @@ mod tests {
 
     /// (topic, for_approvers, link path) for every topic the module words itself, and one it
     /// does not.
+    #[test]
+    fn a_runs_alert_names_its_findings_and_links_to_where_they_are_seen() {
+        let f = Facts {
+            reason: Some("run 3: 2 finding(s), 1 repaired, 0 error(s)".into()),
+            ..Facts::default()
+        };
+        let s = slack("drift.found", &f, URL, false).to_string();
+        assert!(s.contains("Drift found on targets") && s.contains("2 finding(s)"), "{s}");
+        assert!(s.contains("/admin/targets") && !s.contains("Requester"), "{s}");
+        let t = teams("directory.sync_refused", &f, URL, false).to_string();
+        assert!(t.contains("Directory sync refused") && t.contains("/admin/directory"), "{t}");
+    }
+
     const CASES: &[(&str, bool, &str)] = &[
         ("request.created", true, "/approvals/7"),
         ("request.approval_counted", true, "/approvals/7"),
@@ -652,6 +680,14 @@ mod tests {
             }
         }
         assert_eq!(out.len(), 3 * CASES.len() * 2);
+        for topic in ["drift.found", "directory.sync_refused"] {
+            let f = Facts {
+                reason: Some("run 3: 2 finding(s), 1 repaired, 0 error(s)".into()),
+                ..Facts::default()
+            };
+            out.push(json!({"kind": "slack", "name": topic, "payload": slack(topic, &f, URL, false)}));
+            out.push(json!({"kind": "teams", "name": topic, "payload": teams(topic, &f, URL, false)}));
+        }
         if let Ok(path) = std::env::var("JITEA_CHAT_SAMPLES") {
             let text = serde_json::to_string_pretty(&Value::Array(out)).expect("samples serialise");
             std::fs::write(&path, text).expect("samples written");

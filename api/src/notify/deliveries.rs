@@ -2,29 +2,35 @@
 //! claims grants: `Q::claim`, skipping rows another process has locked), sends each, and
 //! records the attempt and its outcome in one fenced update that only lands while this holder
 //! still owns the lease. A failure is retried with exponential backoff and full jitter
-//! (`domain::notifications::retry_after`); after the last attempt the delivery is `failed`.
+//! (`domain::notifications::retry_after`); after the last attempt, or at once when the
+//! receiver refused the message itself (an SMTP 5xx, an HTTP 400/401/403/404/410/422 ...),
+//! the delivery is `failed`.
 //!
-//! Delivery is at-least-once: a crash after the SMTP server accepted a message and before the
+//! In order per recipient: the claim only takes the oldest pending delivery of each (channel,
+//! address), so a receiver that was down gets everything afterwards in the order it happened.
+//!
+//! Delivery is at-least-once: a crash after the receiver accepted a message and before the
 //! outcome is recorded sends it again once the lease lapses (`LEASE`). The resent message
-//! carries the same Message-ID (derived from the idempotency key), so a receiver can drop the
-//! duplicate. Nothing else sends a delivery twice: claims skip leased rows and the record is
-//! fenced by the lease.
+//! carries the same Message-ID or `webhook-id` (the idempotency key), so a receiver can drop
+//! the duplicate. Nothing else sends a delivery twice: claims skip leased rows and the record
+//! is fenced by the lease.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use jitea_shared::NotificationChannel;
 use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::domain::notifications::retry_after;
 use crate::state::AppState;
 use crate::store::notifications::{self as store, Outcome, Outgoing};
-use crate::store::{Db, StoreError};
+use crate::store::{webhooks, Db, StoreError};
 use crate::workflow::grants::lease::new_lease_id;
 
 use super::email::Mailer;
 use super::fanout;
+use super::webhook::{sign, Poster, SendError};
 
 /// How long a claim holds: longer than a batch takes at the SMTP timeout (30 s a message).
 const LEASE: Duration = Duration::from_secs(300);
@@ -45,15 +51,27 @@ pub struct Pass {
     pub failed: usize,
 }
 
-/// One pass: fan out new events, then send every due delivery (email only when a mailer is
-/// configured; without one no email delivery is ever created).
-pub async fn run_once(state: &AppState, mailer: Option<&Mailer>) -> Result<Pass, StoreError> {
+/// What sends: the mailer for the configured SMTP server (if any) and the HTTP client of
+/// the chat and webhook channels.
+pub struct Senders {
+    pub mailer: Option<Mailer>,
+    pub poster: Poster,
+}
+
+impl Senders {
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            mailer: mailer(state),
+            poster: Poster::default(),
+        }
+    }
+}
+
+/// One pass: fan out new events, then send every due delivery, oldest first per recipient.
+pub async fn run_once(state: &AppState, senders: &Senders) -> Result<Pass, StoreError> {
     let mut pass = Pass {
         fanned_out: fanout::run_once(state).await?,
         ..Pass::default()
-    };
-    let Some(mailer) = mailer else {
-        return Ok(pass);
     };
     loop {
         let owner = new_lease_id(&state.owner);
@@ -62,7 +80,7 @@ pub async fn run_once(state: &AppState, mailer: Option<&Mailer>) -> Result<Pass,
             return Ok(pass);
         }
         for id in ids {
-            deliver(state, mailer, &owner, id, &mut pass).await?;
+            deliver(state, senders, &owner, id, &mut pass).await?;
         }
     }
 }
@@ -80,7 +98,7 @@ async fn claim(state: &AppState, owner: &str) -> Result<Vec<i64>, StoreError> {
 /// Sends one claimed delivery and records the outcome (fenced by `owner`).
 async fn deliver(
     state: &AppState,
-    mailer: &Mailer,
+    senders: &Senders,
     owner: &str,
     id: i64,
     pass: &mut Pass,
@@ -92,9 +110,10 @@ async fn deliver(
     let Some(d) = d else {
         return Ok(());
     };
-    let result = match d.channel.as_str() {
-        "email" => mailer.send(&d).await,
-        other => Err(format!("unknown channel {other}")),
+    let channel = d.channel.parse::<NotificationChannel>().ok();
+    let result = match channel {
+        Some(c) => send(state, senders, c, &d).await,
+        None => Err(SendError::permanent(format!("unknown channel {}", d.channel))),
     };
     let now = state.now();
     let outcome = outcome(&d, result, now, rand::random::<f64>());
@@ -108,34 +127,102 @@ async fn deliver(
         );
         return Ok(());
     }
-    count(&outcome, pass);
+    count(channel.unwrap_or(NotificationChannel::Email), &outcome, pass);
     Ok(())
 }
 
-fn outcome(d: &Outgoing, result: Result<(), String>, now: DateTime<Utc>, jitter: f64) -> Outcome {
+/// One attempt over the delivery's channel.
+async fn send(
+    state: &AppState,
+    senders: &Senders,
+    channel: NotificationChannel,
+    d: &Outgoing,
+) -> Result<(), SendError> {
+    match channel {
+        NotificationChannel::Email => match &senders.mailer {
+            Some(m) => m.send(d).await,
+            None => Err(SendError::temporary(
+                "email is not configured (JITEA_SMTP_HOST)",
+            )),
+        },
+        NotificationChannel::Slack | NotificationChannel::Teams => {
+            let Some(url) = state.config.chat.url(channel, &d.address) else {
+                return Err(SendError::temporary(format!(
+                    "no webhook URL is configured for {}",
+                    d.address
+                )));
+            };
+            senders.poster.post(url, Vec::new(), d.body_text.clone()).await
+        }
+        NotificationChannel::Webhook => signed_post(state, senders, d).await,
+    }
+}
+
+/// A Standard Webhooks POST: the delivery's idempotency key is the `webhook-id` (the same on
+/// every retry), the timestamp is this attempt's, the secret the subscription's as it is now.
+async fn signed_post(state: &AppState, senders: &Senders, d: &Outgoing) -> Result<(), SendError> {
+    let sub = match d.subscription_id {
+        Some(id) => {
+            let mut c = state
+                .store
+                .conn()
+                .await
+                .map_err(|_| SendError::temporary("the database is not reachable"))?;
+            webhooks::secret_of(&mut Db::new(&mut c, state.store.dialect()), id)
+                .await
+                .map_err(|_| SendError::temporary("the subscription could not be read"))?
+        }
+        None => None,
+    };
+    let secret = match sub {
+        None => return Err(SendError::permanent("the subscription was deleted")),
+        Some((_, false)) => return Err(SendError::permanent("the subscription is disabled")),
+        Some((secret, true)) => secret,
+    };
+    let ts = state.now().timestamp();
+    let signature = sign(&secret, &d.idempotency_key, ts, &d.body_text)
+        .ok_or_else(|| SendError::permanent("the subscription's secret is not valid"))?;
+    let headers = vec![
+        ("webhook-id", d.idempotency_key.clone()),
+        ("webhook-timestamp", ts.to_string()),
+        ("webhook-signature", signature),
+    ];
+    senders
+        .poster
+        .post(&d.address, headers, d.body_text.clone())
+        .await
+}
+
+fn outcome(
+    d: &Outgoing,
+    result: Result<(), SendError>,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> Outcome {
     match result {
         Ok(()) => Outcome::Sent,
+        Err(e) if e.permanent => Outcome::Failed(e.message),
         Err(e) => match retry_after(d.attempts + 1, jitter) {
-            Some(delay) => Outcome::Retry(now + delay, e),
-            None => Outcome::Failed(e),
+            Some(delay) => Outcome::Retry(now + delay, e.message),
+            None => Outcome::Failed(e.message),
         },
     }
 }
 
-fn count(outcome: &Outcome, pass: &mut Pass) {
+fn count(channel: NotificationChannel, outcome: &Outcome, pass: &mut Pass) {
     match outcome {
         Outcome::Sent => {
             pass.sent += 1;
-            super::EMAIL_SENT.fetch_add(1, Ordering::Relaxed);
+            super::count_sent(channel);
         }
         Outcome::Retry(_, e) | Outcome::Failed(e) => {
-            super::EMAIL_FAILED.fetch_add(1, Ordering::Relaxed);
+            super::count_failed(channel);
             if matches!(outcome, Outcome::Failed(_)) {
                 pass.failed += 1;
-                tracing::warn!(error = %e, "notification: delivery failed for good");
+                tracing::warn!(%channel, error = %e, "notification: delivery failed for good");
             } else {
                 pass.retrying += 1;
-                tracing::info!(error = %e, "notification: attempt failed, will retry");
+                tracing::info!(%channel, error = %e, "notification: attempt failed, will retry");
             }
         }
     }
@@ -155,9 +242,9 @@ pub fn mailer(state: &AppState) -> Option<Mailer> {
 
 /// Runs until `shutdown` turns true.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mailer = mailer(&state);
+    let senders = Senders::new(&state);
     loop {
-        if let Err(e) = run_once(&state, mailer.as_ref()).await {
+        if let Err(e) = run_once(&state, &senders).await {
             tracing::warn!(error = %e, "notifications: a pass failed");
         }
         tokio::select! {

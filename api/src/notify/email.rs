@@ -11,6 +11,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::store::notifications::Outgoing;
 
+use super::webhook::SendError;
+
 /// A configured SMTP sender.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -49,11 +51,11 @@ impl Mailer {
     /// message sent again after a crash (at-least-once) carries the same id and a receiver can
     /// drop the duplicate. Errors are the SMTP server's answer or the connection problem,
     /// never a credential.
-    pub async fn send(&self, d: &Outgoing) -> Result<(), String> {
+    pub async fn send(&self, d: &Outgoing) -> Result<(), SendError> {
         let to: Mailbox = d
             .address
             .parse()
-            .map_err(|_| "the recipient address is not valid".to_string())?;
+            .map_err(|_| SendError::permanent("the recipient address is not valid"))?;
         let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
             .body(d.body_text.clone());
@@ -74,7 +76,7 @@ impl Mailer {
                 &self.id_domain,
             )))
             .multipart(body)
-            .map_err(|e| format!("building the message failed: {e}"))?;
+            .map_err(|e| SendError::permanent(format!("building the message failed: {e}")))?;
         self.transport
             .send(msg)
             .await
@@ -93,16 +95,17 @@ pub fn message_id(idempotency_key: &str, domain: &str) -> String {
 }
 
 /// The SMTP error as stored and shown to admins: the server's code and text, or the kind of
-/// connection failure. lettre's errors carry no credentials.
-fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
+/// connection failure. lettre's errors carry no credentials. A permanent (5xx) answer ends
+/// the delivery at once: the server said the same message will never be accepted.
+fn smtp_error(e: &lettre::transport::smtp::Error) -> SendError {
     let s = e.to_string();
     let s = s.chars().take(500).collect::<String>();
     if e.is_transient() {
-        format!("temporary: {s}")
+        SendError::temporary(format!("temporary: {s}"))
     } else if e.is_permanent() {
-        format!("permanent: {s}")
+        SendError::permanent(format!("permanent: {s}"))
     } else {
-        s
+        SendError::temporary(s)
     }
 }
 
@@ -161,6 +164,8 @@ pub fn status_change(topic: &str, f: &Facts, public_url: &str, for_admins: bool)
         ("grant.break_glass", _) => format!("{base}/approvals"),
         // The dashboard, where the grant's card offers "Extend".
         ("grant.expiring", _) => format!("{base}/"),
+        ("drift.found", _) => format!("{base}/admin/targets"),
+        ("directory.sync_refused", _) => format!("{base}/admin/directory"),
         (_, true) => format!("{base}/admin/grants"),
         (_, false) => format!("{base}/history"),
     };
@@ -193,6 +198,9 @@ fn headline(topic: &str, f: &Facts, for_admins: bool) -> (String, String) {
         ("grant.failed", true) => (format!("Provisioning failed: {r} for {who}"), format!("Access to {r} for {who} could not be set up on its target.")),
         ("grant.expiring", _) => (format!("Your access to {r} ends soon"), format!("Your access to {r} ends soon. If you still need it, extend it from your dashboard before it ends.")),
         ("grant.break_glass", _) => (format!("Break-glass use: {r} by {who}"), format!("{who} used break-glass access to {r}, granted at once without an approver. It needs an after-the-fact review.")),
+        ("grant.expired", _) => (format!("Your access to {r} has ended"), format!("Your access to {r} reached its end and was removed.")),
+        ("drift.found", _) => ("Drift found on targets".into(), "Reconciliation found access on a target that no grant explains, or access a grant should give that is missing.".into()),
+        ("directory.sync_refused", _) => ("Directory sync refused".into(), "The directory sync stopped before deactivating more users than its guard allows. Nothing was changed.".into()),
         ("grant.revoke_failed", _) => (format!("Access could not be removed: {r} for {who}"), format!("Access to {r} for {who} could not be removed from its target; JITEA keeps retrying.")),
         _ => (format!("JITEA: {topic}"), format!("{topic}: {r} for {who}.")),
     }

@@ -8,15 +8,18 @@
 //! a fact that changes in between (an approver leaves a team) is told as it was read.
 
 use chrono::{DateTime, Utc};
-use jitea_shared::{NotificationChannel, User};
+use jitea_shared::{NotificationChannel, User, WebhookEvent, WebhookEventType, WebhookSubscription};
 use serde_json::Value;
 
-use crate::domain::notifications::{mute_kind, notices, Audience, Notice};
+use crate::domain::notifications::{for_chat, mute_kind, notices, subscribed, Audience, Notice};
 use crate::state::AppState;
 use crate::store::notifications::{self as store, self as notif_store, NewDelivery};
-use crate::store::{grants as grant_store, outbox, requests as req_store, users, Db, StoreError};
+use crate::store::{
+    grants as grant_store, outbox, requests as req_store, users, webhooks, Db, StoreError,
+};
 use crate::workflow::approvers::{deciders, reviewers};
 
+use super::chat;
 use super::email::{approval_needed, status_change, Facts};
 
 /// Events read per transaction.
@@ -45,11 +48,12 @@ fn settled(from: i64, rows: &[outbox::OutboxRow], now: DateTime<Utc>) -> usize {
 pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     let mut total = 0;
     loop {
-        let (from, mut rows) = {
+        let (from, mut rows, subs) = {
             let mut c = state.store.conn().await?;
             let mut db = Db::new(&mut c, state.store.dialect());
             let from = store::cursor(&mut db).await?;
-            (from, outbox::rows_after(&mut db, from, BATCH).await?)
+            let rows = outbox::rows_after(&mut db, from, BATCH).await?;
+            (from, rows, webhooks::enabled(&mut db).await?)
         };
         let read = rows.len();
         rows.truncate(settled(from, &rows, state.now()));
@@ -58,7 +62,9 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
         };
         let mut planned = Vec::new();
         for r in &rows {
-            planned.extend(plan(state, r.id, &r.topic, &r.payload).await?);
+            let v: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+            planned.extend(webhook_deliveries(r, &v, &subs));
+            planned.extend(plan(state, r.id, &r.topic, &v).await?);
         }
         let now = state.now();
         let mut tx = state.store.begin_write().await?;
@@ -79,32 +85,73 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
     }
 }
 
-/// The deliveries one event calls for (none when no channel is configured).
+/// One delivery per enabled subscription that names the event: its body is the Standard
+/// Webhooks payload (`WebhookEvent`), fixed now so every retry sends the same bytes.
+fn webhook_deliveries(
+    r: &outbox::OutboxRow,
+    v: &Value,
+    subs: &[WebhookSubscription],
+) -> Vec<NewDelivery> {
+    let Ok(event_type) = r.topic.parse::<WebhookEventType>() else {
+        return Vec::new();
+    };
+    let body = serde_json::to_string(&WebhookEvent {
+        event_type,
+        timestamp: r.created_utc,
+        data: v.clone(),
+    })
+    .unwrap_or_default();
+    subs.iter()
+        .filter(|s| subscribed(&s.events, &r.topic))
+        .map(|s| NewDelivery {
+            outbox_id: r.id,
+            event_type: r.topic.clone(),
+            channel: NotificationChannel::Webhook.as_str(),
+            recipient_user_id: None,
+            address: s.url.clone(),
+            subject: r.topic.clone(),
+            body_text: body.clone(),
+            body_html: None,
+            subscription_id: Some(s.id),
+        })
+        .collect()
+}
+
+/// The email and chat deliveries one event calls for (none when neither is configured).
 async fn plan(
     state: &AppState,
     outbox_id: i64,
     topic: &str,
-    payload: &str,
+    v: &Value,
 ) -> Result<Vec<NewDelivery>, StoreError> {
-    let (Some(_), Some(public_url)) = (&state.config.smtp, &state.config.public_url) else {
+    let chat_channels = state.config.chat.channels();
+    let Some(public_url) = &state.config.public_url else {
         return Ok(Vec::new());
     };
-    let v: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+    if state.config.smtp.is_none() && chat_channels.is_empty() {
+        return Ok(Vec::new());
+    }
     let wanted = notices(topic, v["status"].as_str());
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
     let mut c = state.store.conn().await?;
     let mut db = Db::new(&mut c, state.store.dialect());
-    let facts = load_facts(&mut db, &v).await?;
+    let facts = load_facts(&mut db, v).await?;
     let mut out = Vec::new();
+    if for_chat(topic, v["status"].as_str()) {
+        out.extend(chat_deliveries(outbox_id, topic, &facts, public_url, &chat_channels));
+    }
+    if state.config.smtp.is_none() {
+        return Ok(out);
+    }
     for n in wanted {
         let rendered = match n.audience {
             Audience::Approvers => approval_needed(&facts, public_url),
             a => status_change(topic, &facts, public_url, a != Audience::Requester),
         };
         let mute = mute_kind(topic, n);
-        for u in recipients(&mut db, n, &v).await? {
+        for u in recipients(&mut db, n, v).await? {
             if let Some(kind) = mute {
                 if notif_store::is_muted(&mut db, u.id, kind.as_str()).await? {
                     tracing::debug!(user_id = u.id, topic, "notification muted by the user");
@@ -128,10 +175,48 @@ async fn plan(
                 subject: rendered.subject.clone(),
                 body_text: rendered.text.clone(),
                 body_html: Some(rendered.html.clone()),
+                subscription_id: None,
             });
         }
     }
     Ok(out)
+}
+
+/// One message per configured chat channel (the team's room): Block Kit for Slack, an
+/// Adaptive Card for Teams, rendered now.
+fn chat_deliveries(
+    outbox_id: i64,
+    topic: &str,
+    facts: &Facts,
+    public_url: &str,
+    channels: &[NotificationChannel],
+) -> Vec<NewDelivery> {
+    let for_approvers = matches!(topic, "request.created" | "request.approval_counted");
+    let subject = if for_approvers {
+        approval_needed(facts, public_url).subject
+    } else {
+        status_change(topic, facts, public_url, true).subject
+    };
+    channels
+        .iter()
+        .map(|c| {
+            let body = match c {
+                NotificationChannel::Teams => chat::teams(topic, facts, public_url, for_approvers),
+                _ => chat::slack(topic, facts, public_url, for_approvers),
+            };
+            NewDelivery {
+                outbox_id,
+                event_type: topic.to_string(),
+                channel: c.as_str(),
+                recipient_user_id: None,
+                address: c.as_str().to_string(),
+                subject: subject.clone(),
+                body_text: body.to_string(),
+                body_html: None,
+                subscription_id: None,
+            }
+        })
+        .collect()
 }
 
 /// The users a notice goes to: active ones only.
@@ -159,6 +244,7 @@ async fn load_facts(db: &mut Db<'_>, v: &Value) -> Result<Facts, StoreError> {
     let mut f = Facts {
         request_id: v["request_id"].as_i64(),
         grant_id: v["grant_id"].as_i64(),
+        reason: summary(v),
         ..Facts::default()
     };
     if let Some(r) = match f.request_id {
@@ -182,6 +268,19 @@ async fn load_facts(db: &mut Db<'_>, v: &Value) -> Result<Facts, StoreError> {
         f.request_id = f.request_id.or(g.request_id);
     }
     Ok(f)
+}
+
+/// What a run's event says in one line (drift found, a refused directory sync).
+fn summary(v: &Value) -> Option<String> {
+    if let Some(n) = v["findings"].as_i64() {
+        return Some(format!(
+            "run {}: {n} finding(s), {} repaired, {} error(s)",
+            v["run_id"].as_i64().unwrap_or(0),
+            v["repaired"].as_i64().unwrap_or(0),
+            v["errors"].as_i64().unwrap_or(0)
+        ));
+    }
+    v["message"].as_str().map(str::to_string)
 }
 
 fn utc(t: DateTime<Utc>) -> String {

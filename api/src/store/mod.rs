@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod stats;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

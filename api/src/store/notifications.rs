@@ -44,15 +44,18 @@ pub struct NewDelivery {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
+    /// The webhook subscription it goes to (channel `webhook`).
+    pub subscription_id: Option<i64>,
 }
 
 impl NewDelivery {
     /// `"{outbox_id}:{channel}:{recipient}"`: one delivery per event, channel and recipient
-    /// (the recipient is the user id, or the address when there is no user).
+    /// (the recipient is the user id, `s{id}` for a webhook subscription, or the address).
     pub fn idempotency_key(&self) -> String {
-        let who = match self.recipient_user_id {
-            Some(id) => id.to_string(),
-            None => self.address.clone(),
+        let who = match (self.recipient_user_id, self.subscription_id) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(s)) => format!("s{s}"),
+            (None, None) => self.address.clone(),
         };
         format!("{}:{}:{}", self.outbox_id, self.channel, who)
     }
@@ -74,6 +77,7 @@ pub async fn insert(
             ("subject", d.subject.as_str().into()),
             ("body_text", d.body_text.as_str().into()),
             ("body_html", d.body_html.clone().into()),
+            ("subscription_id", d.subscription_id.into()),
             ("status", DeliveryStatus::Pending.as_str().into()),
             ("attempts", 0i64.into()),
             ("next_attempt_utc", now.into()),
@@ -86,6 +90,10 @@ pub async fn insert(
 
 /// Claims up to `limit` pending deliveries that are due and not leased by anyone, oldest
 /// first, for `owner` until `lease_until`. Returns their ids.
+///
+/// In order per recipient: only the oldest pending delivery of each (channel, address) can be
+/// claimed, so a later message never overtakes an earlier one that is waiting for a retry or
+/// being sent by another process (a failed one no longer holds the queue).
 pub async fn claim_due(
     db: &mut Db<'_>,
     owner: &str,
@@ -97,11 +105,14 @@ pub async fn claim_due(
         .bind(owner)
         .bind(lease_until);
     let filter = Q::new(
-        "status = ? AND next_attempt_utc <= ? AND (lease_until_utc IS NULL OR lease_until_utc < ?)",
+        "status = ? AND next_attempt_utc <= ? AND (lease_until_utc IS NULL OR lease_until_utc < ?) \
+         AND NOT EXISTS (SELECT 1 FROM notification_deliveries e WHERE e.channel = notification_deliveries.channel \
+         AND e.address = notification_deliveries.address AND e.status = ? AND e.id < notification_deliveries.id)",
     )
     .bind(DeliveryStatus::Pending.as_str())
     .bind(now)
-    .bind(now);
+    .bind(now)
+    .bind(DeliveryStatus::Pending.as_str());
     let q = Q::claim(
         "notification_deliveries",
         set,
@@ -123,13 +134,14 @@ pub struct Outgoing {
     pub body_html: Option<String>,
     pub idempotency_key: String,
     pub attempts: i64,
+    pub subscription_id: Option<i64>,
 }
 
 /// A delivery this holder leases (None when the lease is no longer its own).
 pub async fn held(db: &mut Db<'_>, id: i64, owner: &str) -> Result<Option<Outgoing>, StoreError> {
     let q = Q::new(
-        "SELECT id, channel, address, subject, body_text, body_html, idempotency_key, attempts \
-         FROM notification_deliveries WHERE id = ? AND lease_owner = ? AND status = ?",
+        "SELECT id, channel, address, subject, body_text, body_html, idempotency_key, attempts, \
+         subscription_id FROM notification_deliveries WHERE id = ? AND lease_owner = ? AND status = ?",
     )
     .bind(id)
     .bind(owner)
@@ -146,6 +158,7 @@ pub async fn held(db: &mut Db<'_>, id: i64, owner: &str) -> Result<Option<Outgoi
         body_html: opt_str(&r, "body_html")?,
         idempotency_key: get(&r, "idempotency_key")?,
         attempts: get(&r, "attempts")?,
+        subscription_id: opt_i64(&r, "subscription_id")?,
     }))
 }
 
@@ -242,7 +255,7 @@ pub async fn prune_sent(
 
 const COLS: &str =
     "id, outbox_id, event_type, channel, recipient_user_id, address, subject, status, \
-    attempts, next_attempt_utc, last_error, created_utc, sent_utc";
+    attempts, next_attempt_utc, last_error, created_utc, sent_utc, subscription_id";
 
 fn map(r: &AnyRow) -> Result<NotificationDelivery, StoreError> {
     Ok(NotificationDelivery {
@@ -259,6 +272,7 @@ fn map(r: &AnyRow) -> Result<NotificationDelivery, StoreError> {
         last_error: opt_str(r, "last_error")?,
         created_utc: time(r, "created_utc")?,
         sent_utc: opt_time(r, "sent_utc")?,
+        subscription_id: opt_i64(r, "subscription_id")?,
     })
 }
 
@@ -346,11 +360,60 @@ mod tests {
             event_type: "request.created".into(),
             channel: "email",
             recipient_user_id: None,
-            address: "a@example.test".into(),
+            address: format!("a{outbox_id}@example.test"),
             subject: "s".into(),
             body_text: "t".into(),
             body_html: None,
+            subscription_id: None,
         }
+    }
+
+    #[test]
+    fn one_recipient_gets_its_messages_one_at_a_time_in_order() {
+        with_store("order", |store| async move {
+            let mut tx = store.begin_write().await.unwrap();
+            let mut db = tx.db();
+            let same = |outbox_id| NewDelivery {
+                address: "same@example.test".into(),
+                ..delivery(outbox_id)
+            };
+            let first = insert(&mut db, &same(1), at(0)).await.unwrap();
+            let second = insert(&mut db, &same(2), at(0)).await.unwrap();
+            let elsewhere = insert(&mut db, &delivery(3), at(0)).await.unwrap();
+            // Only the oldest of a recipient is claimed; another recipient is not held up.
+            assert_eq!(
+                claim_due(&mut db, "a", at(1), at(60), 5).await.unwrap(),
+                vec![first, elsewhere]
+            );
+            // While the first waits for its retry, the second still waits behind it.
+            let later = Outcome::Retry(at(30), "down".into());
+            assert!(record(&mut db, first, "a", &later, at(2)).await.unwrap());
+            assert!(claim_due(&mut db, "b", at(3), at(60), 5)
+                .await
+                .unwrap()
+                .is_empty());
+            assert_eq!(
+                claim_due(&mut db, "b", at(31), at(90), 5).await.unwrap(),
+                vec![first]
+            );
+            assert!(record(&mut db, first, "b", &Outcome::Sent, at(32))
+                .await
+                .unwrap());
+            assert_eq!(
+                claim_due(&mut db, "c", at(33), at(90), 5).await.unwrap(),
+                vec![second]
+            );
+            // A failed one no longer holds the queue.
+            assert!(record(&mut db, second, "c", &Outcome::Failed("550".into()), at(34))
+                .await
+                .unwrap());
+            let third = insert(&mut db, &same(4), at(35)).await.unwrap();
+            assert_eq!(
+                claim_due(&mut db, "d", at(36), at(90), 5).await.unwrap(),
+                vec![third]
+            );
+            tx.commit().await.unwrap();
+        });
     }
 
     /// Runs `f` on a fresh, migrated SQLite store.

@@ -18,3 +18,4 @@ pub mod signin;
 pub mod timeline;
 pub mod undecided;
 pub mod users;
+pub mod webhooks;

@@ -1,0 +1,155 @@
+//! A local HTTP receiver for the webhook and chat tests: `tests/webhook_sink.py`, run with the
+//! python of `scripts/ensure_aiosmtpd.sh` (which also installs the reference Standard Webhooks
+//! library the sink verifies signatures with). It can be stopped and started again on the
+//! same port, keeping what it received (a receiver that is down for a while).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+
+static SINKS: AtomicU32 = AtomicU32::new(0);
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repository root")
+        .to_path_buf()
+}
+
+/// A running (or stopped) receiver.
+pub struct WebhookSink {
+    pub port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+/// One POST the receiver accepted.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Value,
+    pub body: String,
+    /// The reference library verified its signature (paths under `/hooks`).
+    pub verified: bool,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers[name].as_str().unwrap_or_default().to_string()
+    }
+}
+
+fn spawn(dir: &PathBuf, port: u16) -> (Child, u16) {
+    let mut child = Command::new(crate::smtp::python())
+        .arg(repo_root().join("tests/webhook_sink.py"))
+        .arg(dir)
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tests/webhook_sink.py");
+    let stdout = child.stdout.take().expect("sink stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the sink's port");
+    let port = line
+        .trim()
+        .strip_prefix("listening ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("webhook_sink.py did not start: {line:?}"));
+    (child, port)
+}
+
+impl WebhookSink {
+    pub fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "jitea-webhooks-{}-{}",
+            std::process::id(),
+            SINKS.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("sink folder");
+        let (child, port) = spawn(&dir, 0);
+        Self {
+            port,
+            dir,
+            child: Some(child),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The secret POSTs under `/hooks` are verified with.
+    pub fn set_secret(&self, secret: &str) {
+        std::fs::write(self.dir.join("secret"), secret).expect("write the secret");
+    }
+
+    /// Answers `path` with `status` from now on (0: normally again).
+    pub fn force(&self, path: &str, status: u16) {
+        let file = self.dir.join("status.json");
+        let mut m: Value = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        if status == 0 {
+            m.as_object_mut().expect("object").remove(path);
+        } else {
+            m[path] = status.into();
+        }
+        std::fs::write(file, m.to_string()).expect("write status.json");
+    }
+
+    /// Stops the receiver: connections to its port are refused until `resume`.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port, keeping what it received.
+    pub fn resume(&mut self) {
+        self.stop();
+        let (child, _) = spawn(&self.dir, self.port);
+        self.child = Some(child);
+    }
+
+    /// Every accepted POST so far, in arrival order.
+    pub fn received(&self) -> Vec<Received> {
+        let text = std::fs::read_to_string(self.dir.join("received.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| Received {
+                path: v["path"].as_str().unwrap_or_default().to_string(),
+                headers: v["headers"].clone(),
+                body: v["body"].as_str().unwrap_or_default().to_string(),
+                verified: v["verified"] == true,
+            })
+            .collect()
+    }
+
+    /// The POSTs to `path`.
+    pub fn at(&self, path: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+}
+
+impl Drop for WebhookSink {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
