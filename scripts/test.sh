@@ -4,7 +4,8 @@
 # check (two parsers) of the SQL Server migrations and of every statement the store ran
 # during the tests, schemathesis against the running server, the SCIM
 # conformance checker (scim2-tester) against /scim/v2, the notification tests against a
-# real SMTP server (aiosmtpd), the web app
+# real SMTP server (aiosmtpd) and a webhook receiver checking signatures with the reference
+# Standard Webhooks library, Slack and Teams messages against the vendors' npm packages, the web app
 # build and the browser test. Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,10 @@ step "installing the SMTP server the notification tests start (PyPI aiosmtpd, pi
 JITEA_AIOSMTPD_PYTHON=$(scripts/ensure_aiosmtpd.sh | tail -n 1)
 export JITEA_AIOSMTPD_PYTHON
 
+step "installing the chat message validators (npm, pinned: typescript, @slack/types, @slack/webhook, @microsoft/teams.cards, adaptivecards)"
+JITEA_CHAT_VALIDATORS=$(scripts/ensure_chat_validators.sh | tail -n 1)
+export JITEA_CHAT_VALIDATORS
+
 step "building the jitea binary the black-box tests start"
 cargo build -p jitea-api --locked
 
@@ -57,7 +62,13 @@ step "running the test suite (unit, live targets, black-box on SQLite and Postgr
 mssql_dump=$(mktemp -d)
 # Every jitea process (and the connector's unit test) writes the SQL Server text of what it
 # runs into $mssql_dump (api/src/store/query.rs, provision/mssql.rs).
-JITEA_MSSQL_SQL_DUMP="$mssql_dump" cargo test --workspace --exclude jitea-frontend --locked
+chat_samples=$(mktemp)
+# notify::chat's unit test writes every Slack and Teams message it builds into $chat_samples.
+JITEA_MSSQL_SQL_DUMP="$mssql_dump" JITEA_CHAT_SAMPLES="$chat_samples" cargo test --workspace --exclude jitea-frontend --locked
+
+step "checking every Slack and Teams message the unit tests built against the vendors' packages (tsc with @slack/types, @microsoft/teams.cards; Microsoft's adaptivecards parser)"
+node tests/chat_validate.mjs "$chat_samples"
+rm -f "$chat_samples"
 
 step "parsing every captured store statement, the connector's statements and the SQL Server migrations with two T-SQL parsers (sqlglot, sqlfluff)"
 py=$(scripts/ensure_sqlglot.sh)

@@ -131,7 +131,10 @@ fn chat_config(
         ("JITEA_SLACK_WEBHOOK_URL", &mut c.slack),
         ("JITEA_TEAMS_WEBHOOK_URL", &mut c.teams),
     ] {
-        let Some(v) = env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else {
+        let Some(v) = env(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+        else {
             continue;
         };
         if let Some(p) = crate::domain::validation::webhook_url_problem(&v, allow_http) {
@@ -1269,10 +1272,16 @@ mod tests {
         assert!(load(&[]).unwrap().chat.channels().is_empty());
         let c = load(&[
             ("JITEA_PUBLIC_URL", "https://jitea.example"),
-            ("JITEA_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/SECRETX"),
+            (
+                "JITEA_SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/SECRETX",
+            ),
         ])
         .unwrap();
-        assert_eq!(c.chat.channels(), [jitea_shared::NotificationChannel::Slack]);
+        assert_eq!(
+            c.chat.channels(),
+            [jitea_shared::NotificationChannel::Slack]
+        );
         assert!(!format!("{c:?}").contains("SECRETX"));
         assert!(load(&[("JITEA_SLACK_WEBHOOK_URL", "https://hooks.slack.com/x")]).is_err());
         let plain = [

@@ -153,3 +153,48 @@ impl Drop for WebhookSink {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Checks Slack and Teams bodies with the vendors' own packages (`tests/chat_validate.mjs`,
+/// installed by `scripts/ensure_chat_validators.sh`, or `$JITEA_CHAT_VALIDATORS`); panics
+/// with every violation found.
+pub fn validate_chat(items: &[(&str, Value)]) {
+    let nm = match std::env::var("JITEA_CHAT_VALIDATORS") {
+        Ok(v) => v,
+        Err(_) => {
+            let out = Command::new(repo_root().join("scripts/ensure_chat_validators.sh"))
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("run scripts/ensure_chat_validators.sh");
+            assert!(out.status.success(), "ensure_chat_validators.sh failed");
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .expect("a node_modules path")
+                .trim()
+                .to_string()
+        }
+    };
+    let file = std::env::temp_dir().join(format!(
+        "jitea-chat-{}-{}.json",
+        std::process::id(),
+        SINKS.fetch_add(1, Ordering::SeqCst)
+    ));
+    let list: Vec<Value> = items
+        .iter()
+        .map(|(kind, payload)| serde_json::json!({"kind": kind, "payload": payload}))
+        .collect();
+    std::fs::write(&file, Value::Array(list).to_string()).expect("write the payloads");
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/chat_validate.mjs"))
+        .arg(&file)
+        .env("JITEA_CHAT_VALIDATORS", nm)
+        .output()
+        .expect("run node tests/chat_validate.mjs");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "the vendors' validators refused a chat message:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

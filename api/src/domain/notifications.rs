@@ -255,7 +255,10 @@ mod tests {
             [Some(MuteKind::Reminders)]
         );
         for t in ["drift.found", "directory.sync_refused"] {
-            assert_eq!(notices(t, None), vec![notice(Audience::Admins, Importance::Security)]);
+            assert_eq!(
+                notices(t, None),
+                vec![notice(Audience::Admins, Importance::Security)]
+            );
         }
     }
 
@@ -272,12 +275,26 @@ mod tests {
     #[test]
     fn every_told_topic_is_a_subscribable_event_type() {
         for t in [
-            "request.created", "request.approval_counted", "request.approved", "request.denied",
-            "request.expired", "grant.active", "grant.extended", "grant.expiring", "grant.expired",
-            "grant.revoked", "grant.failed", "grant.revoke_failed", "grant.break_glass",
-            "drift.found", "directory.sync_refused",
+            "request.created",
+            "request.approval_counted",
+            "request.approved",
+            "request.denied",
+            "request.expired",
+            "grant.active",
+            "grant.extended",
+            "grant.expiring",
+            "grant.expired",
+            "grant.revoked",
+            "grant.failed",
+            "grant.revoke_failed",
+            "grant.break_glass",
+            "drift.found",
+            "directory.sync_refused",
         ] {
-            assert!(t.parse::<WebhookEventType>().is_ok(), "{t} can be subscribed to");
+            assert!(
+                t.parse::<WebhookEventType>().is_ok(),
+                "{t} can be subscribed to"
+            );
         }
         use WebhookEventType as E;
         assert!(subscribed(&[E::All], "grant.active"));

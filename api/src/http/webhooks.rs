@@ -109,7 +109,9 @@ pub async fn rotate_webhook_secret(
     admin: Admin,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    Ok(ok(&flow::rotate_secret(&st, &admin.0, id.into_inner()).await?))
+    Ok(ok(
+        &flow::rotate_secret(&st, &admin.0, id.into_inner()).await?
+    ))
 }
 
 /// Delete a subscription (admins; audited). Its pending deliveries fail at their next attempt.

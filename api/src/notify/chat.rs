@@ -352,10 +352,19 @@ mod tests {
             ..Facts::default()
         };
         let s = slack("drift.found", &f, URL, false).to_string();
-        assert!(s.contains("Drift found on targets") && s.contains("2 finding(s)"), "{s}");
-        assert!(s.contains("/admin/targets") && !s.contains("Requester"), "{s}");
+        assert!(
+            s.contains("Drift found on targets") && s.contains("2 finding(s)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("/admin/targets") && !s.contains("Requester"),
+            "{s}"
+        );
         let t = teams("directory.sync_refused", &f, URL, false).to_string();
-        assert!(t.contains("Directory sync refused") && t.contains("/admin/directory"), "{t}");
+        assert!(
+            t.contains("Directory sync refused") && t.contains("/admin/directory"),
+            "{t}"
+        );
     }
 
     const CASES: &[(&str, bool, &str)] = &[
@@ -685,8 +694,12 @@ mod tests {
                 reason: Some("run 3: 2 finding(s), 1 repaired, 0 error(s)".into()),
                 ..Facts::default()
             };
-            out.push(json!({"kind": "slack", "name": topic, "payload": slack(topic, &f, URL, false)}));
-            out.push(json!({"kind": "teams", "name": topic, "payload": teams(topic, &f, URL, false)}));
+            out.push(
+                json!({"kind": "slack", "name": topic, "payload": slack(topic, &f, URL, false)}),
+            );
+            out.push(
+                json!({"kind": "teams", "name": topic, "payload": teams(topic, &f, URL, false)}),
+            );
         }
         if let Ok(path) = std::env::var("JITEA_CHAT_SAMPLES") {
             let text = serde_json::to_string_pretty(&Value::Array(out)).expect("samples serialise");

@@ -113,7 +113,10 @@ async fn deliver(
     let channel = d.channel.parse::<NotificationChannel>().ok();
     let result = match channel {
         Some(c) => send(state, senders, c, &d).await,
-        None => Err(SendError::permanent(format!("unknown channel {}", d.channel))),
+        None => Err(SendError::permanent(format!(
+            "unknown channel {}",
+            d.channel
+        ))),
     };
     let now = state.now();
     let outcome = outcome(&d, result, now, rand::random::<f64>());
@@ -127,7 +130,11 @@ async fn deliver(
         );
         return Ok(());
     }
-    count(channel.unwrap_or(NotificationChannel::Email), &outcome, pass);
+    count(
+        channel.unwrap_or(NotificationChannel::Email),
+        &outcome,
+        pass,
+    );
     Ok(())
 }
 
@@ -152,7 +159,10 @@ async fn send(
                     d.address
                 )));
             };
-            senders.poster.post(url, Vec::new(), d.body_text.clone()).await
+            senders
+                .poster
+                .post(url, Vec::new(), d.body_text.clone())
+                .await
         }
         NotificationChannel::Webhook => signed_post(state, senders, d).await,
     }

@@ -8,7 +8,9 @@
 //! a fact that changes in between (an approver leaves a team) is told as it was read.
 
 use chrono::{DateTime, Utc};
-use jitea_shared::{NotificationChannel, User, WebhookEvent, WebhookEventType, WebhookSubscription};
+use jitea_shared::{
+    NotificationChannel, User, WebhookEvent, WebhookEventType, WebhookSubscription,
+};
 use serde_json::Value;
 
 use crate::domain::notifications::{for_chat, mute_kind, notices, subscribed, Audience, Notice};
@@ -140,7 +142,13 @@ async fn plan(
     let facts = load_facts(&mut db, v).await?;
     let mut out = Vec::new();
     if for_chat(topic, v["status"].as_str()) {
-        out.extend(chat_deliveries(outbox_id, topic, &facts, public_url, &chat_channels));
+        out.extend(chat_deliveries(
+            outbox_id,
+            topic,
+            &facts,
+            public_url,
+            &chat_channels,
+        ));
     }
     if state.config.smtp.is_none() {
         return Ok(out);

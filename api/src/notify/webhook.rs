@@ -52,7 +52,10 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String
         .filter(|k| !k.is_empty())?;
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The HTTP client of the notification channels.
@@ -92,9 +95,7 @@ impl Poster {
         let http = self.http.clone();
         let url = url.to_string();
         tokio::task::spawn_blocking(move || {
-            let mut req = http
-                .post(&url)
-                .header("Content-Type", "application/json");
+            let mut req = http.post(&url).header("Content-Type", "application/json");
             for (k, v) in &headers {
                 req = req.header(*k, v);
             }
@@ -164,7 +165,10 @@ mod tests {
     #[test]
     fn errors_never_carry_the_url_and_stay_short() {
         let url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
-        let e = clean(&format!("connection to {url} failed\n{}", "x".repeat(500)), url);
+        let e = clean(
+            &format!("connection to {url} failed\n{}", "x".repeat(500)),
+            url,
+        );
         assert!(!e.contains("XXXXSECRET"));
         assert!(e.len() <= 200 && !e.contains('\n'));
         assert!(is_permanent(404) && is_permanent(410) && !is_permanent(429));

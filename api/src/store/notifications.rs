@@ -404,9 +404,11 @@ mod tests {
                 vec![second]
             );
             // A failed one no longer holds the queue.
-            assert!(record(&mut db, second, "c", &Outcome::Failed("550".into()), at(34))
-                .await
-                .unwrap());
+            assert!(
+                record(&mut db, second, "c", &Outcome::Failed("550".into()), at(34))
+                    .await
+                    .unwrap()
+            );
             let third = insert(&mut db, &same(4), at(35)).await.unwrap();
             assert_eq!(
                 claim_due(&mut db, "d", at(36), at(90), 5).await.unwrap(),

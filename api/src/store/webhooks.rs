@@ -76,16 +76,18 @@ pub async fn get_by_id(
     db: &mut Db<'_>,
     id: i64,
 ) -> Result<Option<WebhookSubscription>, StoreError> {
-    let q = Q::new(format!("SELECT {COLS} FROM webhook_subscriptions WHERE id = ?")).bind(id);
+    let q = Q::new(format!(
+        "SELECT {COLS} FROM webhook_subscriptions WHERE id = ?"
+    ))
+    .bind(id);
     db.fetch_optional(&q).await?.as_ref().map(map).transpose()
 }
 
 /// Subscriptions, newest first.
-pub async fn list(
-    db: &mut Db<'_>,
-    page: PageReq,
-) -> Result<Page<WebhookSubscription>, StoreError> {
-    let q = Q::new(format!("SELECT {COLS} FROM webhook_subscriptions WHERE 1 = 1"));
+pub async fn list(db: &mut Db<'_>, page: PageReq) -> Result<Page<WebhookSubscription>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {COLS} FROM webhook_subscriptions WHERE 1 = 1"
+    ));
     fetch_page(db, q, "id", Order::NewestFirst, page, map, |s| s.id).await
 }
 
