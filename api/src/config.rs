@@ -80,11 +80,16 @@ pub struct Config {
 }
 
 /// The chat channels: incoming webhook URLs from the environment only (the URL is the
-/// credential): `JITEA_SLACK_WEBHOOK_URL` and `JITEA_TEAMS_WEBHOOK_URL`.
+/// credential). `JITEA_SLACK_WEBHOOK_URL` and `JITEA_TEAMS_WEBHOOK_URL` are the global channels;
+/// a role's `chat_channel` KEY names `JITEA_SLACK_WEBHOOK_URL_KEY` / `JITEA_TEAMS_WEBHOOK_URL_KEY`
+/// (upper case), read from the process environment when a message is planned and sent, like
+/// the targets' `JITEA_TARGET_*` URLs.
 #[derive(Clone, Default)]
 pub struct ChatConfig {
     pub slack: Option<String>,
     pub teams: Option<String>,
+    /// Plain `http://` URLs allowed (`JITEA_WEBHOOK_ALLOW_HTTP`).
+    pub allow_http: bool,
 }
 
 impl std::fmt::Debug for ChatConfig {
@@ -92,31 +97,80 @@ impl std::fmt::Debug for ChatConfig {
         f.debug_struct("ChatConfig")
             .field("slack", &self.slack.as_ref().map(|_| "<set>"))
             .field("teams", &self.teams.as_ref().map(|_| "<set>"))
+            .field("allow_http", &self.allow_http)
             .finish()
     }
 }
 
-impl ChatConfig {
-    /// The channels configured, as delivery addresses (`slack`, `teams`).
-    pub fn channels(&self) -> Vec<jitea_shared::NotificationChannel> {
-        use jitea_shared::NotificationChannel as C;
-        let mut v = Vec::new();
-        if self.slack.is_some() {
-            v.push(C::Slack);
-        }
-        if self.teams.is_some() {
-            v.push(C::Teams);
-        }
-        v
-    }
+/// The chat channel kinds, with their global variable.
+const CHAT_KINDS: [(jitea_shared::NotificationChannel, &str); 2] = [
+    (
+        jitea_shared::NotificationChannel::Slack,
+        "JITEA_SLACK_WEBHOOK_URL",
+    ),
+    (
+        jitea_shared::NotificationChannel::Teams,
+        "JITEA_TEAMS_WEBHOOK_URL",
+    ),
+];
 
-    /// The URL a chat delivery goes to (its address names the channel).
-    pub fn url(&self, channel: jitea_shared::NotificationChannel, _address: &str) -> Option<&str> {
+impl ChatConfig {
+    fn global(&self, channel: jitea_shared::NotificationChannel) -> Option<&str> {
         use jitea_shared::NotificationChannel as C;
         match channel {
             C::Slack => self.slack.as_deref(),
             C::Teams => self.teams.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The URL of a role's channel KEY for `channel`, if its variable is set and valid.
+    fn keyed(&self, channel: jitea_shared::NotificationChannel, key: &str) -> Option<String> {
+        let (_, var) = CHAT_KINDS.iter().find(|(c, _)| *c == channel)?;
+        let url = std::env::var(format!("{var}_{}", key.to_ascii_uppercase())).ok()?;
+        let url = url.trim().to_string();
+        if crate::domain::validation::webhook_url_problem(&url, self.allow_http).is_some() {
+            tracing::warn!(%channel, key, "the chat channel's URL is not valid; using the global channel");
+            return None;
+        }
+        Some(url)
+    }
+
+    /// Whether a role's channel KEY has a URL for Slack or Teams in this process.
+    pub fn key_configured(&self, key: &str) -> bool {
+        CHAT_KINDS
+            .iter()
+            .any(|(c, _)| self.keyed(*c, key).is_some())
+    }
+
+    /// Where a chat message goes, per channel kind: the role's own channel (`slack:KEY`) when
+    /// its URL is set, else the global one (`slack`); kinds with neither are left out.
+    pub fn routes(&self, key: Option<&str>) -> Vec<(jitea_shared::NotificationChannel, String)> {
+        CHAT_KINDS
+            .iter()
+            .filter_map(|(c, _)| match key.filter(|k| self.keyed(*c, k).is_some()) {
+                Some(k) => Some((*c, format!("{c}:{k}"))),
+                None => self.global(*c).map(|_| (*c, c.as_str().to_string())),
+            })
+            .collect()
+    }
+
+    /// Whether any chat channel could be used (a global one, or possibly a role's).
+    pub fn any(&self) -> bool {
+        self.slack.is_some()
+            || self.teams.is_some()
+            || std::env::vars().any(|(k, _)| {
+                CHAT_KINDS
+                    .iter()
+                    .any(|(_, var)| k.starts_with(&format!("{var}_")))
+            })
+    }
+
+    /// The URL a chat delivery goes to (its address names the channel: `slack`, `slack:KEY`).
+    pub fn url(&self, channel: jitea_shared::NotificationChannel, address: &str) -> Option<String> {
+        match address.split_once(':') {
+            Some((_, key)) => self.keyed(channel, key),
+            None => self.global(channel).map(str::to_string),
         }
     }
 }
@@ -126,7 +180,10 @@ fn chat_config(
     public_url: Option<&str>,
     allow_http: bool,
 ) -> Result<ChatConfig, ConfigError> {
-    let mut c = ChatConfig::default();
+    let mut c = ChatConfig {
+        allow_http,
+        ..ChatConfig::default()
+    };
     for (name, slot) in [
         ("JITEA_SLACK_WEBHOOK_URL", &mut c.slack),
         ("JITEA_TEAMS_WEBHOOK_URL", &mut c.teams),
@@ -1269,7 +1326,7 @@ mod tests {
 
     #[test]
     fn chat_urls_need_https_and_a_public_url_and_never_show_in_debug() {
-        assert!(load(&[]).unwrap().chat.channels().is_empty());
+        assert!(load(&[]).unwrap().chat.routes(None).is_empty());
         let c = load(&[
             ("JITEA_PUBLIC_URL", "https://jitea.example"),
             (
@@ -1279,8 +1336,11 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.chat.channels(),
-            [jitea_shared::NotificationChannel::Slack]
+            c.chat.routes(Some("nokey")),
+            [(
+                jitea_shared::NotificationChannel::Slack,
+                "slack".to_string()
+            )]
         );
         assert!(!format!("{c:?}").contains("SECRETX"));
         assert!(load(&[("JITEA_SLACK_WEBHOOK_URL", "https://hooks.slack.com/x")]).is_err());

@@ -242,6 +242,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
         approval_stages: None,
         break_glass: None,
         review_window_minutes: None,
+        chat_channel: None,
     };
     let read = catalog::insert_role(
         &mut db,

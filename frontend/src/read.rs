@@ -76,6 +76,7 @@ by_fields! {
         updated_by: f.string("updated_by"),
         break_glass: f.opt_bool("break_glass").unwrap_or(false),
         review_window_minutes: f.opt_i64("review_window_minutes").unwrap_or(1440),
+        chat_channel: f.opt_string("chat_channel"),
     });
     RoleDbRole => |f| Ok(RoleDbRole {
         role_id: f.i64("role_id"),
@@ -478,7 +479,7 @@ mod tests {
             "requires_approval":true,"auto_approve_min_seniority":5,"is_enabled":true,
             "approval_window_minutes":30,"max_extension_minutes":20,"max_extensions":2,
             "max_total_minutes":100,"required_approvals":2,"approval_stages":true,"created_utc":"{T1}","updated_utc":"{T2}","created_by":"a","updated_by":"b",
-            "break_glass":true,"review_window_minutes":90}}"#
+            "break_glass":true,"review_window_minutes":90,"chat_channel":"payments"}}"#
         )
     }
 

@@ -748,6 +748,11 @@ pub struct Role {
     /// How long after a break-glass grant its review is due.
     #[serde(default = "default_review_window")]
     pub review_window_minutes: i64,
+    /// The team chat channel this role's calls to act and alerts go to instead of the global
+    /// one: `KEY` names `JITEA_SLACK_WEBHOOK_URL_KEY` / `JITEA_TEAMS_WEBHOOK_URL_KEY` (upper
+    /// case) in the server's environment. null: the global channel.
+    #[serde(default)]
+    pub chat_channel: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -820,6 +825,12 @@ pub struct RoleCreate {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
     pub review_window_minutes: Option<i64>,
+    /// The role's own chat channel: `KEY` of `JITEA_SLACK_WEBHOOK_URL_KEY` /
+    /// `JITEA_TEAMS_WEBHOOK_URL_KEY` (one of them must be set on the server); default: the
+    /// global channel.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[a-z0-9_]{1,32}$"#))]
+    pub chat_channel: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -900,6 +911,14 @@ pub struct RoleUpdate {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
     pub review_window_minutes: Option<i64>,
+    /// null: back to the global chat channel.
+    #[serde(
+        default,
+        deserialize_with = "patch",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r#"^[a-z0-9_]{1,32}$"#))]
+    pub chat_channel: Option<Option<String>>,
 }
 
 /// A db role that a business role grants.

@@ -557,8 +557,9 @@ fn prepare(
             let body = (method == "PATCH").then(|| json!({"is_enabled": false}));
             (template.replace("{id}", &id.to_string()), body)
         }
+        // No delivery has this id (webhook subscriptions made above do create deliveries).
         ("POST", "/api/v1/notifications/deliveries/{id}/retry") => {
-            (template.replace("{id}", "1"), None)
+            (template.replace("{id}", "999999999"), None)
         }
         ("POST", "/api/v1/grants/{id}/revoke") => (
             template.replace("{id}", &fresh_grant(s, fx).to_string()),

@@ -431,3 +431,88 @@ fn bad_subscriptions_are_refused_and_only_admins_manage_them() {
     )
     .expect_error(404, "not_found");
 }
+
+#[test]
+fn a_role_with_its_own_chat_channel_is_announced_there_and_others_globally() {
+    let sink = WebhookSink::start();
+    let mut e = env(&sink, false);
+    e.push(("JITEA_SLACK_WEBHOOK_URL", sink.url("/slack")));
+    e.push((
+        "JITEA_SLACK_WEBHOOK_URL_PAYMENTS",
+        sink.url("/slack-payments"),
+    ));
+    let s = start_on(TestDb::new(Backend::Sqlite), &e);
+    let admin = s.admin_token();
+    let general = setup_role(&s, &admin);
+    let target = s.noop_target(&admin, "t2");
+    let dbr = s.make_db_role(&admin, target, "payer");
+    let payments = s.make_role(
+        &admin,
+        json!({"role_name": "Payments", "max_duration_minutes": 60, "chat_channel": "payments"}),
+    );
+    s.map_db_role(&admin, payments, dbr, true);
+    s.open_to_all(&admin, payments);
+    let appr = s.login("appr", PW);
+    let appr_id = s.get("/api/v1/me", &appr).expect(200).id();
+    s.post(
+        &format!("/api/v1/roles/{payments}/approvers"),
+        &admin,
+        json!({"approver_type": "user", "approver_user_id": appr_id}),
+    )
+    .expect(201);
+    assert_eq!(
+        s.get(&format!("/api/v1/roles/{payments}"), &admin)
+            .expect(200)
+            .body["chat_channel"],
+        "payments"
+    );
+    // A key without a URL on the server is refused, and so is a malformed one.
+    for (key, code) in [
+        ("treasury", "chat_channel_not_configured"),
+        ("Pay Ments", "invalid_chat_channel"),
+    ] {
+        let r = s
+            .patch(
+                &format!("/api/v1/roles/{general}"),
+                &admin,
+                json!({"chat_channel": key}),
+            )
+            .expect_error(400, "validation_failed");
+        assert_eq!(r.body["error"]["details"]["fields"][0]["code"], code);
+    }
+    s.create_user(&admin, json!({"login_name": "alice", "password": PW}));
+    let alice = s.login("alice", PW);
+    let pay = s
+        .post(
+            "/api/v1/requests",
+            &alice,
+            json!({"role_id": payments, "requested_duration_minutes": 30, "justification": "pay run"}),
+        )
+        .expect(201)
+        .id();
+    let gen = ask(&s, &alice, general, "general work");
+    assert!(s.eventually(30.0, || {
+        !sink.at("/slack-payments").is_empty() && !sink.at("/slack").is_empty()
+    }));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let own = sink.at("/slack-payments");
+    let global = sink.at("/slack");
+    assert_eq!((own.len(), global.len()), (1, 1));
+    assert!(own[0].body.contains(&format!("/approvals/{pay}")));
+    assert!(global[0].body.contains(&format!("/approvals/{gen}")));
+    let addresses: Vec<String> = deliveries(&s, &admin, "")
+        .iter()
+        .map(|d| d["address"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        addresses.contains(&"slack:payments".to_string()),
+        "{addresses:?}"
+    );
+    // Back to the global channel.
+    s.patch(
+        &format!("/api/v1/roles/{payments}"),
+        &admin,
+        json!({"chat_channel": null}),
+    )
+    .expect(200);
+}

@@ -247,6 +247,33 @@ pub fn validate_role_settings(
     }
 }
 
+/// A role's `chat_channel`: a KEY of lower-case letters, digits and `_` (1-32), whose
+/// `JITEA_SLACK_WEBHOOK_URL_KEY` or `JITEA_TEAMS_WEBHOOK_URL_KEY` is set (`configured`).
+pub fn validate_chat_channel(key: Option<&str>, configured: bool) -> Result<(), Vec<FieldError>> {
+    let Some(key) = key else { return Ok(()) };
+    let well_formed = (1..=32).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let problem = if !well_formed {
+        FieldError::new(
+            "chat_channel",
+            "invalid_chat_channel",
+            "chat_channel must be 1-32 lower-case letters, digits or _",
+        )
+    } else if !configured {
+        let k = key.to_ascii_uppercase();
+        FieldError::new(
+            "chat_channel",
+            "chat_channel_not_configured",
+            format!("set JITEA_SLACK_WEBHOOK_URL_{k} or JITEA_TEAMS_WEBHOOK_URL_{k} on the server first"),
+        )
+    } else {
+        return Ok(());
+    };
+    Err(vec![problem])
+}
+
 /// What is wrong with an outbound webhook URL (a subscription or a chat channel), if
 /// anything: it must be `https://` (or `http://` when allowed), with a host, no user name or
 /// password, at most 300 characters, no spaces or control characters.
@@ -322,6 +349,17 @@ mod tests {
             .into_iter()
             .map(|e| e.code)
             .collect()
+    }
+
+    #[test]
+    fn a_chat_channel_is_a_configured_lower_case_key() {
+        assert!(validate_chat_channel(None, false).is_ok());
+        assert!(validate_chat_channel(Some("payments_2"), true).is_ok());
+        let code = |k: &str, ok: bool| validate_chat_channel(Some(k), ok).unwrap_err()[0].code;
+        assert_eq!(code("Payments", true), "invalid_chat_channel");
+        assert_eq!(code("", true), "invalid_chat_channel");
+        assert_eq!(code(&"a".repeat(33), true), "invalid_chat_channel");
+        assert_eq!(code("payments", false), "chat_channel_not_configured");
     }
 
     #[test]

@@ -33,6 +33,14 @@ pub struct RoleListQuery {
 
 type SettingsCheck = Result<(), Vec<crate::domain::validation::FieldError>>;
 
+/// A role's chat channel must be well formed and have a URL in this server's environment.
+fn chat_channel_ok(st: &AppState, key: Option<&str>) -> SettingsCheck {
+    crate::domain::validation::validate_chat_channel(
+        key,
+        key.is_some_and(|k| st.config.chat.key_configured(k)),
+    )
+}
+
 /// Every problem with a role's settings at once (the basic ones and the lifecycle limits).
 fn settings_ok<const N: usize>(checks: [SettingsCheck; N]) -> ApiResult<()> {
     let errors: Vec<_> = checks
@@ -114,6 +122,7 @@ pub async fn create_role(
             b.review_window_minutes
                 .unwrap_or(catalog::DEFAULT_REVIEW_WINDOW_MINUTES),
         ),
+        chat_channel_ok(&st, b.chat_channel.as_deref()),
     ])?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
@@ -194,6 +203,7 @@ pub async fn update_role(
             b.review_window_minutes
                 .unwrap_or(before.review_window_minutes),
         ),
+        chat_channel_ok(&st, b.chat_channel.as_ref().and_then(|c| c.as_deref())),
     ])?;
     catalog::update_role(&mut db, id, &b, &admin.0.login_name, now)
         .await

@@ -340,6 +340,7 @@ mod tests {
             grant_id: Some(4),
             valid_to: Some("2026-12-03 12:00".into()),
             reason: Some("<!here> _it_\nbroke".into()),
+            role_id: Some(3),
         }
     }
 

@@ -161,7 +161,7 @@ async fn send(
             };
             senders
                 .poster
-                .post(url, Vec::new(), d.body_text.clone())
+                .post(&url, Vec::new(), d.body_text.clone())
                 .await
         }
         NotificationChannel::Webhook => signed_post(state, senders, d).await,

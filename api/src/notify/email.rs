@@ -121,6 +121,8 @@ pub struct Facts {
     pub grant_id: Option<i64>,
     pub valid_to: Option<String>,
     pub reason: Option<String>,
+    /// The role the request or grant is for (its chat channel routes chat messages).
+    pub role_id: Option<i64>,
 }
 
 /// A rendered message.

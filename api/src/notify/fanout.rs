@@ -17,7 +17,7 @@ use crate::domain::notifications::{for_chat, mute_kind, notices, subscribed, Aud
 use crate::state::AppState;
 use crate::store::notifications::{self as store, self as notif_store, NewDelivery};
 use crate::store::{
-    grants as grant_store, outbox, requests as req_store, users, webhooks, Db, StoreError,
+    catalog, grants as grant_store, outbox, requests as req_store, users, webhooks, Db, StoreError,
 };
 use crate::workflow::approvers::{deciders, reviewers};
 
@@ -126,11 +126,10 @@ async fn plan(
     topic: &str,
     v: &Value,
 ) -> Result<Vec<NewDelivery>, StoreError> {
-    let chat_channels = state.config.chat.channels();
     let Some(public_url) = &state.config.public_url else {
         return Ok(Vec::new());
     };
-    if state.config.smtp.is_none() && chat_channels.is_empty() {
+    if state.config.smtp.is_none() && !state.config.chat.any() {
         return Ok(Vec::new());
     }
     let wanted = notices(topic, v["status"].as_str());
@@ -142,12 +141,15 @@ async fn plan(
     let facts = load_facts(&mut db, v).await?;
     let mut out = Vec::new();
     if for_chat(topic, v["status"].as_str()) {
+        let key = match facts.role_id {
+            Some(id) => catalog::get_role(&mut db, id)
+                .await?
+                .and_then(|r| r.chat_channel),
+            None => None,
+        };
+        let routes = state.config.chat.routes(key.as_deref());
         out.extend(chat_deliveries(
-            outbox_id,
-            topic,
-            &facts,
-            public_url,
-            &chat_channels,
+            outbox_id, topic, &facts, public_url, &routes,
         ));
     }
     if state.config.smtp.is_none() {
@@ -197,7 +199,7 @@ fn chat_deliveries(
     topic: &str,
     facts: &Facts,
     public_url: &str,
-    channels: &[NotificationChannel],
+    routes: &[(NotificationChannel, String)],
 ) -> Vec<NewDelivery> {
     let for_approvers = matches!(topic, "request.created" | "request.approval_counted");
     let subject = if for_approvers {
@@ -205,9 +207,9 @@ fn chat_deliveries(
     } else {
         status_change(topic, facts, public_url, true).subject
     };
-    channels
+    routes
         .iter()
-        .map(|c| {
+        .map(|(c, address)| {
             let body = match c {
                 NotificationChannel::Teams => chat::teams(topic, facts, public_url, for_approvers),
                 _ => chat::slack(topic, facts, public_url, for_approvers),
@@ -217,7 +219,7 @@ fn chat_deliveries(
                 event_type: topic.to_string(),
                 channel: c.as_str(),
                 recipient_user_id: None,
-                address: c.as_str().to_string(),
+                address: address.clone(),
                 subject: subject.clone(),
                 body_text: body.to_string(),
                 body_html: None,
@@ -264,6 +266,7 @@ async fn load_facts(db: &mut Db<'_>, v: &Value) -> Result<Facts, StoreError> {
         f.duration_minutes = Some(r.requested_duration_minutes);
         f.justification = r.justification;
         f.ticket = r.ticket_ref;
+        f.role_id = Some(r.role_id);
     }
     if let Some(g) = match f.grant_id {
         Some(id) => grant_store::get_by_id(db, id).await?,
@@ -273,6 +276,7 @@ async fn load_facts(db: &mut Db<'_>, v: &Value) -> Result<Facts, StoreError> {
         f.role = g.role_name;
         f.valid_to = Some(utc(g.valid_to_utc));
         f.reason = g.revoke_reason;
+        f.role_id = Some(g.role_id);
         f.request_id = f.request_id.or(g.request_id);
     }
     Ok(f)

@@ -276,7 +276,7 @@ pub const DEFAULT_REVIEW_WINDOW_MINUTES: i64 = 1440;
 const ROLE_COLS: &str = "id, role_name, description, max_duration_minutes, requires_ticket, \
     ticket_regex, requires_justification, requires_approval, auto_approve_min_seniority, is_enabled, \
     approval_window_minutes, max_extension_minutes, max_extensions, max_total_minutes, \
-    required_approvals, approval_stages, created_utc, updated_utc, created_by, updated_by, break_glass, review_window_minutes";
+    required_approvals, approval_stages, created_utc, updated_utc, created_by, updated_by, break_glass, review_window_minutes, chat_channel";
 
 fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
     Ok(Role {
@@ -302,6 +302,7 @@ fn map_role(r: &AnyRow) -> Result<Role, StoreError> {
         updated_by: get(r, "updated_by")?,
         break_glass: get(r, "break_glass")?,
         review_window_minutes: get(r, "review_window_minutes")?,
+        chat_channel: opt_str(r, "chat_channel")?,
     })
 }
 
@@ -388,6 +389,7 @@ pub async fn insert_role(
                         .unwrap_or(DEFAULT_REVIEW_WINDOW_MINUTES)
                         .into(),
                 ),
+                ("chat_channel", r.chat_channel.clone().into()),
             ],
         )
         .await?;
@@ -455,6 +457,9 @@ pub async fn update_role(
     }
     if let Some(v) = r.review_window_minutes {
         q.push_bind(", review_window_minutes = ?", v);
+    }
+    if let Some(v) = &r.chat_channel {
+        q.push_bind(", chat_channel = ?", v.clone());
     }
     q.push_bind(" WHERE id = ?", id);
     let changed = db.execute(&q).await? == 1;

@@ -419,6 +419,7 @@ mod tests {
                 approval_stages: None,
                 break_glass: None,
                 review_window_minutes: None,
+                chat_channel: None,
             };
             ids.roles
                 .push(catalog::insert_role(db, &c, "t", now()).await.unwrap());

@@ -279,6 +279,7 @@ fn RoleForm(editing: RwSignal<Option<Role>>) -> impl IntoView {
                         approval_stages: Some(staged),
                         break_glass: Some(bg),
                         review_window_minutes: Some(review_minutes),
+                        chat_channel: None,
                     };
                     api::create_role(&body).await
                 }
