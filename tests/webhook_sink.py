@@ -13,6 +13,10 @@ Files in DIR:
                that status instead of 200 (and record nothing), e.g. a gone receiver.
   received.jsonl  one JSON object per accepted POST, in arrival order: path, headers (lower
                case), body (text), verified (true, or null when the path is not under /hooks).
+  target.json  the state of a `webhook` target (JITEA's target contract, TargetWebhookCall /
+               TargetWebhookAnswer) served under /target, verified like /hooks:
+               {"entitlements": {"writer": ["alice", ...], ...}}; the test writes the
+               entitlements that exist, the sink keeps the members.
 """
 
 import json
@@ -57,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         verified = None
-        if self.path.startswith("/hooks"):
+        if self.path.startswith("/hooks") or self.path.startswith("/target"):
             secret = read("secret")
             try:
                 if not secret:
@@ -71,7 +75,49 @@ class Handler(BaseHTTPRequestHandler):
             with open(os.path.join(DIR, "received.jsonl"), "a", encoding="utf-8") as f:
                 f.write(json.dumps({"path": self.path, "headers": headers, "body": body,
                                     "verified": verified}) + "\n")
+            if self.path.startswith("/target"):
+                status, answer = target_call(json.loads(body))
+                self.answer_json(status, answer)
+                return
         self.answer(200, "ok")
+
+    def answer_json(self, status, value):
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def target_call(call):
+    """One operation of the target contract on the state in target.json (under LOCK)."""
+    path = os.path.join(DIR, "target.json")
+    state = json.loads(read("target.json") or '{"entitlements": {}}')
+    ents = state.setdefault("entitlements", {})
+    op, ent, who = call.get("op"), call.get("entitlement"), call.get("principal")
+    if op == "ping":
+        return 200, {}
+    if op == "end_sessions":
+        return 501, {"error": "no sessions here"}
+    if ent not in ents:
+        if op == "entitlement_exists":
+            return 200, {"exists": False}
+        return 404, {"error": "no such entitlement"}
+    if op == "entitlement_exists":
+        return 200, {"exists": True}
+    if op == "members":
+        return 200, {"members": sorted(ents[ent])}
+    if op == "add" and who not in ents[ent]:
+        ents[ent].append(who)
+    elif op == "drop" and who in ents[ent]:
+        ents[ent].remove(who)
+    elif op not in ("add", "drop"):
+        return 400, {"error": "unknown op"}
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(state, f)
+    os.replace(path + ".tmp", path)
+    return 200, {}
 
 
 ThreadingHTTPServer.allow_reuse_address = True

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod notify;
 pub mod provision;
 pub mod setup;
+pub mod signing;
 pub mod state;
 pub mod store;
 pub mod workflow;

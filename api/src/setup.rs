@@ -138,7 +138,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         oidc,
         store,
         keys,
-        connectors: Connectors::builtin(),
+        connectors: Connectors::builtin(clock.clone()),
         clock,
         config: Arc::new(config),
         expiry_wake: Default::default(),

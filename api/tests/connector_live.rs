@@ -360,7 +360,7 @@ fn postgres_hostile_names_add_and_drop_exactly_one_membership() {
             .unwrap();
         std::cell::RefCell::new(conn)
     });
-    let connectors = Connectors::builtin();
+    let connectors = Connectors::builtin(std::sync::Arc::new(jitea::clock::SystemClock));
     let c = connectors.for_kind(TargetKind::Postgres).unwrap();
     let t = target(TargetKind::Postgres, &pg_admin_url());
 
@@ -755,7 +755,7 @@ fn mariadb_hostile_names_add_and_drop_exactly_one_membership() {
             .unwrap();
         std::cell::RefCell::new(conn)
     });
-    let connectors = Connectors::builtin();
+    let connectors = Connectors::builtin(std::sync::Arc::new(jitea::clock::SystemClock));
     let c = connectors.for_kind(TargetKind::Mysql).unwrap();
     let t = target(TargetKind::Mysql, &my_admin_url());
 

@@ -1962,3 +1962,50 @@ pub struct WebhookEvent {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
+
+/// The body JITEA POSTs to a `webhook` target (the contract such a target implements), signed
+/// per the Standard Webhooks specification: headers `webhook-id` (a fresh key per operation),
+/// `webhook-timestamp` and `webhook-signature` (`v1,` + base64 HMAC-SHA256 of
+/// `{id}.{timestamp}.{body}` under the secret in `<connection_url_env>_SECRET`). Answer within
+/// 15 seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetWebhookCall {
+    pub op: TargetWebhookOp,
+    /// The entitlement (the db role's name in JITEA's catalogue), for every op but `ping` and
+    /// `end_sessions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<String>,
+    /// The person's login name, for `add`, `drop` and `end_sessions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+}
+
+/// A `webhook` target's answer (an empty body is an empty answer).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetWebhookAnswer {
+    /// For `entitlement_exists`.
+    #[serde(default)]
+    pub exists: Option<bool>,
+    /// For `members`: login names.
+    #[serde(default)]
+    pub members: Option<Vec<String>>,
+    /// A short reason, with a non-2xx status.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl TargetWebhookAnswer {
+    /// The answer as far as JITEA keeps it when the status was not 2xx.
+    pub fn refused(text: String) -> Self {
+        let error = serde_json::from_str::<TargetWebhookAnswer>(&text)
+            .ok()
+            .and_then(|a| a.error)
+            .unwrap_or(text);
+        Self {
+            error: Some(error),
+            ..Self::default()
+        }
+    }
+}

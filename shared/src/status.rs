@@ -269,6 +269,27 @@ string_enum! {
         Mssql => "mssql",
         Postgres => "postgres",
         Mysql => "mysql",
+        /// A system JITEA does not know, driven through signed HTTP calls (the target webhook
+        /// contract in the OpenAPI document).
+        Webhook => "webhook",
+    }
+}
+
+string_enum! {
+    /// What a `webhook` target is asked to do.
+    TargetWebhookOp {
+        /// Answer 2xx if the system is reachable and the signature checks.
+        Ping => "ping",
+        /// Answer `exists`: whether `entitlement` is something the system can grant.
+        EntitlementExists => "entitlement_exists",
+        /// Give `principal` the `entitlement` (2xx also when it already has it).
+        Add => "add",
+        /// Take the `entitlement` from `principal` (2xx also when it did not have it).
+        Drop => "drop",
+        /// Answer `members`: every principal holding `entitlement`.
+        Members => "members",
+        /// End `principal`'s open sessions (404 or 501: the system has none to end).
+        EndSessions => "end_sessions",
     }
 }
 

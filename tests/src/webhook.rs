@@ -198,3 +198,41 @@ pub fn validate_chat(items: &[(&str, Value)]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+impl WebhookSink {
+    /// The entitlements the `/target` webhook target offers, each with no member yet.
+    pub fn offer(&self, entitlements: &[&str]) {
+        let m: serde_json::Map<String, Value> = entitlements
+            .iter()
+            .map(|e| (e.to_string(), Value::Array(Vec::new())))
+            .collect();
+        std::fs::write(
+            self.dir.join("target.json"),
+            serde_json::json!({"entitlements": m}).to_string(),
+        )
+        .expect("write target.json");
+    }
+
+    /// Who holds `entitlement` on the `/target` webhook target now.
+    pub fn holders(&self, entitlement: &str) -> Vec<String> {
+        let v: Value = std::fs::read_to_string(self.dir.join("target.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        v["entitlements"][entitlement]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl WebhookSink {
+    /// The `/target` webhook target's state file (`target.json`).
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.join("target.json")
+    }
+}

@@ -12,8 +12,9 @@ use utoipa::{Modify, OpenApi};
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    // Sent, not served: the body of every webhook POST (see `POST /webhooks`).
-    components(schemas(jitea_shared::WebhookEvent)),
+    // Sent, not served: the body of every webhook POST (see `POST /webhooks`) and the
+    // contract a `webhook` target implements.
+    components(schemas(jitea_shared::WebhookEvent, jitea_shared::TargetWebhookCall, jitea_shared::TargetWebhookAnswer)),
     tags(
         (name = "auth", description = "Sign-in"),
         (name = "me", description = "The signed-in user"),
@@ -23,7 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "eligibility", description = "Who may request what"),
         (name = "users", description = "Accounts"),
         (name = "teams", description = "Teams and members"),
-        (name = "targets", description = "Systems JITEA provisions on"),
+        (name = "targets", description = "Systems JITEA provisions on. A `webhook` target is any system that implements JITEA's target contract: JITEA POSTs a `TargetWebhookCall` (components/schemas) to the URL in the target's `connection_url_env`, signed per the Standard Webhooks specification with the `whsec_` secret in `<connection_url_env>_SECRET`, and reads a `TargetWebhookAnswer`."),
         (name = "db-roles", description = "Roles on targets"),
         (name = "audit", description = "Audit log"),
         (name = "reports", description = "Drift, direct grants, failing revocations"),

@@ -30,7 +30,8 @@ use crate::workflow::grants::lease::new_lease_id;
 
 use super::email::Mailer;
 use super::fanout;
-use super::webhook::{sign, Poster, SendError};
+use super::webhook::{Poster, SendError};
+use crate::signing;
 
 /// How long a claim holds: longer than a batch takes at the SMTP timeout (30 s a message).
 const LEASE: Duration = Duration::from_secs(300);
@@ -190,13 +191,8 @@ async fn signed_post(state: &AppState, senders: &Senders, d: &Outgoing) -> Resul
         Some((secret, true)) => secret,
     };
     let ts = state.now().timestamp();
-    let signature = sign(&secret, &d.idempotency_key, ts, &d.body_text)
+    let headers = signing::headers(&secret, &d.idempotency_key, ts, &d.body_text)
         .ok_or_else(|| SendError::permanent("the subscription's secret is not valid"))?;
-    let headers = vec![
-        ("webhook-id", d.idempotency_key.clone()),
-        ("webhook-timestamp", ts.to_string()),
-        ("webhook-signature", signature),
-    ];
     senders
         .poster
         .post(&d.address, headers, d.body_text.clone())

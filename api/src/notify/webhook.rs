@@ -10,14 +10,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
-/// The prefix of a Standard Webhooks secret.
-pub const SECRET_PREFIX: &str = "whsec_";
-
 /// Why an attempt failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
@@ -41,21 +33,6 @@ impl SendError {
             message: message.into(),
         }
     }
-}
-
-/// The `webhook-signature` value for one attempt: `v1,<base64 HMAC-SHA256>`. None when the
-/// secret is not a `whsec_` base64 key.
-pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
-    let key = STANDARD
-        .decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret))
-        .ok()
-        .filter(|k| !k.is_empty())?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    Some(format!(
-        "v1,{}",
-        STANDARD.encode(mac.finalize().into_bytes())
-    ))
 }
 
 /// The HTTP client of the notification channels.
@@ -148,19 +125,6 @@ fn clean(text: &str, url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signatures_follow_the_standard_webhooks_example() {
-        // The example of the Standard Webhooks README; the reference library (PyPI
-        // standardwebhooks 1.1.0) signs it the same.
-        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-        let body = r#"{"test": 2432232314}"#;
-        assert_eq!(
-            sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).as_deref(),
-            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-        );
-        assert_eq!(sign("whsec_!!", "id", 1, "{}"), None);
-    }
 
     #[test]
     fn errors_never_carry_the_url_and_stay_short() {

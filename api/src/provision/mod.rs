@@ -8,6 +8,7 @@ pub mod mysql;
 pub mod noop;
 pub mod postgres;
 pub(crate) mod sql_common;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -143,9 +144,10 @@ pub struct Connectors {
 }
 
 impl Connectors {
-    /// The connectors this build ships.
-    pub fn builtin() -> Self {
+    /// The connectors this build ships. `clock` dates the webhook target's signed calls.
+    pub fn builtin(clock: Arc<dyn crate::clock::Clock>) -> Self {
         let mut c = Self::default();
+        c.register(Arc::new(webhook::WebhookConnector::new(clock)));
         c.register(Arc::new(noop::NoopConnector::from_env()));
         c.register(Arc::new(postgres::PostgresConnector::new()));
         c.register(Arc::new(mysql::MysqlConnector::new()));
