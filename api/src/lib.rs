@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod notify;
+pub mod outbound;
 pub mod provision;
 pub mod setup;
 pub mod signing;

@@ -41,6 +41,29 @@ pub fn python() -> &'static str {
     })
 }
 
+/// Starts `script` (a sink under `tests/`) with the tests' python and `args`; it prints
+/// "listening PORT" once ready. Returns the process and its port.
+pub fn spawn_sink(script: &str, args: &[&str]) -> (Child, u16) {
+    let mut child = Command::new(python())
+        .arg(repo_root().join(script))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {script}: {e}"));
+    let stdout = child.stdout.take().expect("sink stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the sink's port");
+    let port = line
+        .trim()
+        .strip_prefix("listening ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{script} did not start: {line:?}"));
+    (child, port)
+}
+
 /// A running SMTP sink.
 pub struct SmtpSink {
     pub port: u16,
@@ -87,25 +110,15 @@ impl SmtpSink {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("sink folder");
-        let mut child = Command::new(python())
-            .arg(repo_root().join("tests/smtp_sink.py"))
-            .arg(&dir)
-            .arg(refuse_first.to_string())
-            .arg(hold_first_secs.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start tests/smtp_sink.py");
-        let stdout = child.stdout.take().expect("sink stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the sink's port");
-        let port = line
-            .trim()
-            .strip_prefix("listening ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("smtp_sink.py did not start: {line:?}"));
+        let dir_arg = dir.display().to_string();
+        let (child, port) = spawn_sink(
+            "tests/smtp_sink.py",
+            &[
+                &dir_arg,
+                &refuse_first.to_string(),
+                &hold_first_secs.to_string(),
+            ],
+        );
         Self { port, dir, child }
     }
 

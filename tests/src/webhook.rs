@@ -3,7 +3,6 @@
 //! library the sink verifies signatures with). It can be stopped and started again on the
 //! same port, keeping what it received (a receiver that is down for a while).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -46,26 +45,11 @@ impl Received {
     }
 }
 
-fn spawn(dir: &PathBuf, port: u16) -> (Child, u16) {
-    let mut child = Command::new(crate::smtp::python())
-        .arg(repo_root().join("tests/webhook_sink.py"))
-        .arg(dir)
-        .arg(port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tests/webhook_sink.py");
-    let stdout = child.stdout.take().expect("sink stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the sink's port");
-    let port = line
-        .trim()
-        .strip_prefix("listening ")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("webhook_sink.py did not start: {line:?}"));
-    (child, port)
+fn spawn(dir: &std::path::Path, port: u16) -> (Child, u16) {
+    crate::smtp::spawn_sink(
+        "tests/webhook_sink.py",
+        &[&dir.display().to_string(), &port.to_string()],
+    )
 }
 
 impl WebhookSink {

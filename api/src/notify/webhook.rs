@@ -7,8 +7,9 @@
 //! with a 10 s timeout and no redirects. A failure's message names the HTTP status and a short,
 //! cleaned excerpt of the answer, never the URL (a chat webhook URL is itself the secret).
 
-use std::sync::Arc;
 use std::time::Duration;
+
+use crate::outbound::excerpt;
 
 /// Why an attempt failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,21 +44,9 @@ pub struct Poster {
 
 impl Default for Poster {
     fn default() -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(Arc::new(
-                rustls::crypto::aws_lc_rs::default_provider(),
-            ))
-            .build();
-        let http: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent("JITEA-webhooks/1")
-            .build()
-            .into();
-        Self { http }
+        Self {
+            http: crate::outbound::agent(Duration::from_secs(10), "JITEA-webhooks/1"),
+        }
     }
 }
 
@@ -78,7 +67,7 @@ impl Poster {
             }
             let mut r = req
                 .send(body.as_bytes())
-                .map_err(|e| SendError::temporary(clean(&e.to_string(), &url)))?;
+                .map_err(|e| SendError::temporary(excerpt(&e.to_string(), &url)))?;
             let status = r.status().as_u16();
             if (200..300).contains(&status) {
                 return Ok(());
@@ -89,7 +78,7 @@ impl Poster {
                 .limit(4096)
                 .read_to_string()
                 .unwrap_or_default();
-            let message = format!("HTTP {status}: {}", clean(&answer, &url));
+            let message = format!("HTTP {status}: {}", excerpt(&answer, &url));
             Err(if is_permanent(status) {
                 SendError::permanent(message)
             } else {
@@ -106,35 +95,12 @@ fn is_permanent(status: u16) -> bool {
     matches!(status, 400 | 401 | 403 | 404 | 405 | 410 | 413 | 415 | 422)
 }
 
-/// An error or answer as stored for admins: one line, at most 200 characters, without the
-/// URL (a chat webhook's URL is its secret).
-fn clean(text: &str, url: &str) -> String {
-    let t = if url.is_empty() {
-        text.to_string()
-    } else {
-        text.replace(url, "<url>")
-    };
-    t.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn errors_never_carry_the_url_and_stay_short() {
-        let url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
-        let e = clean(
-            &format!("connection to {url} failed\n{}", "x".repeat(500)),
-            url,
-        );
-        assert!(!e.contains("XXXXSECRET"));
-        assert!(e.len() <= 200 && !e.contains('\n'));
+    fn refusals_that_cannot_change_are_permanent() {
         assert!(is_permanent(404) && is_permanent(410) && !is_permanent(429));
         assert!(!is_permanent(500) && !is_permanent(408) && !is_permanent(503));
     }

@@ -16,6 +16,7 @@ use jitea_shared::{TargetKind, TargetWebhookAnswer, TargetWebhookCall, TargetWeb
 
 use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 use crate::clock::Clock;
+use crate::outbound::excerpt;
 
 /// The suffix of the variable holding a webhook target's signing secret.
 pub const SECRET_SUFFIX: &str = "_SECRET";
@@ -27,21 +28,10 @@ pub struct WebhookConnector {
 
 impl WebhookConnector {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(Arc::new(
-                rustls::crypto::aws_lc_rs::default_provider(),
-            ))
-            .build();
-        let http: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .timeout_global(Some(Duration::from_secs(15)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent("JITEA-target-webhook/1")
-            .build()
-            .into();
-        Self { http, clock }
+        Self {
+            http: crate::outbound::agent(Duration::from_secs(15), "JITEA-target-webhook/1"),
+            clock,
+        }
     }
 
     fn secret(target: &TargetRef) -> Result<String, ConnectorError> {
@@ -89,7 +79,7 @@ impl WebhookConnector {
             }
             let mut r = req
                 .send(body.as_bytes())
-                .map_err(|e| ConnectorError::Unreachable(clean(&e.to_string(), &url)))?;
+                .map_err(|e| ConnectorError::Unreachable(excerpt(&e.to_string(), &url)))?;
             let status = r.status().as_u16();
             let text = r
                 .body_mut()
@@ -98,7 +88,7 @@ impl WebhookConnector {
                 .read_to_string()
                 .unwrap_or_default();
             if !(200..300).contains(&status) {
-                return Ok((status, TargetWebhookAnswer::refused(clean(&text, &url))));
+                return Ok((status, TargetWebhookAnswer::refused(excerpt(&text, &url))));
             }
             if text.trim().is_empty() {
                 return Ok((status, TargetWebhookAnswer::default()));
@@ -130,17 +120,6 @@ impl WebhookConnector {
             answer.error.unwrap_or_default()
         )))
     }
-}
-
-/// An error or answer as stored: one line, at most 200 characters, without the URL.
-fn clean(text: &str, url: &str) -> String {
-    text.replace(url, "<url>")
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect::<String>()
-        .trim()
-        .to_string()
 }
 
 #[async_trait]
@@ -218,17 +197,5 @@ impl Connector for WebhookConnector {
 
     async fn direct_grants(&self, _target: &TargetRef) -> Result<Vec<DirectGrant>, ConnectorError> {
         Ok(Vec::new())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_errors_never_carry_the_url() {
-        let url = "https://ops.example/jitea?token=SECRET";
-        let e = clean(&format!("connect to {url} failed\nagain"), url);
-        assert!(!e.contains("SECRET") && !e.contains('\n'), "{e}");
     }
 }

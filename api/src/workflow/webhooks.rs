@@ -28,6 +28,18 @@ pub fn new_secret() -> String {
     )
 }
 
+/// The subscription as it is now, with the secret it was just given (the only answer that
+/// shows it).
+async fn with_secret(db: &mut Db<'_>, id: i64, secret: String) -> ApiResult<WebhookCreated> {
+    let subscription = store::get_by_id(db, id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok(WebhookCreated {
+        subscription,
+        secret,
+    })
+}
+
 fn actor(admin: &User) -> Actor {
     Actor::user(admin.id, &admin.login_name)
 }
@@ -62,14 +74,9 @@ pub async fn create(state: &AppState, admin: &User, s: Subscribe) -> ApiResult<W
         now,
     )
     .await?;
-    let subscription = store::get_by_id(&mut db, id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    let created = with_secret(&mut db, id, secret).await?;
     tx.commit().await?;
-    Ok(WebhookCreated {
-        subscription,
-        secret,
-    })
+    Ok(created)
 }
 
 pub async fn list(state: &AppState, page: PageReq) -> ApiResult<Page<WebhookSubscription>> {
@@ -146,14 +153,9 @@ pub async fn rotate_secret(state: &AppState, admin: &User, id: i64) -> ApiResult
         now,
     )
     .await?;
-    let subscription = store::get_by_id(&mut db, id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    let created = with_secret(&mut db, id, secret).await?;
     tx.commit().await?;
-    Ok(WebhookCreated {
-        subscription,
-        secret,
-    })
+    Ok(created)
 }
 
 /// Deletes a subscription; its pending deliveries fail at their next attempt. 404 if unknown.

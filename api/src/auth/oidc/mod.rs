@@ -102,19 +102,7 @@ pub fn sha256_hex(v: &str) -> String {
 
 impl Oidc {
     pub fn new(config: OidcConfig) -> Arc<Self> {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(Arc::new(
-                rustls::crypto::aws_lc_rs::default_provider(),
-            ))
-            .build();
-        let http: ureq::Agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
+        let http = crate::outbound::agent(Duration::from_secs(10), "JITEA-oidc/1");
         Arc::new(Self {
             config,
             jwks: Jwks::new(http.clone()),
