@@ -1,4 +1,4 @@
 -- A role's own team chat channel (issue 11): the key of JITEA_SLACK_WEBHOOK_URL_<KEY> /
--- JITEA_TEAMS_WEBHOOK_URL_<KEY>; NULL: the global channel.
+-- JITEA_TEAMS_WEBHOOK_URL_<KEY>. NULL means the global channel.
 
 ALTER TABLE roles ADD chat_channel NVARCHAR(32) NULL;

@@ -1,5 +1,5 @@
 -- Signed webhooks (issue 11): subscriptions by event type, each with its own signing secret.
--- A delivery to a subscription names it; deliveries to one recipient (channel and address)
+-- A delivery to a subscription names it. Deliveries to one recipient (channel and address)
 -- are sent in order, so the engine claims only the oldest pending one of each.
 
 CREATE TABLE webhook_subscriptions (
