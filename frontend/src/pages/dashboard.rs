@@ -11,7 +11,7 @@ use crate::components::countdown::{use_clock, Countdown, DecideBy};
 use crate::components::extension::ExtensionBadge;
 use crate::components::field::{FieldError, FormError, FormErrors};
 use crate::components::reason::{validate_reason, ReasonFields};
-use crate::components::states::{fetched, live_resource, run_busy, Empty, Res};
+use crate::components::states::{fetched, live_resource, run_busy, Empty, Loading, Res};
 use crate::components::toast::use_toasts;
 use crate::events::Live;
 use crate::format;
@@ -107,6 +107,69 @@ pub fn DashboardPage() -> impl IntoView {
                 }
                 .into_any()
             })}
+        </section>
+
+        {notification_settings()}
+    }
+}
+
+/// The user's own notification settings: loaded once, not live (a live refresh must not undo
+/// boxes being ticked), saved with "Save".
+fn notification_settings() -> impl IntoView {
+    let toasts = use_toasts();
+    let reminders = RwSignal::new(false);
+    let decisions = RwSignal::new(false);
+    let loaded = RwSignal::new(None::<Result<(), api::ApiError>>);
+    let busy = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        let r = api::notification_settings().await.map(|s| {
+            reminders.try_set(s.mute_reminders);
+            decisions.try_set(s.mute_decisions);
+        });
+        loaded.try_set(Some(r));
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = NotificationSettings {
+            mute_reminders: reminders.get_untracked(),
+            mute_decisions: decisions.get_untracked(),
+        };
+        run_busy(busy, async move {
+            match api::save_notification_settings(&body).await {
+                Ok(_) => toasts.success("Notification settings saved."),
+                Err(e) => toasts.error(format!("Not saved: {e}")),
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="notify-h" data-testid="notification-settings">
+            <h2 id="notify-h">"Notifications"</h2>
+            {move || match loaded.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! {
+                    <p class="note">{format!("Your notification settings could not be loaded: {e}")}</p>
+                }
+                .into_any(),
+                Some(Ok(())) => view! {
+                    <form class="card form compact" data-testid="notification-form" on:submit=save>
+                        <div class="field check">
+                            <input id="mute-reminders" type="checkbox" data-testid="mute-reminders" bind:checked=reminders/>
+                            <label for="mute-reminders">"No reminders before my access ends"</label>
+                        </div>
+                        <div class="field check">
+                            <input id="mute-decisions" type="checkbox" data-testid="mute-decisions" bind:checked=decisions/>
+                            <label for="mute-decisions">"No messages about decisions on my requests"</label>
+                        </div>
+                        <p class="muted small">
+                            "Security alerts (your access revoked or failing, break-glass use) and requests waiting for your approval are always sent."
+                        </p>
+                        <div class="actions">
+                            <button type="submit" class="btn btn-secondary" data-testid="notification-save" disabled=busy>"Save"</button>
+                        </div>
+                    </form>
+                }
+                .into_any(),
+            }}
         </section>
     }
 }

@@ -10,7 +10,7 @@ use super::AdminFrame;
 use crate::api;
 use crate::components::badge::Tag;
 use crate::components::states::{fetched, live_resource, run_busy, Empty, ErrorState, Loading};
-use crate::components::toast::use_toasts;
+use crate::components::toast::{use_toasts, Toasts};
 use crate::events::Live;
 use crate::format;
 use crate::session::Session;
@@ -393,22 +393,7 @@ fn token_once(
 ) -> impl IntoView {
     let toasts = use_toasts();
     let secret = token.token.clone();
-    let copy = move |_| {
-        let secret = secret.clone();
-        leptos::task::spawn_local(async move {
-            let ok = match web_sys::window().map(|w| w.navigator().clipboard()) {
-                Some(c) => wasm_bindgen_futures::JsFuture::from(c.write_text(&secret))
-                    .await
-                    .is_ok(),
-                None => false,
-            };
-            if ok {
-                toasts.success("Token copied to the clipboard.");
-            } else {
-                toasts.error("Copying is not allowed here: select the token and copy it by hand.");
-            }
-        });
-    };
+    let copy = move |_| copy_secret(toasts, secret.clone(), "Token");
     view! {
         <div class="token-once" role="region" aria-labelledby="token-once-head" data-testid="scim-token-created">
             <h3 class="subhead" id="token-once-head">{format!("Token \"{}\" created", token.name)}</h3>
@@ -432,7 +417,24 @@ fn token_once(
     }
 }
 
-fn select_all(ev: &leptos::ev::FocusEvent) {
+/// Copies a secret shown once (`what`: "Token", "Secret") to the clipboard, and says so.
+pub(super) fn copy_secret(toasts: Toasts, secret: String, what: &'static str) {
+    leptos::task::spawn_local(async move {
+        let ok = match web_sys::window().map(|w| w.navigator().clipboard()) {
+            Some(c) => wasm_bindgen_futures::JsFuture::from(c.write_text(&secret))
+                .await
+                .is_ok(),
+            None => false,
+        };
+        if ok {
+            toasts.success(format!("{what} copied to the clipboard."));
+        } else {
+            toasts.error("Copying is not allowed here: select it and copy it by hand.");
+        }
+    });
+}
+
+pub(super) fn select_all(ev: &leptos::ev::FocusEvent) {
     use wasm_bindgen::JsCast;
     if let Some(i) = ev
         .target()
