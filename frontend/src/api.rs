@@ -656,7 +656,8 @@ pub async fn webhooks() -> ApiResult<Page<WebhookSubscription>> {
 }
 
 /// Creates a subscription; the answer holds its signing secret, shown only this once.
-pub async fn create_webhook(body: &WebhookCreate) -> ApiResult<WebhookCreated> {
+/// `body`: a `WebhookCreate` as JSON.
+pub async fn create_webhook(body: &serde_json::Value) -> ApiResult<WebhookCreated> {
     post("/webhooks", body).await
 }
 
@@ -679,9 +680,14 @@ pub async fn notification_settings() -> ApiResult<NotificationSettings> {
 }
 
 pub async fn save_notification_settings(
-    body: &NotificationSettings,
+    mute_reminders: bool,
+    mute_decisions: bool,
 ) -> ApiResult<NotificationSettings> {
-    put("/me/notification-settings", body).await
+    let body = object(vec![
+        ("mute_reminders", mute_reminders.into()),
+        ("mute_decisions", mute_decisions.into()),
+    ]);
+    put("/me/notification-settings", &body).await
 }
 
 // ---------------------------------------------------------------- audit

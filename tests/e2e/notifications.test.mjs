@@ -152,11 +152,11 @@ test('admin: deliveries with retry, and webhook subscriptions with a secret show
       await page.getByLabel('grant.break_glass').check();
       await page.getByTestId('webhook-description').fill('SIEM');
       await page.getByTestId('webhook-create').click();
-      const box = page.getByTestId('webhook-secret-box');
+      const box = page.getByTestId('webhook-secret-created');
       await box.waitFor();
-      secret = await page.getByTestId('webhook-secret').inputValue();
+      secret = await page.getByTestId('webhook-secret-value').inputValue();
       assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
-      assert.match(await page.getByTestId('webhook-secret-warning').innerText(), /will not be shown again/);
+      assert.match(await page.getByTestId('webhook-secret-warning').innerText(), /Copy it now: it will not be shown again/);
       await hook.waitFor();
       assert.match(await hook.innerText(), /grant\.revoked, grant\.break_glass|grant\.break_glass, grant\.revoked/);
       assert.equal(await hook.getAttribute('data-enabled'), 'true');
@@ -168,10 +168,10 @@ test('admin: deliveries with retry, and webhook subscriptions with a secret show
     'the secret is gone after "Done" and after a reload',
     async () => {
       await page.getByTestId('webhook-secret-done').click();
-      await page.getByTestId('webhook-secret-box').waitFor({ state: 'detached' });
+      await page.getByTestId('webhook-secret-created').waitFor({ state: 'detached' });
       await page.reload();
       await hook.waitFor();
-      assert.equal(await page.getByTestId('webhook-secret-box').count(), 0);
+      assert.equal(await page.getByTestId('webhook-secret-created').count(), 0);
       assert.ok(!(await page.content()).includes(secret));
     },
     [],
@@ -184,8 +184,8 @@ test('admin: deliveries with retry, and webhook subscriptions with a secret show
       await hook.getByTestId('webhook-confirm').waitFor();
       await checkA11y(page, 'notifications: confirm rotating the secret');
       await hook.getByTestId('confirm-yes').click();
-      await page.getByTestId('webhook-secret-box').waitFor();
-      const rotated = await page.getByTestId('webhook-secret').inputValue();
+      await page.getByTestId('webhook-secret-created').waitFor();
+      const rotated = await page.getByTestId('webhook-secret-value').inputValue();
       assert.match(rotated, /^whsec_/);
       assert.notEqual(rotated, secret);
       await page.getByTestId('webhook-secret-done').click();
@@ -229,7 +229,7 @@ test('a user mutes reminders on the dashboard and the setting is kept', async ()
     'the dashboard shows the settings, unmuted',
     async () => {
       await signIn(page, server.base, 'nina', PW);
-      await page.getByTestId('notification-form').waitFor();
+      await page.locator('[data-testid="notification-form"][data-ready="true"]').waitFor();
       assert.equal(await page.getByTestId('mute-reminders').isChecked(), false);
       assert.equal(await page.getByTestId('mute-decisions').isChecked(), false);
       assert.match(await page.getByTestId('notification-settings').innerText(), /always sent/);
@@ -252,7 +252,7 @@ test('a user mutes reminders on the dashboard and the setting is kept', async ()
     'kept after a reload',
     async () => {
       await page.reload();
-      await page.getByTestId('notification-form').waitFor();
+      await page.locator('[data-testid="notification-form"][data-ready="true"]').waitFor();
       assert.equal(await page.getByTestId('mute-reminders').isChecked(), true);
       assert.equal(await page.getByTestId('mute-decisions').isChecked(), false);
       const nina = await client.login('nina', PW);

@@ -363,7 +363,18 @@ fn scim_tokens() -> impl IntoView {
                 </button>
             </form>
             {move || error.get().map(|m| view! { <p class="field-error" id="scim-token-err" data-testid="field-error-name">{m}</p> })}
-            {move || created.get().map(|t| token_once(t, created))}
+            {move || created.get().map(|t| shown_once(
+                Once {
+                    id: "scim-token",
+                    head: format!("Token \"{}\" created", t.name),
+                    warning: "JITEA keeps only a hash. Give it to the identity provider with the SCIM base URL; if it is lost, create a new one and revoke this one.",
+                    label: "Bearer token",
+                    what: "Token",
+                    about: ("SCIM base URL:", scim_base_url()),
+                    secret: t.token,
+                },
+                Callback::new(move |()| created.set(None)),
+            ))}
             {move || match tokens.get() {
                 None => view! { <Loading/> }.into_any(),
                 // A server without the SCIM API (an older version).
@@ -386,31 +397,50 @@ fn scim_base_url() -> String {
     format!("{origin}/scim/v2")
 }
 
-/// A token just created: the only time it can be seen.
-fn token_once(
-    token: ScimTokenCreated,
-    created: RwSignal<Option<ScimTokenCreated>>,
-) -> impl IntoView {
+/// A secret just made (a SCIM token, a webhook's signing secret): the only time it can be
+/// seen, with a warning, "Copy", and "Done" (which forgets it). `id` names the element ids
+/// and test ids (`{id}-created`, `-warning`, `-value`, `-copy`, `-done`); `what` says what
+/// was copied; `about` is a label and a value shown under the heading.
+pub(super) struct Once {
+    pub id: &'static str,
+    pub head: String,
+    pub warning: &'static str,
+    pub label: &'static str,
+    pub what: &'static str,
+    pub about: (&'static str, String),
+    pub secret: String,
+}
+
+pub(super) fn shown_once(once: Once, done: Callback<()>) -> impl IntoView {
     let toasts = use_toasts();
-    let secret = token.token.clone();
-    let copy = move |_| copy_secret(toasts, secret.clone(), "Token");
+    let Once {
+        id,
+        head,
+        warning,
+        label,
+        what,
+        about,
+        secret,
+    } = once;
+    let copied = secret.clone();
+    let copy = move |_| copy_secret(toasts, copied.clone(), what);
     view! {
-        <div class="token-once" role="region" aria-labelledby="token-once-head" data-testid="scim-token-created">
-            <h3 class="subhead" id="token-once-head">{format!("Token \"{}\" created", token.name)}</h3>
-            <p class="note" data-testid="scim-token-warning">
-                <strong>"Copy it now: you will not see it again."</strong>
-                " JITEA keeps only a hash. Give it to the identity provider with the SCIM base URL; if it is lost, create a new one and revoke this one."
+        <div class="token-once" role="region" aria-labelledby=format!("{id}-head") data-testid=format!("{id}-created")>
+            <h3 class="subhead" id=format!("{id}-head")>{head}</h3>
+            <p class="small">{about.0} <code class="wrap">{about.1}</code></p>
+            <p class="note" data-testid=format!("{id}-warning")>
+                <strong>"Copy it now: it will not be shown again."</strong>
+                " " {warning}
             </p>
             <div class="field">
-                <label for="scim-token-value">"Bearer token"</label>
+                <label for=format!("{id}-value")>{label}</label>
                 <div class="inline-form">
-                    <input id="scim-token-value" type="text" readonly class="mono" data-testid="scim-token-value"
-                        value=token.token.clone() on:focus=move |ev| select_all(&ev)/>
-                    <button type="button" class="btn btn-secondary btn-small" data-testid="scim-token-copy" on:click=copy>"Copy"</button>
+                    <input id=format!("{id}-value") type="text" readonly class="mono" data-testid=format!("{id}-value")
+                        value=secret on:focus=move |ev| select_all(&ev)/>
+                    <button type="button" class="btn btn-secondary btn-small" data-testid=format!("{id}-copy") on:click=copy>"Copy"</button>
                 </div>
             </div>
-            <p class="small">"SCIM base URL: " <code>{scim_base_url()}</code></p>
-            <button type="button" class="btn btn-primary btn-small" data-testid="scim-token-done" on:click=move |_| created.set(None)>
+            <button type="button" class="btn btn-primary btn-small" data-testid=format!("{id}-done") on:click=move |_| done.run(())>
                 "Done, I have stored it"
             </button>
         </div>
@@ -418,7 +448,7 @@ fn token_once(
 }
 
 /// Copies a secret shown once (`what`: "Token", "Secret") to the clipboard, and says so.
-pub(super) fn copy_secret(toasts: Toasts, secret: String, what: &'static str) {
+fn copy_secret(toasts: Toasts, secret: String, what: &'static str) {
     leptos::task::spawn_local(async move {
         let ok = match web_sys::window().map(|w| w.navigator().clipboard()) {
             Some(c) => wasm_bindgen_futures::JsFuture::from(c.write_text(&secret))
@@ -434,7 +464,7 @@ pub(super) fn copy_secret(toasts: Toasts, secret: String, what: &'static str) {
     });
 }
 
-pub(super) fn select_all(ev: &leptos::ev::FocusEvent) {
+fn select_all(ev: &leptos::ev::FocusEvent) {
     use wasm_bindgen::JsCast;
     if let Some(i) = ev
         .target()

@@ -6,7 +6,7 @@
 use jitea_shared::*;
 use leptos::prelude::*;
 
-use super::directory::{copy_secret, select_all};
+use super::directory::{shown_once, Once};
 use super::AdminFrame;
 use crate::api;
 use crate::components::badge::Tag;
@@ -216,7 +216,18 @@ fn webhooks() -> impl IntoView {
                 "). Failed POSTs are retried, in order, and show above."
             </p>
             {webhook_form(shown)}
-            {move || shown.get().map(|(head, c)| secret_once(head, c, shown))}
+            {move || shown.get().map(|(head, c)| shown_once(
+                Once {
+                    id: "webhook-secret",
+                    head: head.into(),
+                    warning: "JITEA keeps it to sign every POST: give it to the receiver, which checks the webhook-signature header with it. If it is lost, rotate it.",
+                    label: "Signing secret",
+                    what: "Secret",
+                    about: ("For", c.subscription.url),
+                    secret: c.secret,
+                },
+                Callback::new(move |()| shown.set(None)),
+            ))}
             {fetched(list, move |p: Page<WebhookSubscription>| {
                 if p.items.is_empty() {
                     return view! { <p class="muted small" data-testid="webhooks-empty">"No subscriptions yet."</p> }.into_any();
@@ -274,11 +285,16 @@ fn webhook_form(shown: Shown) -> impl IntoView {
         if errors.has_fields() {
             return;
         }
-        let body = WebhookCreate {
-            url: u,
-            events: evs,
-            description: format::opt_text(&description.get_untracked()),
-        };
+        // `WebhookCreate` as JSON, built by hand (its serde writer would cost more wasm).
+        let names = evs.iter().map(|e| e.as_str().into()).collect();
+        let body = api::object(vec![
+            ("url", u.into()),
+            ("events", serde_json::Value::Array(names)),
+            (
+                "description",
+                format::opt_text(&description.get_untracked()).into(),
+            ),
+        ]);
         run_busy(busy, async move {
             match api::create_webhook(&body).await {
                 Ok(c) => {
@@ -341,34 +357,6 @@ fn webhook_form(shown: Shown) -> impl IntoView {
                 <button type="submit" class="btn btn-primary" data-testid="webhook-create" disabled=busy>"Create subscription"</button>
             </div>
         </form>
-    }
-}
-
-/// The signing secret, the only time it can be seen.
-fn secret_once(head: &'static str, c: WebhookCreated, shown: Shown) -> impl IntoView {
-    let toasts = use_toasts();
-    let secret = c.secret.clone();
-    let copy = move |_| copy_secret(toasts, secret.clone(), "Secret");
-    view! {
-        <div class="token-once" role="region" aria-labelledby="secret-once-head" data-testid="webhook-secret-box">
-            <h3 class="subhead" id="secret-once-head">{head}</h3>
-            <p class="small"><span class="wrap">{c.subscription.url}</span></p>
-            <p class="note" data-testid="webhook-secret-warning">
-                <strong>"Copy it now: it will not be shown again."</strong>
-                " JITEA signs every POST with it; give it to the receiver to check the webhook-signature header. If it is lost, rotate it."
-            </p>
-            <div class="field">
-                <label for="webhook-secret">"Signing secret"</label>
-                <div class="inline-form">
-                    <input id="webhook-secret" type="text" readonly class="mono" data-testid="webhook-secret"
-                        value=c.secret on:focus=move |ev| select_all(&ev)/>
-                    <button type="button" class="btn btn-secondary btn-small" on:click=copy>"Copy"</button>
-                </div>
-            </div>
-            <button type="button" class="btn btn-primary btn-small" data-testid="webhook-secret-done" on:click=move |_| shown.set(None)>
-                "Done, I have stored it"
-            </button>
-        </div>
     }
 }
 
