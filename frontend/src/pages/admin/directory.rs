@@ -318,7 +318,7 @@ fn scim_tokens() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let created = RwSignal::new(None::<ScimTokenCreated>);
+    let created = RwSignal::new(None::<Once>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -334,7 +334,15 @@ fn scim_tokens() -> impl IntoView {
             match api::create_scim_token(&n).await {
                 Ok(t) => {
                     name.set(String::new());
-                    created.set(Some(t));
+                    created.set(Some(Once {
+                        id: "scim-token",
+                        head: format!("Token \"{}\" created", t.name),
+                        warning: "JITEA keeps only a hash. Give it to the identity provider with the SCIM base URL; if it is lost, create a new one and revoke this one.",
+                        label: "Bearer token",
+                        what: "Token",
+                        about: ("SCIM base URL:", scim_base_url()),
+                        secret: t.token,
+                    }));
                     live.bump();
                 }
                 Err(e) => {
@@ -363,18 +371,7 @@ fn scim_tokens() -> impl IntoView {
                 </button>
             </form>
             {move || error.get().map(|m| view! { <p class="field-error" id="scim-token-err" data-testid="field-error-name">{m}</p> })}
-            {move || created.get().map(|t| shown_once(
-                Once {
-                    id: "scim-token",
-                    head: format!("Token \"{}\" created", t.name),
-                    warning: "JITEA keeps only a hash. Give it to the identity provider with the SCIM base URL; if it is lost, create a new one and revoke this one.",
-                    label: "Bearer token",
-                    what: "Token",
-                    about: ("SCIM base URL:", scim_base_url()),
-                    secret: t.token,
-                },
-                Callback::new(move |()| created.set(None)),
-            ))}
+            {shown_once(created)}
             {move || match tokens.get() {
                 None => view! { <Loading/> }.into_any(),
                 // A server without the SCIM API (an older version).
@@ -401,6 +398,7 @@ fn scim_base_url() -> String {
 /// seen, with a warning, "Copy", and "Done" (which forgets it). `id` names the element ids
 /// and test ids (`{id}-created`, `-warning`, `-value`, `-copy`, `-done`); `what` says what
 /// was copied; `about` is a label and a value shown under the heading.
+#[derive(Clone)]
 pub(super) struct Once {
     pub id: &'static str,
     pub head: String,
@@ -411,7 +409,12 @@ pub(super) struct Once {
     pub secret: String,
 }
 
-pub(super) fn shown_once(once: Once, done: Callback<()>) -> impl IntoView {
+/// The box while `shown` holds a secret; "Done" empties it.
+pub(super) fn shown_once(shown: RwSignal<Option<Once>>) -> impl IntoView {
+    move || shown.get().map(|o| once_box(o, shown))
+}
+
+fn once_box(once: Once, shown: RwSignal<Option<Once>>) -> impl IntoView {
     let toasts = use_toasts();
     let Once {
         id,
@@ -440,7 +443,7 @@ pub(super) fn shown_once(once: Once, done: Callback<()>) -> impl IntoView {
                     <button type="button" class="btn btn-secondary btn-small" data-testid=format!("{id}-copy") on:click=copy>"Copy"</button>
                 </div>
             </div>
-            <button type="button" class="btn btn-primary btn-small" data-testid=format!("{id}-done") on:click=move |_| done.run(())>
+            <button type="button" class="btn btn-primary btn-small" data-testid=format!("{id}-done") on:click=move |_| shown.set(None)>
                 "Done, I have stored it"
             </button>
         </div>

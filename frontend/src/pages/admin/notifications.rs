@@ -201,7 +201,20 @@ fn delivery_row(
 }
 
 /// A secret just made (by creating a subscription or rotating its secret).
-type Shown = RwSignal<Option<(&'static str, WebhookCreated)>>;
+type Shown = RwSignal<Option<Once>>;
+
+/// The box that shows a subscription's new secret once.
+fn secret_once(head: &'static str, c: WebhookCreated) -> Option<Once> {
+    Some(Once {
+        id: "webhook-secret",
+        head: head.into(),
+        warning: "JITEA keeps it to sign every POST: give it to the receiver, which checks the webhook-signature header with it. If it is lost, rotate it.",
+        label: "Signing secret",
+        what: "Secret",
+        about: ("For", c.subscription.url),
+        secret: c.secret,
+    })
+}
 
 /// Webhook subscriptions: the list, a form to add one, the secret shown once.
 fn webhooks() -> impl IntoView {
@@ -216,18 +229,7 @@ fn webhooks() -> impl IntoView {
                 "). Failed POSTs are retried, in order, and show above."
             </p>
             {webhook_form(shown)}
-            {move || shown.get().map(|(head, c)| shown_once(
-                Once {
-                    id: "webhook-secret",
-                    head: head.into(),
-                    warning: "JITEA keeps it to sign every POST: give it to the receiver, which checks the webhook-signature header with it. If it is lost, rotate it.",
-                    label: "Signing secret",
-                    what: "Secret",
-                    about: ("For", c.subscription.url),
-                    secret: c.secret,
-                },
-                Callback::new(move |()| shown.set(None)),
-            ))}
+            {shown_once(shown)}
             {fetched(list, move |p: Page<WebhookSubscription>| {
                 if p.items.is_empty() {
                     return view! { <p class="muted small" data-testid="webhooks-empty">"No subscriptions yet."</p> }.into_any();
@@ -267,7 +269,12 @@ fn webhook_form(shown: Shown) -> impl IntoView {
     let toasts = use_toasts();
     let live = expect_context::<Live>();
     let url = RwSignal::new(String::new());
-    let events = RwSignal::new(Vec::<WebhookEventType>::new());
+    // One box per event type, in `WebhookEventType::ALL` order.
+    let boxes: Vec<(WebhookEventType, RwSignal<bool>)> = WebhookEventType::ALL
+        .iter()
+        .map(|&e| (e, RwSignal::new(false)))
+        .collect();
+    let boxes = StoredValue::new(boxes);
     let description = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
@@ -278,15 +285,19 @@ fn webhook_form(shown: Shown) -> impl IntoView {
         if u.is_empty() {
             errors.set_field("url", "Enter the https:// address to POST events to.");
         }
-        let evs = events.get_untracked();
-        if evs.is_empty() {
+        let names: Vec<serde_json::Value> = boxes.with_value(|b| {
+            b.iter()
+                .filter(|(_, on)| on.get_untracked())
+                .map(|(e, _)| e.as_str().into())
+                .collect()
+        });
+        if names.is_empty() {
             errors.set_field("events", "Choose at least one event.");
         }
         if errors.has_fields() {
             return;
         }
         // `WebhookCreate` as JSON, built by hand (its serde writer would cost more wasm).
-        let names = evs.iter().map(|e| e.as_str().into()).collect();
         let body = api::object(vec![
             ("url", u.into()),
             ("events", serde_json::Value::Array(names)),
@@ -299,10 +310,10 @@ fn webhook_form(shown: Shown) -> impl IntoView {
             match api::create_webhook(&body).await {
                 Ok(c) => {
                     url.set(String::new());
-                    events.set(Vec::new());
+                    boxes.with_value(|b| b.iter().for_each(|(_, on)| on.set(false)));
                     description.set(String::new());
                     toasts.success("Subscription created: copy its secret now.");
-                    shown.set(Some(("Subscription created", c)));
+                    shown.set(secret_once("Subscription created", c));
                     live.bump();
                 }
                 Err(e) => {
@@ -330,28 +341,19 @@ fn webhook_form(shown: Shown) -> impl IntoView {
                     <FieldError errors=errors field="description"/>
                 </div>
             </div>
-            <fieldset class="checks" data-testid="webhook-events" aria-describedby=errors.describedby("events")>
-                <legend>"Events"</legend>
-                {WebhookEventType::ALL.iter().enumerate().map(|(i, &e)| {
+            <div class="checks" role="group" aria-labelledby="webhook-events-label" data-testid="webhook-events"
+                aria-describedby=errors.describedby("events")>
+                <p class="checks-label" id="webhook-events-label">"Events"</p>
+                {boxes.with_value(|b| b.iter().enumerate().map(|(i, &(e, on))| {
                     let id = format!("webhook-event-{i}");
                     view! {
                         <div class="field check">
-                            <input id=id.clone() type="checkbox" data-event=e.as_str()
-                                prop:checked=move || events.with(|v| v.contains(&e))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    events.update(|v| {
-                                        v.retain(|x| *x != e);
-                                        if on {
-                                            v.push(e);
-                                        }
-                                    });
-                                }/>
+                            <input id=id.clone() type="checkbox" data-event=e.as_str() bind:checked=on/>
                             <label for=id>{event_label(e)}</label>
                         </div>
                     }
-                }).collect_view()}
-            </fieldset>
+                }).collect_view())}
+            </div>
             <FieldError errors=errors field="events"/>
             <div class="actions">
                 <button type="submit" class="btn btn-primary" data-testid="webhook-create" disabled=busy>"Create subscription"</button>
@@ -398,7 +400,7 @@ fn webhook_row(w: WebhookSubscription, shown: Shown) -> impl IntoView {
             } else {
                 api::rotate_webhook_secret(id).await.map(|c| {
                     toasts.success("New secret made: copy it now.");
-                    shown.set(Some(("Secret rotated", c)));
+                    shown.set(secret_once("Secret rotated", c));
                 })
             };
             match done {
