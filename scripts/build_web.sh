@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web app into dist/ with Trunk (release, offline) and prints its size budget:
-# the .wasm must stay at or under 400 KB gzipped.
+# the .wasm must stay at or under 420 KB gzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
@@ -14,9 +14,10 @@ trunk build --release
 wasm=$(ls dist/*.wasm | head -n1)
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
-printf 'web app size: %s %d KB raw, %d KB gzip = %d bytes (budget 400 KB gzip = %d bytes)\n' \
-  "$(basename "$wasm")" $((raw / 1024)) $((gz / 1024)) "$gz" $((400 * 1024))
-if [ "$gz" -gt $((400 * 1024)) ]; then
-  echo "the web app is over its 400 KB gzip size budget (see BENCHMARKS.md)" >&2
+budget_kb=420
+printf 'web app size: %s %d KB raw, %d KB gzip = %d bytes (budget %d KB gzip = %d bytes)\n' \
+  "$(basename "$wasm")" $((raw / 1024)) $((gz / 1024)) "$gz" "$budget_kb" $((budget_kb * 1024))
+if [ "$gz" -gt $((budget_kb * 1024)) ]; then
+  echo "the web app is over its $budget_kb KB gzip size budget (see BENCHMARKS.md)" >&2
   exit 1
 fi

@@ -632,6 +632,64 @@ pub async fn revoke_grant(id: i64, reason: &str) -> ApiResult<Grant> {
     post(&format!("/grants/{id}/revoke"), &body).await
 }
 
+// ---------------------------------------------------------------- admin: notifications
+
+/// Notification deliveries, newest first (`status`: only those).
+pub async fn deliveries(
+    status: Option<DeliveryStatus>,
+    cursor: Option<String>,
+) -> ApiResult<Page<NotificationDelivery>> {
+    let q = Query::new()
+        .opt("status", status)
+        .opt("cursor", cursor)
+        .set("limit", 50);
+    get(&format!("/notifications/deliveries{}", q.build())).await
+}
+
+/// Sends a failed delivery again (409 `delivery_not_failed` unless it failed).
+pub async fn retry_delivery(id: i64) -> ApiResult<NotificationDelivery> {
+    post(&format!("/notifications/deliveries/{id}/retry"), &empty()).await
+}
+
+pub async fn webhooks() -> ApiResult<Page<WebhookSubscription>> {
+    get(&format!("/webhooks?limit={MAX_LIMIT}")).await
+}
+
+/// Creates a subscription; the answer holds its signing secret, shown only this once.
+/// `body`: a `WebhookCreate` as JSON.
+pub async fn create_webhook(body: &serde_json::Value) -> ApiResult<WebhookCreated> {
+    post("/webhooks", body).await
+}
+
+pub async fn update_webhook(id: i64, body: &serde_json::Value) -> ApiResult<WebhookSubscription> {
+    patch(&format!("/webhooks/{id}"), body).await
+}
+
+/// A new signing secret (the old one stops working), shown only this once.
+pub async fn rotate_webhook_secret(id: i64) -> ApiResult<WebhookCreated> {
+    post(&format!("/webhooks/{id}/rotate-secret"), &empty()).await
+}
+
+pub async fn delete_webhook(id: i64) -> ApiResult<()> {
+    delete(&format!("/webhooks/{id}")).await
+}
+
+/// The caller's own notification settings (every user).
+pub async fn notification_settings() -> ApiResult<NotificationSettings> {
+    get("/me/notification-settings").await
+}
+
+pub async fn save_notification_settings(
+    mute_reminders: bool,
+    mute_decisions: bool,
+) -> ApiResult<NotificationSettings> {
+    let body = object(vec![
+        ("mute_reminders", mute_reminders.into()),
+        ("mute_decisions", mute_decisions.into()),
+    ]);
+    put("/me/notification-settings", &body).await
+}
+
 // ---------------------------------------------------------------- audit
 
 /// Filters of the audit browser, as typed (blank = not filtered).

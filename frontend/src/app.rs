@@ -13,7 +13,8 @@ use crate::components::toast::{provide_toasts, ToastHost};
 use crate::events::provide_live;
 use crate::pages::admin::{
     audit::AuditPage, directory::DirectoryPage, eligibility::EligibilityPage, grants::GrantsPage,
-    roles::RolesPage, targets::TargetsPage, teams::TeamsPage, users::UsersPage, AdminOverview,
+    notifications::NotificationsPage, roles::RolesPage, targets::TargetsPage, teams::TeamsPage,
+    users::UsersPage, AdminOverview,
 };
 use crate::pages::{
     approval_detail::ApprovalDetailPage, approvals::ApprovalsPage, dashboard::DashboardPage,
@@ -60,6 +61,10 @@ pub fn App() -> impl IntoView {
                         view=|| guarded(|| view! { <DirectoryPage/> }.into_any(), true)
                     />
                     <Route path=path!("/admin/grants") view=|| guarded(|| view! { <GrantsPage/> }.into_any(), true)/>
+                    <Route
+                        path=path!("/admin/notifications")
+                        view=|| guarded(|| view! { <NotificationsPage/> }.into_any(), true)
+                    />
                     <Route path=path!("/admin/audit") view=|| guarded(|| view! { <AuditPage/> }.into_any(), true)/>
                 </Routes>
             </main>

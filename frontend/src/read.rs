@@ -351,6 +351,53 @@ by_fields! {
         grant_id: f.opt_i64("grant_id"),
         details: f.value("details"),
     });
+    NotificationDelivery => |f| Ok(NotificationDelivery {
+        id: f.i64("id"),
+        outbox_id: f.i64("outbox_id"),
+        event_type: f.string("event_type"),
+        channel: f.parse("channel", NotificationChannel::Email),
+        recipient_user_id: f.opt_i64("recipient_user_id"),
+        address: f.string("address"),
+        subject: f.string("subject"),
+        status: f.parse("status", DeliveryStatus::Pending),
+        attempts: f.i64("attempts"),
+        next_attempt_utc: f.time("next_attempt_utc"),
+        last_error: f.opt_string("last_error"),
+        created_utc: f.time("created_utc"),
+        sent_utc: f.opt_time("sent_utc"),
+        subscription_id: f.opt_i64("subscription_id"),
+    });
+    WebhookSubscription => |f| Ok(subscription(f));
+    WebhookCreated => |f| Ok(WebhookCreated {
+        subscription: subscription(f),
+        secret: f.string("secret"),
+    });
+    NotificationSettings => |f| Ok(NotificationSettings {
+        mute_reminders: f.bool("mute_reminders"),
+        mute_decisions: f.bool("mute_decisions"),
+    });
+}
+
+/// A subscription's fields; `WebhookCreated` flattens them next to its `secret`.
+fn subscription(f: &mut Fields) -> WebhookSubscription {
+    WebhookSubscription {
+        id: f.i64("id"),
+        url: f.string("url"),
+        events: f.list("events"),
+        description: f.opt_string("description"),
+        is_enabled: f.bool("is_enabled"),
+        created_by: f.string("created_by"),
+        created_utc: f.time("created_utc"),
+        updated_utc: f.time("updated_utc"),
+    }
+}
+
+impl FromJson for WebhookEventType {
+    fn from_json(v: Value) -> Result<Self, String> {
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| "expected an event type".into())
+    }
 }
 
 impl FromJson for String {
@@ -608,6 +655,21 @@ mod tests {
             r#"{{"id":1,"event_utc":"{T1}","event_type":"x","actor_user_id":1,"actor_login_name":"a",
             "target_user_id":2,"request_id":3,"grant_id":4,"details":{{"a":[1,"b",null]}}}}"#
         ));
+        same::<Page<NotificationDelivery>>(&format!(
+            r#"{{"items":[{{"id":1,"outbox_id":2,"event_type":"request.created","channel":"webhook",
+            "recipient_user_id":3,"address":"https://r.example/h","subject":"s","status":"failed",
+            "attempts":4,"next_attempt_utc":"{T1}","last_error":"503","created_utc":"{T1}",
+            "sent_utc":"{T2}","subscription_id":5}}],"next_cursor":"c"}}"#
+        ));
+        same::<WebhookCreated>(&format!(
+            r#"{{"id":1,"url":"https://r.example/h","events":["*","grant.revoked"],"description":"d",
+            "is_enabled":false,"created_by":"root","created_utc":"{T1}","updated_utc":"{T2}","secret":"whsec_x"}}"#
+        ));
+        same::<Page<WebhookSubscription>>(&format!(
+            r#"{{"items":[{{"id":1,"url":"https://r.example/h","events":["request.created"],"description":"d",
+            "is_enabled":true,"created_by":"root","created_utc":"{T1}","updated_utc":"{T2}"}}],"next_cursor":"c"}}"#
+        ));
+        same::<NotificationSettings>(r#"{"mute_reminders":true,"mute_decisions":false}"#);
         same::<Page<Team>>(&format!(
             r#"{{"items":[{{"id":1,"team_name":"ops","description":null,"division":null,"department":null,
             "is_active":true,{}}}],"next_cursor":"c2"}}"#,
@@ -646,5 +708,6 @@ mod tests {
         }))
         .is_err());
         assert!(Vec::<DirectoryEntryError>::from_json(serde_json::json!([{"dn": "x"}])).is_err());
+        assert!(Vec::<WebhookEventType>::from_json(serde_json::json!(["*", "nope"])).is_err());
     }
 }

@@ -160,7 +160,7 @@ test('single sign-on through the provider, break-glass, user sources, directory 
     await root.getByTestId('scim-token-create').click();
     const shown = root.getByTestId('scim-token-created');
     await shown.waitFor();
-    assert.match(await root.getByTestId('scim-token-warning').innerText(), /will not see it again/);
+    assert.match(await root.getByTestId('scim-token-warning').innerText(), /Copy it now: it will not be shown again/);
     assert.match(await shown.innerText(), new RegExp(`${base.replace(/\./g, '\\.')}/scim/v2`));
     const token = await root.getByTestId('scim-token-value').inputValue();
     assert.ok(token.length >= 20, `a real token: ${token}`);

@@ -108,6 +108,60 @@ pub fn DashboardPage() -> impl IntoView {
                 .into_any()
             })}
         </section>
+
+        {notification_settings()}
+    }
+}
+
+/// The user's own notification settings: loaded once, not live (a live refresh must not undo
+/// boxes being ticked), saved with "Save". The form is disabled until they are loaded.
+fn notification_settings() -> impl IntoView {
+    let toasts = use_toasts();
+    let reminders = RwSignal::new(false);
+    let decisions = RwSignal::new(false);
+    let busy = RwSignal::new(true);
+    leptos::task::spawn_local(async move {
+        match api::notification_settings().await {
+            Ok(s) => {
+                reminders.try_set(s.mute_reminders);
+                decisions.try_set(s.mute_decisions);
+                busy.try_set(false);
+            }
+            Err(e) => toasts.error(format!(
+                "Your notification settings could not be loaded: {e}"
+            )),
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (r, d) = (reminders.get_untracked(), decisions.get_untracked());
+        run_busy(busy, async move {
+            match api::save_notification_settings(r, d).await {
+                Ok(_) => toasts.success("Notification settings saved."),
+                Err(e) => toasts.error(format!("Not saved: {e}")),
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="notify-h" data-testid="notification-settings">
+            <h2 id="notify-h">"Notifications"</h2>
+            <form class="card form compact" data-testid="notification-form" data-ready=move || (!busy.get()).to_string() on:submit=save>
+                <div class="field check">
+                    <input id="mute-reminders" type="checkbox" data-testid="mute-reminders" bind:checked=reminders/>
+                    <label for="mute-reminders">"No reminders before my access ends"</label>
+                </div>
+                <div class="field check">
+                    <input id="mute-decisions" type="checkbox" data-testid="mute-decisions" bind:checked=decisions/>
+                    <label for="mute-decisions">"No messages about decisions on my requests"</label>
+                </div>
+                <p class="muted small">
+                    "Security alerts (your access revoked or failing, break-glass use) and requests waiting for your approval are always sent."
+                </p>
+                <div class="actions">
+                    <button type="submit" class="btn btn-secondary" data-testid="notification-save" disabled=busy>"Save"</button>
+                </div>
+            </form>
+        </section>
     }
 }
 

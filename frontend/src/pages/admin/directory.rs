@@ -10,7 +10,7 @@ use super::AdminFrame;
 use crate::api;
 use crate::components::badge::Tag;
 use crate::components::states::{fetched, live_resource, run_busy, Empty, ErrorState, Loading};
-use crate::components::toast::use_toasts;
+use crate::components::toast::{use_toasts, Toasts};
 use crate::events::Live;
 use crate::format;
 use crate::session::Session;
@@ -318,7 +318,7 @@ fn scim_tokens() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let created = RwSignal::new(None::<ScimTokenCreated>);
+    let created = RwSignal::new(None::<Once>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -334,7 +334,15 @@ fn scim_tokens() -> impl IntoView {
             match api::create_scim_token(&n).await {
                 Ok(t) => {
                     name.set(String::new());
-                    created.set(Some(t));
+                    created.set(Some(Once {
+                        id: "scim-token",
+                        head: format!("Token \"{}\" created", t.name),
+                        warning: "JITEA keeps only a hash. Give it to the identity provider with the SCIM base URL; if it is lost, create a new one and revoke this one.",
+                        label: "Bearer token",
+                        what: "Token",
+                        about: ("SCIM base URL:", scim_base_url()),
+                        secret: t.token,
+                    }));
                     live.bump();
                 }
                 Err(e) => {
@@ -363,7 +371,7 @@ fn scim_tokens() -> impl IntoView {
                 </button>
             </form>
             {move || error.get().map(|m| view! { <p class="field-error" id="scim-token-err" data-testid="field-error-name">{m}</p> })}
-            {move || created.get().map(|t| token_once(t, created))}
+            {shown_once(created)}
             {move || match tokens.get() {
                 None => view! { <Loading/> }.into_any(),
                 // A server without the SCIM API (an older version).
@@ -386,50 +394,77 @@ fn scim_base_url() -> String {
     format!("{origin}/scim/v2")
 }
 
-/// A token just created: the only time it can be seen.
-fn token_once(
-    token: ScimTokenCreated,
-    created: RwSignal<Option<ScimTokenCreated>>,
-) -> impl IntoView {
+/// A secret just made (a SCIM token, a webhook's signing secret): the only time it can be
+/// seen, with a warning, "Copy", and "Done" (which forgets it). `id` names the element ids
+/// and test ids (`{id}-created`, `-warning`, `-value`, `-copy`, `-done`); `what` says what
+/// was copied; `about` is a label and a value shown under the heading.
+#[derive(Clone)]
+pub(super) struct Once {
+    pub id: &'static str,
+    pub head: String,
+    pub warning: &'static str,
+    pub label: &'static str,
+    pub what: &'static str,
+    pub about: (&'static str, String),
+    pub secret: String,
+}
+
+/// The box while `shown` holds a secret; "Done" empties it.
+pub(super) fn shown_once(shown: RwSignal<Option<Once>>) -> impl IntoView {
+    move || shown.get().map(|o| once_box(o, shown))
+}
+
+fn once_box(once: Once, shown: RwSignal<Option<Once>>) -> impl IntoView {
     let toasts = use_toasts();
-    let secret = token.token.clone();
-    let copy = move |_| {
-        let secret = secret.clone();
-        leptos::task::spawn_local(async move {
-            let ok = match web_sys::window().map(|w| w.navigator().clipboard()) {
-                Some(c) => wasm_bindgen_futures::JsFuture::from(c.write_text(&secret))
-                    .await
-                    .is_ok(),
-                None => false,
-            };
-            if ok {
-                toasts.success("Token copied to the clipboard.");
-            } else {
-                toasts.error("Copying is not allowed here: select the token and copy it by hand.");
-            }
-        });
-    };
+    let Once {
+        id,
+        head,
+        warning,
+        label,
+        what,
+        about,
+        secret,
+    } = once;
+    let copied = secret.clone();
+    let copy = move |_| copy_secret(toasts, copied.clone(), what);
     view! {
-        <div class="token-once" role="region" aria-labelledby="token-once-head" data-testid="scim-token-created">
-            <h3 class="subhead" id="token-once-head">{format!("Token \"{}\" created", token.name)}</h3>
-            <p class="note" data-testid="scim-token-warning">
-                <strong>"Copy it now: you will not see it again."</strong>
-                " JITEA keeps only a hash. Give it to the identity provider with the SCIM base URL; if it is lost, create a new one and revoke this one."
+        <div class="token-once" role="region" aria-labelledby=format!("{id}-head") data-testid=format!("{id}-created")>
+            <h3 class="subhead" id=format!("{id}-head")>{head}</h3>
+            <p class="small">{about.0} <code class="wrap">{about.1}</code></p>
+            <p class="note" data-testid=format!("{id}-warning")>
+                <strong>"Copy it now: it will not be shown again."</strong>
+                " " {warning}
             </p>
             <div class="field">
-                <label for="scim-token-value">"Bearer token"</label>
+                <label for=format!("{id}-value")>{label}</label>
                 <div class="inline-form">
-                    <input id="scim-token-value" type="text" readonly class="mono" data-testid="scim-token-value"
-                        value=token.token.clone() on:focus=move |ev| select_all(&ev)/>
-                    <button type="button" class="btn btn-secondary btn-small" data-testid="scim-token-copy" on:click=copy>"Copy"</button>
+                    <input id=format!("{id}-value") type="text" readonly class="mono" data-testid=format!("{id}-value")
+                        value=secret on:focus=move |ev| select_all(&ev)/>
+                    <button type="button" class="btn btn-secondary btn-small" data-testid=format!("{id}-copy") on:click=copy>"Copy"</button>
                 </div>
             </div>
-            <p class="small">"SCIM base URL: " <code>{scim_base_url()}</code></p>
-            <button type="button" class="btn btn-primary btn-small" data-testid="scim-token-done" on:click=move |_| created.set(None)>
+            <button type="button" class="btn btn-primary btn-small" data-testid=format!("{id}-done") on:click=move |_| shown.set(None)>
                 "Done, I have stored it"
             </button>
         </div>
     }
+}
+
+/// Copies a secret shown once (`what`: "Token", "Secret") to the clipboard, and says so.
+fn copy_secret(toasts: Toasts, secret: String, what: &'static str) {
+    leptos::task::spawn_local(async move {
+        let ok = match web_sys::window().map(|w| w.navigator().clipboard()) {
+            Some(c) => wasm_bindgen_futures::JsFuture::from(c.write_text(&secret))
+                .await
+                .is_ok(),
+            None => false,
+        };
+        if ok {
+            toasts.success(format!("{what} copied to the clipboard."));
+        } else {
+            toasts.error("Copying is not allowed here: select it and copy it by hand.");
+        }
+    });
 }
 
 fn select_all(ev: &leptos::ev::FocusEvent) {

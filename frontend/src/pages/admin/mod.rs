@@ -5,6 +5,7 @@ pub mod audit;
 pub mod directory;
 pub mod eligibility;
 pub mod grants;
+pub mod notifications;
 pub mod roles;
 pub mod targets;
 pub mod teams;
@@ -38,6 +39,9 @@ pub fn AdminFrame(
             <A href="/admin/directory" attr:class="subnav-link">"Directory"</A>
             <A href="/admin/targets" attr:class="subnav-link">"Targets"</A>
             <A href="/admin/grants" attr:class="subnav-link">"Grants"</A>
+            {session.is_admin().then(|| view! {
+                <A href="/admin/notifications" attr:class="subnav-link">"Notifications"</A>
+            })}
             <A href="/admin/audit" attr:class="subnav-link">"Audit log"</A>
         </nav>
         <div class="page-head">
