@@ -337,6 +337,11 @@ fn guard_refuses_mass_deactivation_unless_forced(backend: Backend) {
     assert_eq!(user(&s, &admin, &format!("{p}ann"))["is_active"], true);
     let audits = s.audit(&admin, "event_type=directory_sync_run");
     assert!(audits.iter().any(|a| a["details"]["status"] == "refused"));
+    // Admins are told (issue 11): the run's event is in the outbox for every channel.
+    assert_eq!(
+        s.db.scalar("SELECT COUNT(*) AS n FROM outbox WHERE topic = 'directory.sync_refused'"),
+        1
+    );
     // The refused run is recorded; `force` applies it.
     let runs = s
         .get("/api/v1/reports/directory-sync-runs?limit=1", &admin)

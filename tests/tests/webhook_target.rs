@@ -32,9 +32,20 @@ fn a_webhook_target_is_driven_by_signed_calls(backend: Backend) {
         &[
             ("JITEA_TARGET_OPS_URL", url.as_str()),
             ("JITEA_TARGET_OPS_URL_SECRET", SECRET),
+            ("JITEA_WEBHOOK_ALLOW_HTTP", "true"),
         ],
     );
     let admin = s.admin_token();
+    // Admins' alerts reach a subscriber too: drift found by reconciliation (issue 11).
+    let alerts = WebhookSink::start();
+    let sub = s
+        .post(
+            "/api/v1/webhooks",
+            &admin,
+            json!({"url": alerts.url("/hooks"), "events": ["drift.found"]}),
+        )
+        .expect(201);
+    alerts.set_secret(sub.body["secret"].as_str().unwrap());
     let target = s.make_target(
         &admin,
         json!({"name": "ops", "kind": "webhook", "connection_url_env": "JITEA_TARGET_OPS_URL"}),
@@ -104,6 +115,15 @@ fn a_webhook_target_is_driven_by_signed_calls(backend: Backend) {
             .any(|f| f["kind"] == "unexpected" && f["login_name"] == "mallory"),
         "{report}"
     );
+    assert!(
+        s.eventually(30.0, || !alerts.at("/hooks").is_empty()),
+        "the drift alert is sent"
+    );
+    let alert = alerts.at("/hooks")[0].json();
+    assert_eq!(alert["type"], "drift.found");
+    assert_eq!(alert["data"]["run_id"], run["id"]);
+    assert!(alert["data"]["findings"].as_i64().unwrap() >= 1, "{alert}");
+    assert!(alerts.at("/hooks")[0].verified);
 
     // Revoked: removed there, and the call was a signed `drop` for alice.
     s.post(
