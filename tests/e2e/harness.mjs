@@ -166,3 +166,34 @@ export async function signIn(page, base, login, password) {
   // Attached, not visible: on a phone the navigation is folded behind a toggle.
   await page.getByTestId('nav-dashboard').waitFor({ state: 'attached' });
 }
+
+/**
+ * A test file's pages and steps: `context(browser)` opens a page that logs browser errors and
+ * is remembered for screenshots; `step(name, fn, a11y)` runs `fn`, then checks each
+ * [page, label] in `a11y` with axe, and on failure keeps screenshots of every page.
+ */
+export function pageSteps(prefix = '') {
+  const pages = [];
+  async function context(browser) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.log(`[browser error] ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && console.log(`[browser console] ${m.text()}`));
+    pages.push(page);
+    return page;
+  }
+  async function step(name, fn, a11y = []) {
+    try {
+      await fn();
+      for (const [p, label] of a11y) {
+        await p.waitForLoadState('networkidle').catch(() => {});
+        await checkA11y(p, label);
+      }
+    } catch (e) {
+      const dir = await keepScreenshots(`${prefix}${name.replace(/\W+/g, '-')}`, pages);
+      e.message += `\n(screenshots kept in ${dir})`;
+      throw e;
+    }
+  }
+  return { pages, context, step };
+}

@@ -7,12 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startServer, api, launch, signIn, keepScreenshots, checkA11y, ADMIN, PW } from './harness.mjs';
+import { startServer, api, launch, signIn, checkA11y, ADMIN, PW, pageSteps } from './harness.mjs';
 
 let server, browser, client, admin, receiver, receiverUrl, failedId;
 /** What the local webhook receiver answers: 404 (permanent failure) until told to accept. */
 let accept = false;
-const pages = [];
+const kit = pageSteps();
 
 before(async () => {
   receiver = createServer((req, res) => {
@@ -60,28 +60,10 @@ async function waitForDelivery(status) {
 }
 
 async function context() {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => console.log(`[browser error] ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && console.log(`[browser console] ${m.text()}`));
-  pages.push(page);
-  return page;
+  return kit.context(browser);
 }
 
-/** Runs `fn`; on failure keeps screenshots of every page. `a11y` lists [page, label] to check after it. */
-async function step(name, fn, a11y = []) {
-  try {
-    await fn();
-    for (const [p, label] of a11y) {
-      await p.waitForLoadState('networkidle').catch(() => {});
-      await checkA11y(p, label);
-    }
-  } catch (e) {
-    const dir = await keepScreenshots(name.replace(/\W+/g, '-'), pages);
-    e.message += `\n(screenshots kept in ${dir})`;
-    throw e;
-  }
-}
+const step = kit.step;
 
 test('admin: deliveries with retry, and webhook subscriptions with a secret shown once', async () => {
   const page = await context();
