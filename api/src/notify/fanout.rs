@@ -63,10 +63,12 @@ pub async fn run_once(state: &AppState) -> Result<usize, StoreError> {
             return Ok(total);
         };
         let mut planned = Vec::new();
+        // Whether any chat channel may be configured: looked at once per batch.
+        let chat_on = state.config.chat.any();
         for r in &rows {
             let v: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
             planned.extend(webhook_deliveries(r, &v, &subs));
-            planned.extend(plan(state, r.id, &r.topic, &v).await?);
+            planned.extend(plan(state, chat_on, r.id, &r.topic, &v).await?);
         }
         let now = state.now();
         let mut tx = state.store.begin_write().await?;
@@ -122,6 +124,7 @@ fn webhook_deliveries(
 /// The email and chat deliveries one event calls for (none when neither is configured).
 async fn plan(
     state: &AppState,
+    chat_on: bool,
     outbox_id: i64,
     topic: &str,
     v: &Value,
@@ -129,7 +132,7 @@ async fn plan(
     let Some(public_url) = &state.config.public_url else {
         return Ok(Vec::new());
     };
-    if state.config.smtp.is_none() && !state.config.chat.any() {
+    if state.config.smtp.is_none() && !chat_on {
         return Ok(Vec::new());
     }
     let wanted = notices(topic, v["status"].as_str());
