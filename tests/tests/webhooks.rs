@@ -302,6 +302,20 @@ fn a_gone_receiver_fails_at_once_and_a_rotated_secret_signs_from_then_on() {
         f["last_error"].as_str().unwrap().starts_with("HTTP 410"),
         "{f}"
     );
+    // The receiver moved: after the admin changes the URL, the retried delivery goes there.
+    s.patch(
+        &format!("/api/v1/webhooks/{gone}"),
+        &admin,
+        json!({"url": sink.url("/moved")}),
+    )
+    .expect(200);
+    s.post(
+        &format!("/api/v1/notifications/deliveries/{}/retry", f["id"]),
+        &admin,
+        json!({}),
+    )
+    .expect(200);
+    assert!(s.eventually(30.0, || !sink.at("/moved").is_empty()));
 
     // A new secret: the receiver still checking the old one refuses the next message...
     let rotated = s

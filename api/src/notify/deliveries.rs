@@ -170,7 +170,8 @@ async fn send(
 }
 
 /// A Standard Webhooks POST: the delivery's idempotency key is the `webhook-id` (the same on
-/// every retry), the timestamp is this attempt's, the secret the subscription's as it is now.
+/// every retry), the timestamp is this attempt's, the URL and secret the subscription's as they
+/// are now (the delivery's address, its queue, stays the URL it was fanned out to).
 async fn signed_post(state: &AppState, senders: &Senders, d: &Outgoing) -> Result<(), SendError> {
     let sub = match d.subscription_id {
         Some(id) => {
@@ -179,23 +180,25 @@ async fn signed_post(state: &AppState, senders: &Senders, d: &Outgoing) -> Resul
                 .conn()
                 .await
                 .map_err(|_| SendError::temporary("the database is not reachable"))?;
-            webhooks::secret_of(&mut Db::new(&mut c, state.store.dialect()), id)
+            webhooks::endpoint(&mut Db::new(&mut c, state.store.dialect()), id)
                 .await
                 .map_err(|_| SendError::temporary("the subscription could not be read"))?
         }
         None => None,
     };
-    let secret = match sub {
+    let endpoint = match sub {
         None => return Err(SendError::permanent("the subscription was deleted")),
-        Some((_, false)) => return Err(SendError::permanent("the subscription is disabled")),
-        Some((secret, true)) => secret,
+        Some(e) if !e.is_enabled => {
+            return Err(SendError::permanent("the subscription is disabled"))
+        }
+        Some(e) => e,
     };
     let ts = state.now().timestamp();
-    let headers = signing::headers(&secret, &d.idempotency_key, ts, &d.body_text)
+    let headers = signing::headers(&endpoint.secret, &d.idempotency_key, ts, &d.body_text)
         .ok_or_else(|| SendError::permanent("the subscription's secret is not valid"))?;
     senders
         .poster
-        .post(&d.address, headers, d.body_text.clone())
+        .post(&endpoint.url, headers, d.body_text.clone())
         .await
 }
 

@@ -139,11 +139,24 @@ pub async fn delete(db: &mut Db<'_>, id: i64) -> Result<bool, StoreError> {
     Ok(db.execute(&q).await? == 1)
 }
 
-/// What the sender needs: the secret, and whether the subscription is still enabled.
-pub async fn secret_of(db: &mut Db<'_>, id: i64) -> Result<Option<(String, bool)>, StoreError> {
-    let q = Q::new("SELECT secret, is_enabled FROM webhook_subscriptions WHERE id = ?").bind(id);
+/// What the sender needs of a subscription as it is now.
+pub struct Endpoint {
+    pub url: String,
+    pub secret: String,
+    pub is_enabled: bool,
+}
+
+/// The subscription's current URL, secret and state (a changed URL or a rotated secret
+/// applies to deliveries still pending).
+pub async fn endpoint(db: &mut Db<'_>, id: i64) -> Result<Option<Endpoint>, StoreError> {
+    let q =
+        Q::new("SELECT url, secret, is_enabled FROM webhook_subscriptions WHERE id = ?").bind(id);
     match db.fetch_optional(&q).await? {
-        Some(r) => Ok(Some((get(&r, "secret")?, get(&r, "is_enabled")?))),
+        Some(r) => Ok(Some(Endpoint {
+            url: get(&r, "url")?,
+            secret: get(&r, "secret")?,
+            is_enabled: get(&r, "is_enabled")?,
+        })),
         None => Ok(None),
     }
 }
