@@ -184,10 +184,8 @@ fn chat_config(
         allow_http,
         ..ChatConfig::default()
     };
-    for (name, slot) in [
-        ("JITEA_SLACK_WEBHOOK_URL", &mut c.slack),
-        ("JITEA_TEAMS_WEBHOOK_URL", &mut c.teams),
-    ] {
+    let [(_, slack), (_, teams)] = CHAT_KINDS;
+    for (name, slot) in [(slack, &mut c.slack), (teams, &mut c.teams)] {
         let Some(v) = env(name)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())

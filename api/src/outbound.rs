@@ -22,6 +22,38 @@ pub fn agent(timeout: Duration, user_agent: &str) -> ureq::Agent {
         .into()
 }
 
+/// POSTs `body` as JSON to `url` with `headers` on the blocking pool; the answer's status and
+/// up to `limit` bytes of its text. The error (no answer at all) is an `excerpt`, without the
+/// URL.
+pub async fn post_json(
+    http: &ureq::Agent,
+    url: &str,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    limit: u64,
+) -> Result<(u16, String), String> {
+    let http = http.clone();
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut req = http.post(&url).header("Content-Type", "application/json");
+        for (k, v) in &headers {
+            req = req.header(*k, v);
+        }
+        let mut r = req
+            .send(body.as_bytes())
+            .map_err(|e| excerpt(&e.to_string(), &url))?;
+        let text = r
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_string()
+            .unwrap_or_default();
+        Ok((r.status().as_u16(), text))
+    })
+    .await
+    .unwrap_or_else(|_| Err("the request was interrupted".to_string()))
+}
+
 /// An error or answer as stored and shown: one line, at most 200 characters, with `url`
 /// (which may itself be a credential, like a chat webhook's) replaced by `<url>`.
 pub fn excerpt(text: &str, url: &str) -> String {

@@ -131,11 +131,7 @@ async fn deliver(
         );
         return Ok(());
     }
-    count(
-        channel.unwrap_or(NotificationChannel::Email),
-        &outcome,
-        pass,
-    );
+    count(channel, &outcome, pass);
     Ok(())
 }
 
@@ -218,20 +214,24 @@ fn outcome(
     }
 }
 
-fn count(channel: NotificationChannel, outcome: &Outcome, pass: &mut Pass) {
+fn count(channel: Option<NotificationChannel>, outcome: &Outcome, pass: &mut Pass) {
     match outcome {
         Outcome::Sent => {
             pass.sent += 1;
-            super::count_sent(channel);
+            if let Some(c) = channel {
+                super::count_sent(c);
+            }
         }
         Outcome::Retry(_, e) | Outcome::Failed(e) => {
-            super::count_failed(channel);
+            if let Some(c) = channel {
+                super::count_failed(c);
+            }
             if matches!(outcome, Outcome::Failed(_)) {
                 pass.failed += 1;
-                tracing::warn!(%channel, error = %e, "notification: delivery failed for good");
+                tracing::warn!(channel = ?channel, error = %e, "notification: delivery failed for good");
             } else {
                 pass.retrying += 1;
-                tracing::info!(%channel, error = %e, "notification: attempt failed, will retry");
+                tracing::info!(channel = ?channel, error = %e, "notification: attempt failed, will retry");
             }
         }
     }

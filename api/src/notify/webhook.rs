@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::outbound::excerpt;
+use crate::outbound::{excerpt, post_json};
 
 /// Why an attempt failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,35 +58,18 @@ impl Poster {
         headers: Vec<(&'static str, String)>,
         body: String,
     ) -> Result<(), SendError> {
-        let http = self.http.clone();
-        let url = url.to_string();
-        tokio::task::spawn_blocking(move || {
-            let mut req = http.post(&url).header("Content-Type", "application/json");
-            for (k, v) in &headers {
-                req = req.header(*k, v);
-            }
-            let mut r = req
-                .send(body.as_bytes())
-                .map_err(|e| SendError::temporary(excerpt(&e.to_string(), &url)))?;
-            let status = r.status().as_u16();
-            if (200..300).contains(&status) {
-                return Ok(());
-            }
-            let answer = r
-                .body_mut()
-                .with_config()
-                .limit(4096)
-                .read_to_string()
-                .unwrap_or_default();
-            let message = format!("HTTP {status}: {}", excerpt(&answer, &url));
-            Err(if is_permanent(status) {
-                SendError::permanent(message)
-            } else {
-                SendError::temporary(message)
-            })
+        let (status, answer) = post_json(&self.http, url, headers, body, 4096)
+            .await
+            .map_err(SendError::temporary)?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let message = format!("HTTP {status}: {}", excerpt(&answer, url));
+        Err(if is_permanent(status) {
+            SendError::permanent(message)
+        } else {
+            SendError::temporary(message)
         })
-        .await
-        .unwrap_or_else(|_| Err(SendError::temporary("the sender task stopped")))
     }
 }
 

@@ -16,7 +16,7 @@ use jitea_shared::{TargetKind, TargetWebhookAnswer, TargetWebhookCall, TargetWeb
 
 use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 use crate::clock::Clock;
-use crate::outbound::excerpt;
+use crate::outbound::{excerpt, post_json};
 
 /// The suffix of the variable holding a webhook target's signing secret.
 pub const SECRET_SUFFIX: &str = "_SECRET";
@@ -71,36 +71,18 @@ impl WebhookConnector {
                     "the signing secret is not a whsec_ base64 key".into(),
                 )
             })?;
-        let http = self.http.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut req = http.post(&url).header("Content-Type", "application/json");
-            for (k, v) in &headers {
-                req = req.header(*k, v);
-            }
-            let mut r = req
-                .send(body.as_bytes())
-                .map_err(|e| ConnectorError::Unreachable(excerpt(&e.to_string(), &url)))?;
-            let status = r.status().as_u16();
-            let text = r
-                .body_mut()
-                .with_config()
-                .limit(1 << 20)
-                .read_to_string()
-                .unwrap_or_default();
-            if !(200..300).contains(&status) {
-                return Ok((status, TargetWebhookAnswer::refused(excerpt(&text, &url))));
-            }
-            if text.trim().is_empty() {
-                return Ok((status, TargetWebhookAnswer::default()));
-            }
-            serde_json::from_str(&text)
-                .map(|a| (status, a))
-                .map_err(|_| {
-                    ConnectorError::Refused("the answer is not a TargetWebhookAnswer".into())
-                })
-        })
-        .await
-        .map_err(|_| ConnectorError::Unreachable("the call was interrupted".into()))?
+        let (status, text) = post_json(&self.http, &url, headers, body, 1 << 20)
+            .await
+            .map_err(ConnectorError::Unreachable)?;
+        if !(200..300).contains(&status) {
+            return Ok((status, TargetWebhookAnswer::refused(excerpt(&text, &url))));
+        }
+        if text.trim().is_empty() {
+            return Ok((status, TargetWebhookAnswer::default()));
+        }
+        serde_json::from_str(&text)
+            .map(|a| (status, a))
+            .map_err(|_| ConnectorError::Refused("the answer is not a TargetWebhookAnswer".into()))
     }
 
     /// The call, where only a 2xx answer is success.
