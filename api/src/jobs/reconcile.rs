@@ -32,6 +32,9 @@ struct Ctx<'a> {
     run_id: i64,
     actor: &'a Actor,
     totals: RunTotals,
+    /// Findings about access itself (not a target that could not be asked): what admins are
+    /// alerted to.
+    drift: i64,
 }
 
 impl Ctx<'_> {
@@ -52,6 +55,9 @@ impl Ctx<'_> {
         .await?;
         tx.commit().await?;
         self.totals.findings += 1;
+        if f.kind != "target_error" {
+            self.drift += 1;
+        }
         if matches!(f.action, "re_added" | "removed") {
             self.totals.repaired += 1;
         }
@@ -260,6 +266,7 @@ async fn pass(state: &AppState, trigger: &str, actor: &Actor) -> Result<Reconcil
             repaired: 0,
             errors: 0,
         },
+        drift: 0,
     };
     let mut status = "succeeded";
     for t in &targets {
@@ -281,13 +288,15 @@ async fn pass(state: &AppState, trigger: &str, actor: &Actor) -> Result<Reconcil
         now,
     )
     .await?;
-    if ctx.totals.findings > 0 {
-        // Admins are told (issue 11): one event per run, not one per finding.
+    if ctx.drift > 0 {
+        // Admins are told (issue 11): one event per run, not one per finding, and only of
+        // access found wrong (an unreachable target is reported by the run, not mailed on
+        // every interval).
         crate::store::outbox::enqueue(
             &mut db,
             "drift.found",
             &json!({
-                "run_id": run_id, "findings": ctx.totals.findings,
+                "run_id": run_id, "findings": ctx.drift,
                 "repaired": ctx.totals.repaired, "errors": ctx.totals.errors,
             }),
             now,
