@@ -5,7 +5,8 @@
 # during the tests, schemathesis against the running server, the SCIM
 # conformance checker (scim2-tester) against /scim/v2, the notification tests against a
 # real SMTP server (aiosmtpd) and a webhook receiver checking signatures with the reference
-# Standard Webhooks library, Slack and Teams messages against the vendors' npm packages, the web app
+# Standard Webhooks library, the aws_sso target against moto's server (checked with the AWS CLI),
+# Slack and Teams messages against the vendors' npm packages, the web app
 # build and the browser test. Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,10 @@ step "installing the SMTP server the notification tests start (PyPI aiosmtpd, pi
 # The tests find its python here (tests/src/smtp.rs), else run the script themselves.
 JITEA_AIOSMTPD_PYTHON=$(scripts/ensure_aiosmtpd.sh | tail -n 1)
 export JITEA_AIOSMTPD_PYTHON
+
+step "installing moto's server and the AWS CLI the aws_sso tests start (PyPI moto[server], awscli, pinned, in their own venv)"
+JITEA_MOTO_BIN=$(scripts/ensure_moto.sh | tail -n 1)
+export JITEA_MOTO_BIN
 
 step "installing the chat message validators (npm, pinned: typescript, @slack/types, @slack/webhook, @microsoft/teams.cards, adaptivecards)"
 JITEA_CHAT_VALIDATORS=$(scripts/ensure_chat_validators.sh | tail -n 1)

@@ -189,6 +189,8 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
             ),
             connection_url_env: None,
             drift_policy: None,
+            settings: None,
+            principal_from: None,
         },
         by,
         now,
@@ -206,6 +208,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<(Stri
             &DbRoleCreate {
                 target_id: target,
                 db_role_name: name.into(),
+                r#ref: None,
                 role_type: Some(kind.into()),
                 description: None,
                 is_jit_managed: Some(true),

@@ -32,10 +32,22 @@ pub async fn post_json(
     body: String,
     limit: u64,
 ) -> Result<(u16, String), String> {
+    post(http, url, "application/json", headers, body, limit).await
+}
+
+/// `post_json` with another content type (AWS's `application/x-amz-json-1.1`).
+pub async fn post(
+    http: &ureq::Agent,
+    url: &str,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    limit: u64,
+) -> Result<(u16, String), String> {
     let http = http.clone();
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
-        let mut req = http.post(&url).header("Content-Type", "application/json");
+        let mut req = http.post(&url).header("Content-Type", content_type);
         for (k, v) in &headers {
             req = req.header(*k, v);
         }

@@ -85,6 +85,8 @@ fn target(kind: TargetKind, url: &str) -> TargetRef {
         id: 1_000_000 + n as i64,
         kind,
         url_env: Some(var),
+        settings: None,
+        principal_from: Default::default(),
     }
 }
 

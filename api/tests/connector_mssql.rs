@@ -40,6 +40,8 @@ fn mssql_membership_round_trip_when_configured() {
             id: 1,
             kind: TargetKind::Mssql,
             url_env: Some("JITEA_TARGET_MSSQL_TEST_URL".into()),
+            settings: None,
+            principal_from: Default::default(),
         };
         let c = MssqlConnector::new();
         let result = async {

@@ -1,6 +1,6 @@
 //! The DTOs the app reads most, read field by field ([`crate::json::Fields`]) instead of
 //! through serde's derived readers (see [`crate::json::FromJson`] for why). The key of every
-//! field is the serde name in `jitea_shared::dto` (no DTO here renames a field), and the
+//! field is the serde name in `jitea_shared::dto` (`DbRole::r#ref` is `ref`), and the
 //! struct literals list every field, so a field added to a DTO fails to compile here until it
 //! is read. Defaults follow the DTOs' `#[serde(default)]`s.
 
@@ -132,6 +132,8 @@ by_fields! {
         description: f.opt_string("description"),
         connection_url_env: f.opt_string("connection_url_env"),
         drift_policy: f.string("drift_policy"),
+        settings: f.nested("settings"),
+        principal_from: f.parse("principal_from", PrincipalFrom::Login),
         is_enabled: f.bool("is_enabled"),
         created_utc: f.time("created_utc"),
         updated_utc: f.time("updated_utc"),
@@ -143,6 +145,7 @@ by_fields! {
         target_id: f.i64("target_id"),
         target_name: f.string("target_name"),
         db_role_name: f.string("db_role_name"),
+        r#ref: f.nested("ref"),
         role_type: f.opt_string("role_type"),
         description: f.opt_string("description"),
         is_jit_managed: f.bool("is_jit_managed"),
@@ -436,11 +439,21 @@ by_fields! {
         explanation: f.string("explanation"),
         auto_approval_reason: f.opt_parse("auto_approval_reason"),
     });
+    TargetSettings => |f| Ok(TargetSettings {
+        region: f.opt_string("region"),
+        instance_arn: f.opt_string("instance_arn"),
+        identity_store_id: f.opt_string("identity_store_id"),
+    });
+    EntitlementRef => |f| Ok(EntitlementRef {
+        account_id: f.opt_string("account_id"),
+        permission_set_arn: f.opt_string("permission_set_arn"),
+    });
     TargetTestRole => |f| Ok(TargetTestRole {
         db_role_id: f.i64("db_role_id"),
         db_role_name: f.string("db_role_name"),
         exists: f.opt_bool("exists"),
         error: f.opt_string("error"),
+        note: f.opt_string("note"),
     });
     TargetTest => |f| Ok(TargetTest {
         target_id: f.i64("target_id"),

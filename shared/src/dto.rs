@@ -539,6 +539,11 @@ pub struct Target {
     pub connection_url_env: Option<String>,
     /// `report` (only show drift) or `repair` (also fix it).
     pub drift_policy: String,
+    /// Kind-specific, non-secret settings (`aws_sso`: `region`, `instance_arn`,
+    /// `identity_store_id`). Secrets stay in environment variables.
+    pub settings: Option<TargetSettings>,
+    /// Which attribute of a JITEA user names them on this target.
+    pub principal_from: PrincipalFrom,
     pub is_enabled: bool,
     #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
     pub created_utc: DateTime<Utc>,
@@ -581,6 +586,13 @@ pub struct TargetCreate {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(pattern = r#"^(report|repair)$"#))]
     pub drift_policy: Option<String>,
+    /// Required for `aws_sso` (`region`, `instance_arn`, `identity_store_id`); not taken by
+    /// the other kinds.
+    #[serde(default)]
+    pub settings: Option<TargetSettings>,
+    /// Default `login`.
+    #[serde(default)]
+    pub principal_from: Option<PrincipalFrom>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -615,6 +627,65 @@ pub struct TargetUpdate {
     pub drift_policy: Option<String>,
     #[serde(default)]
     pub is_enabled: Option<bool>,
+    /// Replaces the settings (checked as on create).
+    #[serde(default)]
+    pub settings: Option<TargetSettings>,
+    #[serde(default)]
+    pub principal_from: Option<PrincipalFrom>,
+}
+
+/// A target's kind-specific, non-secret settings. Each kind takes only its own fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TargetSettings {
+    /// `aws_sso`: the AWS region of the IAM Identity Center instance (`eu-west-1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 32, pattern = r#"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"#)
+    )]
+    pub region: Option<String>,
+    /// `aws_sso`: the instance, `arn:aws:sso:::instance/ssoins-…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 1224,
+            pattern = r#"^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9.-]{16}$"#
+        )
+    )]
+    pub instance_arn: Option<String>,
+    /// `aws_sso`: the instance's identity store (`d-…`), where users are looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 64, pattern = r#"^[A-Za-z0-9-]{1,64}$"#)
+    )]
+    pub identity_store_id: Option<String>,
+}
+
+/// What an entitlement is on its target, for kinds whose entitlements are not a plain name.
+/// Each kind takes only its own fields; the entitlement's `db_role_name` is derived from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementRef {
+    /// `aws_sso`: the AWS account (12 digits) the permission set is assigned in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r#"^[0-9]{12}$"#))]
+    pub account_id: Option<String>,
+    /// `aws_sso`: the permission set,
+    /// `arn:aws:sso:::permissionSet/ssoins-…/ps-…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 1224,
+            pattern = r#"^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::permissionSet/(sso)?ins-[a-zA-Z0-9.-]{16}/ps-[a-zA-Z0-9.-]{16}$"#
+        )
+    )]
+    pub permission_set_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -623,8 +694,12 @@ pub struct DbRole {
     pub id: i64,
     pub target_id: i64,
     pub target_name: String,
-    /// Must match the role's name on the target exactly.
+    /// Must match the role's name on the target exactly. For kinds with a `ref`, the
+    /// entitlement's key derived from it (`aws_sso`: `<account_id>:<permission_set_arn>`).
     pub db_role_name: String,
+    /// What the entitlement is on kinds whose entitlements are not a plain name (`aws_sso`).
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub r#ref: Option<EntitlementRef>,
     pub role_type: Option<String>,
     pub description: Option<String>,
     /// Whitelist flag: only JIT-managed roles are ever granted or revoked by JITEA.
@@ -643,6 +718,9 @@ pub struct DbRole {
 #[serde(deny_unknown_fields)]
 pub struct DbRoleCreate {
     pub target_id: i64,
+    /// The role's name on the target. May be left out when `ref` is given: it is derived
+    /// from it.
+    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         schema(
@@ -651,6 +729,9 @@ pub struct DbRoleCreate {
         )
     )]
     pub db_role_name: String,
+    /// Required for `aws_sso` targets (`account_id`, `permission_set_arn`).
+    #[serde(rename = "ref", default)]
+    pub r#ref: Option<EntitlementRef>,
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
@@ -1595,6 +1676,10 @@ pub struct TargetTestRole {
     /// Null when the target could not be asked.
     pub exists: Option<bool>,
     pub error: Option<String>,
+    /// What the target says of the entitlement that an admin should know (`aws_sso`: how
+    /// long sessions outlive a removal, from the permission set's session duration).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 // ---------------------------------------------------------------- browser session and live view

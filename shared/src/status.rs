@@ -123,6 +123,18 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Which of a JITEA user's attributes names them on a target (their principal there).
+    #[derive(Default)]
+    PrincipalFrom {
+        /// The user's login name.
+        #[default]
+        Login => "login",
+        /// The user's email address.
+        Email => "email",
+    }
+}
+
 macro_rules! event_types {
     ($($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)?) => {
         /// An event a webhook subscription may name: the outbox topics, or `*` for all.
@@ -272,6 +284,8 @@ string_enum! {
         /// A system JITEA does not know, driven through signed HTTP calls (the target webhook
         /// contract in the OpenAPI document).
         Webhook => "webhook",
+        /// AWS IAM Identity Center: an entitlement is a permission set on an account.
+        AwsSso => "aws_sso",
     }
 }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{json, Value};
 
+pub mod aws;
 pub mod bench;
 pub mod catalog;
 pub mod ldap;

@@ -14,6 +14,7 @@ pub mod auto_approval;
 pub mod break_glass;
 pub mod duration;
 pub mod eligibility;
+pub mod entitlements;
 pub mod errors;
 pub mod extension;
 pub mod notifications;

@@ -14,7 +14,7 @@ use crate::store::{catalog, Db};
 
 use super::errors::CommonErrors;
 use super::json::Json;
-use super::support::{created, name, ok, opt_text, page, patch_text, unique};
+use super::support::{created, field_error, name, ok, opt_text, page, patch_text, unique};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -70,15 +70,32 @@ pub async fn create_db_role(
     body: Json<DbRoleCreate>,
 ) -> ApiResult<HttpResponse> {
     let mut b = body.into_inner();
-    b.db_role_name = name("db_role_name", &b.db_role_name, 128)?;
+    if !b.db_role_name.is_empty() {
+        b.db_role_name = name("db_role_name", &b.db_role_name, 128)?;
+    }
     b.role_type = opt_text("role_type", b.role_type.as_deref(), 50, false)?;
     b.description = opt_text("description", b.description.as_deref(), 4000, true)?;
     let now = st.now();
     let mut tx = st.store.begin_write().await?;
     let mut db = tx.db();
-    catalog::get_target(&mut db, b.target_id)
+    let target = catalog::get_target(&mut db, b.target_id)
         .await?
         .ok_or_else(|| ApiError::not_found("target"))?;
+    // What the entitlement is called in the catalogue follows from its kind
+    // (`domain::entitlements`): the name, or the key of its `ref`.
+    b.db_role_name = crate::domain::entitlements::entitlement_key(
+        target.kind,
+        &b.db_role_name,
+        b.r#ref.as_ref(),
+    )
+    .map_err(|p| field_error(p.field, "invalid_entitlement", p.message))?;
+    if b.db_role_name.chars().count() > 128 {
+        return Err(field_error(
+            "ref",
+            "invalid_entitlement",
+            "the entitlement's key (<account_id>:<permission_set_arn>) must be at most 128 characters".into(),
+        ));
+    }
     let id = catalog::insert_db_role(&mut db, &b, &admin.0.login_name, now)
         .await
         .map_err(unique(

@@ -14,7 +14,7 @@ use crate::store::{catalog, Db};
 
 use super::errors::CommonErrors;
 use super::json::Json;
-use super::support::{created, name, ok, opt_text, page, patch_text, unique};
+use super::support::{created, field_error, name, ok, opt_text, page, patch_text, unique};
 use super::teams::PageQuery;
 
 fn env_name(v: Option<&str>) -> ApiResult<Option<String>> {
@@ -27,6 +27,12 @@ fn env_name(v: Option<&str>) -> ApiResult<Option<String>> {
             .with_details(json!({"fields": [{"field": "connection_url_env", "code": "env_name_not_allowed", "message": format!("use a variable whose name starts with {prefix}")}]}))),
         Some(s) => Ok(Some(s.to_string())),
     }
+}
+
+/// The settings, checked for the target's kind (`domain::entitlements` owns the rules).
+fn settings(kind: TargetKind, v: Option<&TargetSettings>) -> ApiResult<()> {
+    crate::domain::entitlements::check_settings(kind, v)
+        .map_err(|p| field_error(p.field, "invalid_settings", p.message))
 }
 
 fn drift_policy(v: Option<&str>) -> ApiResult<Option<String>> {
@@ -85,7 +91,9 @@ pub async fn create_target(
     b.description = opt_text("description", b.description.as_deref(), 4000, true)?;
     b.connection_url_env = env_name(b.connection_url_env.as_deref())?;
     b.drift_policy = drift_policy(b.drift_policy.as_deref())?;
-    if b.kind != TargetKind::Noop && b.connection_url_env.is_none() {
+    settings(b.kind, b.settings.as_ref())?;
+    let needs_url = !matches!(b.kind, TargetKind::Noop | TargetKind::AwsSso);
+    if needs_url && b.connection_url_env.is_none() {
         return Err(ApiError::bad_request(
             "validation_failed",
             "connection_url_env is required for this target kind",
@@ -145,6 +153,9 @@ pub async fn update_target(
     let before = catalog::get_target(&mut db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("target"))?;
+    if b.settings.is_some() {
+        settings(before.kind, b.settings.as_ref())?;
+    }
     catalog::update_target(&mut db, id, &b, &admin.0.login_name, now)
         .await
         .map_err(unique(
@@ -187,11 +198,7 @@ pub async fn test_target(
         let roles = catalog::target_db_roles(&mut db, id).await?;
         (t, roles)
     };
-    let tref = TargetRef {
-        id: target.id,
-        kind: target.kind,
-        url_env: target.connection_url_env.clone(),
-    };
+    let tref = TargetRef::from(&target);
     let mut out = TargetTest {
         target_id: id,
         reachable: false,
@@ -215,11 +222,20 @@ pub async fn test_target(
             },
             _ => (None, None),
         };
+        let note = match (&connector, exists) {
+            (Ok(c), Some(true)) => c
+                .describe_entitlement(&tref, &r.db_role_name)
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        };
         out.db_roles.push(TargetTestRole {
             db_role_id: r.id,
             db_role_name: r.db_role_name,
             exists,
             error,
+            note,
         });
     }
     let now = st.now();

@@ -73,15 +73,13 @@ async fn reconcile_target(
     target: &Target,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let tref = crate::provision::TargetRef {
-        id: target.id,
-        kind: target.kind,
-        url_env: target.connection_url_env.clone(),
-    };
+    let tref = crate::provision::TargetRef::from(target);
     let addr = TargetAddr {
         id: target.id,
         kind: target.kind,
         url_env: target.connection_url_env.clone(),
+        settings: tref.settings.clone(),
+        principal_from: tref.principal_from,
     };
     let err = |e: String| NewFinding {
         target_id: target.id,
@@ -120,7 +118,7 @@ async fn reconcile_target(
             grant_store::live_assignments(&mut Db::new(&mut c, ctx.state.store.dialect()), role.id)
                 .await?
         };
-        let allowed: BTreeSet<&str> = live.iter().map(|a| a.login_name.as_str()).collect();
+        let allowed: BTreeSet<&str> = live.iter().map(|a| a.principal.as_str()).collect();
         for a in live.iter().filter(|a| {
             a.entitled
                 && a.status == GrantStatus::Active
@@ -128,7 +126,7 @@ async fn reconcile_target(
                 && !a.pending_end
                 && a.drop_succeeded != Some(true)
         }) {
-            if actual.contains(&a.login_name) {
+            if actual.contains(&a.principal) {
                 continue;
             }
             // The grant lifecycle re-adds under the grant's lease and only while the grant
@@ -139,7 +137,7 @@ async fn reconcile_target(
             ctx.record(NewFinding {
                 target_id: target.id,
                 db_role_id: Some(role.id),
-                login_name: Some(a.login_name.clone()),
+                login_name: Some(a.principal.clone()),
                 kind: "missing",
                 grant_id: Some(a.grant_id),
                 action: if r.is_ok() {

@@ -3,6 +3,7 @@
 //! audit trail looks the same for a demo `noop` target and a real database.
 //! Identifier validation and quoting for a real target lives in its module and only there.
 
+pub mod aws_sso;
 pub mod mssql;
 pub mod mysql;
 pub mod noop;
@@ -44,6 +45,26 @@ pub struct TargetRef {
     pub id: i64,
     pub kind: TargetKind,
     pub url_env: Option<String>,
+    /// The target's kind-specific settings as JSON text (`aws_sso`: region, instance and
+    /// identity store), checked when the target was written.
+    pub settings: Option<String>,
+    /// Which attribute of a JITEA user the principals given to the connector are.
+    pub principal_from: jitea_shared::PrincipalFrom,
+}
+
+impl From<&jitea_shared::Target> for TargetRef {
+    fn from(t: &jitea_shared::Target) -> Self {
+        TargetRef {
+            id: t.id,
+            kind: t.kind,
+            url_env: t.connection_url_env.clone(),
+            settings: t
+                .settings
+                .as_ref()
+                .and_then(|s| serde_json::to_string(s).ok()),
+            principal_from: t.principal_from,
+        }
+    }
 }
 
 impl TargetRef {
@@ -85,6 +106,15 @@ pub trait Connector: Send + Sync {
     async fn ping(&self, target: &TargetRef) -> Result<(), ConnectorError>;
     /// Whether `db_role` exists on the target.
     async fn role_exists(&self, target: &TargetRef, db_role: &str) -> Result<bool, ConnectorError>;
+    /// What an admin should know about an existing entitlement (shown by the target test):
+    /// `aws_sso` says how long sessions outlive a removal. None by default.
+    async fn describe_entitlement(
+        &self,
+        _target: &TargetRef,
+        _db_role: &str,
+    ) -> Result<Option<String>, ConnectorError> {
+        Ok(None)
+    }
     /// Makes `login` a member of `db_role`.
     async fn add_member(
         &self,
@@ -147,7 +177,8 @@ impl Connectors {
     /// The connectors this build ships. `clock` dates the webhook target's signed calls.
     pub fn builtin(clock: Arc<dyn crate::clock::Clock>) -> Self {
         let mut c = Self::default();
-        c.register(Arc::new(webhook::WebhookConnector::new(clock)));
+        c.register(Arc::new(webhook::WebhookConnector::new(clock.clone())));
+        c.register(Arc::new(aws_sso::AwsSsoConnector::new(clock)));
         c.register(Arc::new(noop::NoopConnector::from_env()));
         c.register(Arc::new(postgres::PostgresConnector::new()));
         c.register(Arc::new(mysql::MysqlConnector::new()));

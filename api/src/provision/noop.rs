@@ -114,6 +114,8 @@ mod tests {
             id: 1,
             kind: TargetKind::Noop,
             url_env: None,
+            settings: None,
+            principal_from: Default::default(),
         };
         c.add_member(&t, "reader", "alice").await.unwrap();
         c.add_member(&t, "reader", "alice").await.unwrap();

@@ -458,6 +458,8 @@ mod tests {
             id: 1,
             kind: TargetKind::Postgres,
             url_env: Some(var.clone()),
+            settings: None,
+            principal_from: Default::default(),
         };
         let err = PostgresConnector::new().ping(&t).await.unwrap_err();
         std::env::remove_var(&var);

@@ -8,6 +8,7 @@ use sqlx_oldapi::any::AnyRow;
 use super::paging::{fetch_page, Order, PageReq};
 use super::rows::{get, opt_i64, opt_str, parsed, time};
 use super::{Db, StoreError, Q};
+use crate::domain::entitlements::entitlement_ref;
 
 // ------------------------------------------------------------------ version
 
@@ -37,7 +38,7 @@ pub(crate) async fn bump_version(db: &mut Db<'_>) -> Result<(), StoreError> {
 // ------------------------------------------------------------------ targets
 
 const TARGET_COLS: &str = "id, name, kind, description, connection_url_env, drift_policy, \
-    is_enabled, created_utc, updated_utc, created_by, updated_by";
+    settings, principal_from, is_enabled, created_utc, updated_utc, created_by, updated_by";
 
 fn map_target(r: &AnyRow) -> Result<Target, StoreError> {
     Ok(Target {
@@ -47,12 +48,30 @@ fn map_target(r: &AnyRow) -> Result<Target, StoreError> {
         description: opt_str(r, "description")?,
         connection_url_env: opt_str(r, "connection_url_env")?,
         drift_policy: get(r, "drift_policy")?,
+        settings: settings_of(r)?,
+        principal_from: parsed(r, "principal_from")?,
         is_enabled: get(r, "is_enabled")?,
         created_utc: time(r, "created_utc")?,
         updated_utc: time(r, "updated_utc")?,
         created_by: get(r, "created_by")?,
         updated_by: get(r, "updated_by")?,
     })
+}
+
+/// A target's settings column (JSON text) as its DTO.
+fn settings_of(r: &AnyRow) -> Result<Option<TargetSettings>, StoreError> {
+    opt_str(r, "settings")?
+        .map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| StoreError::Internal(format!("targets.settings: {e}")))
+        })
+        .transpose()
+}
+
+/// The settings as stored: JSON text, or NULL for none (an empty object is none).
+fn settings_text(s: Option<&TargetSettings>) -> Option<String> {
+    s.filter(|s| **s != TargetSettings::default())
+        .and_then(|s| serde_json::to_string(s).ok())
 }
 
 pub async fn get_target(db: &mut Db<'_>, id: i64) -> Result<Option<Target>, StoreError> {
@@ -89,6 +108,11 @@ pub async fn insert_target(
                         .clone()
                         .unwrap_or_else(|| "report".into())
                         .into(),
+                ),
+                ("settings", settings_text(t.settings.as_ref()).into()),
+                (
+                    "principal_from",
+                    t.principal_from.unwrap_or_default().as_str().into(),
                 ),
                 ("is_enabled", true.into()),
                 ("created_utc", now.into()),
@@ -127,6 +151,12 @@ pub async fn update_target(
     if let Some(v) = t.is_enabled {
         q.push_bind(", is_enabled = ?", v);
     }
+    if let Some(v) = &t.settings {
+        q.push_bind(", settings = ?", settings_text(Some(v)));
+    }
+    if let Some(v) = t.principal_from {
+        q.push_bind(", principal_from = ?", v.as_str());
+    }
     q.push_bind(" WHERE id = ?", id);
     let changed = db.execute(&q).await? == 1;
     bump_version(db).await?;
@@ -135,16 +165,18 @@ pub async fn update_target(
 
 // ------------------------------------------------------------------ db roles
 
-const DB_ROLE_COLS: &str = "d.id, d.target_id, t.name AS target_name, d.db_role_name, d.role_type, \
+const DB_ROLE_COLS: &str = "d.id, d.target_id, t.name AS target_name, t.kind AS target_kind, d.db_role_name, d.role_type, \
     d.description, d.is_jit_managed, d.has_unmask, d.created_utc, d.updated_utc, d.created_by, d.updated_by";
 const DB_ROLE_FROM: &str = "FROM db_roles d JOIN targets t ON t.id = d.target_id";
 
 fn map_db_role(r: &AnyRow) -> Result<DbRole, StoreError> {
+    let name: String = get(r, "db_role_name")?;
     Ok(DbRole {
         id: get(r, "id")?,
         target_id: get(r, "target_id")?,
         target_name: get(r, "target_name")?,
-        db_role_name: get(r, "db_role_name")?,
+        r#ref: entitlement_ref(parsed(r, "target_kind")?, &name),
+        db_role_name: name,
         role_type: opt_str(r, "role_type")?,
         description: opt_str(r, "description")?,
         is_jit_managed: get(r, "is_jit_managed")?,

@@ -350,28 +350,45 @@ pub async fn live_for(
         .transpose()
 }
 
-/// Where a target is: its id, kind and the environment variable naming its URL. The store
-/// knows no connector types; the grant lifecycle turns this into a connector call.
+/// Where a target is: its id, kind, the environment variable naming its URL and its
+/// kind-specific settings (JSON text). The store knows no connector types; the grant
+/// lifecycle turns this into a connector call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TargetAddr {
     pub id: i64,
     pub kind: TargetKind,
     pub url_env: Option<String>,
+    pub settings: Option<String>,
+    pub principal_from: PrincipalFrom,
 }
+
+/// The columns `target_addr` reads, for a query joining `targets t`.
+const TARGET_ADDR_COLS: &str =
+    "t.id AS target_id, t.kind, t.connection_url_env, t.settings, t.principal_from";
 
 fn target_addr(r: &AnyRow) -> Result<TargetAddr, StoreError> {
     Ok(TargetAddr {
         id: get(r, "target_id")?,
         kind: parsed(r, "kind")?,
         url_env: opt_str(r, "connection_url_env")?,
+        settings: opt_str(r, "settings")?,
+        principal_from: parsed(r, "principal_from")?,
     })
 }
+
+/// The one definition of a user's principal on a target (who they are there): their login
+/// name, or their email on a target with `principal_from = email` (empty when they have
+/// none, which the connectors refuse). For a query joining `users u` and `targets t`.
+const PRINCIPAL: &str =
+    "CASE WHEN t.principal_from = 'email' THEN COALESCE(u.email, '') ELSE u.login_name END";
 
 /// One db role a grant provisions, with its target and what the catalogue says of it now.
 pub struct AssignmentTarget {
     pub db_role_id: i64,
     pub db_role_name: String,
     pub target: TargetAddr,
+    /// The grant's user's principal on the target.
+    pub principal: String,
     /// The role's mapping requires it (a missing mapping row counts as required).
     pub required: bool,
     /// The db role is JIT-managed (whitelisted) and its target enabled: it may be added.
@@ -382,14 +399,14 @@ pub async fn assignment_targets(
     db: &mut Db<'_>,
     grant_id: i64,
 ) -> Result<Vec<AssignmentTarget>, StoreError> {
-    let q = Q::new(
-        "SELECT a.db_role_id, d.db_role_name, d.is_jit_managed, t.id AS target_id, t.kind, t.connection_url_env, \
+    let q = Q::new(format!(
+        "SELECT a.db_role_id, d.db_role_name, d.is_jit_managed, {TARGET_ADDR_COLS}, {PRINCIPAL} AS principal, \
          t.is_enabled AS target_enabled, COALESCE(m.is_required, ?) AS is_required \
-         FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id \
+         FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
          JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
          LEFT JOIN role_db_roles m ON m.role_id = g.role_id AND m.db_role_id = a.db_role_id \
-         WHERE a.grant_id = ? ORDER BY a.db_role_id",
-    )
+         WHERE a.grant_id = ? ORDER BY a.db_role_id"
+    ))
     .bind(true)
     .bind(grant_id);
     db.fetch_all(&q)
@@ -402,6 +419,7 @@ pub async fn assignment_targets(
                 db_role_id: get(r, "db_role_id")?,
                 db_role_name: get(r, "db_role_name")?,
                 target: target_addr(r)?,
+                principal: get(r, "principal")?,
                 required: get(r, "is_required")?,
                 grantable: managed && enabled,
             })
@@ -768,18 +786,19 @@ pub async fn is_entitled(db: &mut Db<'_>, id: i64) -> Result<bool, StoreError> {
     }
 }
 
-/// Whether a live grant holds (or is adding) `login` in the db role.
+/// Whether a live grant holds (or is adding) `principal` in the db role.
 pub async fn has_live_member(
     db: &mut Db<'_>,
     db_role_id: i64,
-    login: &str,
+    principal: &str,
 ) -> Result<bool, StoreError> {
-    let q = Q::new(
+    let q = Q::new(format!(
         "SELECT COUNT(*) AS n FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id \
-         JOIN users u ON u.id = g.user_id WHERE a.db_role_id = ? AND u.login_name = ? AND g.status IN (?, ?)",
-    )
+         JOIN users u ON u.id = g.user_id JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+         WHERE a.db_role_id = ? AND {PRINCIPAL} = ? AND g.status IN (?, ?)"
+    ))
     .bind(db_role_id)
-    .bind(login)
+    .bind(principal)
     .bind(GrantStatus::Provisioning.as_str())
     .bind(GrantStatus::Active.as_str());
     match db.fetch_optional(&q).await? {
@@ -823,7 +842,8 @@ pub async fn next_wakeup(
 /// A db role's assignments on live grants, for reconciliation.
 pub struct LiveAssignment {
     pub grant_id: i64,
-    pub login_name: String,
+    /// The grant's user's principal on the db role's target.
+    pub principal: String,
     /// The grant's user is active and its role enabled: only then may access be re-added.
     pub entitled: bool,
     pub status: GrantStatus,
@@ -837,11 +857,12 @@ pub async fn live_assignments(
     db: &mut Db<'_>,
     db_role_id: i64,
 ) -> Result<Vec<LiveAssignment>, StoreError> {
-    let q = Q::new(
-        "SELECT g.id AS grant_id, u.login_name, u.is_active, ro.is_enabled, g.status, g.valid_to_utc, g.pending_end, a.add_succeeded, a.drop_succeeded \
+    let q = Q::new(format!(
+        "SELECT g.id AS grant_id, {PRINCIPAL} AS principal, u.is_active, ro.is_enabled, g.status, g.valid_to_utc, g.pending_end, a.add_succeeded, a.drop_succeeded \
          FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
-         JOIN roles ro ON ro.id = g.role_id WHERE a.db_role_id = ? AND g.status IN (?, ?) ORDER BY g.id",
-    )
+         JOIN roles ro ON ro.id = g.role_id JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id \
+         WHERE a.db_role_id = ? AND g.status IN (?, ?) ORDER BY g.id"
+    ))
     .bind(db_role_id)
     .bind(GrantStatus::Provisioning.as_str())
     .bind(GrantStatus::Active.as_str());
@@ -851,7 +872,7 @@ pub async fn live_assignments(
         .map(|r| {
             Ok(LiveAssignment {
                 grant_id: get(r, "grant_id")?,
-                login_name: get(r, "login_name")?,
+                principal: get(r, "principal")?,
                 entitled: get::<bool>(r, "is_active")? && get::<bool>(r, "is_enabled")?,
                 status: parsed(r, "status")?,
                 valid_to: time(r, "valid_to_utc")?,
@@ -869,7 +890,8 @@ pub struct BatchAssignment {
     pub db_role_id: i64,
     pub db_role_name: String,
     pub target: TargetAddr,
-    pub login_name: String,
+    /// The grant's user's principal on the target.
+    pub principal: String,
     pub drop_succeeded: Option<bool>,
 }
 
@@ -880,12 +902,15 @@ pub async fn assignments_held(
     db: &mut Db<'_>,
     lease_id: &str,
 ) -> Result<Vec<BatchAssignment>, StoreError> {
-    let q = Q::new(format!("{BATCH_ASSIGNMENTS} WHERE g.lease_owner = ?")).bind(lease_id);
+    let q = Q::new(format!(
+        "SELECT a.grant_id, a.db_role_id, d.db_role_name, {TARGET_ADDR_COLS}, {PRINCIPAL} AS principal, a.drop_succeeded \
+         {BATCH_ASSIGNMENTS_FROM} WHERE g.lease_owner = ?"
+    ))
+    .bind(lease_id);
     batch_assignments(db, &q).await
 }
 
-const BATCH_ASSIGNMENTS: &str = "SELECT a.grant_id, a.db_role_id, d.db_role_name, t.id AS target_id, t.kind, t.connection_url_env, u.login_name, a.drop_succeeded \
-     FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
+const BATCH_ASSIGNMENTS_FROM: &str = "FROM grant_db_role_assignments a JOIN grants g ON g.id = a.grant_id JOIN users u ON u.id = g.user_id \
      JOIN db_roles d ON d.id = a.db_role_id JOIN targets t ON t.id = d.target_id";
 
 async fn batch_assignments(db: &mut Db<'_>, q: &Q) -> Result<Vec<BatchAssignment>, StoreError> {
@@ -898,7 +923,7 @@ async fn batch_assignments(db: &mut Db<'_>, q: &Q) -> Result<Vec<BatchAssignment
                 db_role_id: get(r, "db_role_id")?,
                 db_role_name: get(r, "db_role_name")?,
                 target: target_addr(r)?,
-                login_name: get(r, "login_name")?,
+                principal: get(r, "principal")?,
                 drop_succeeded: get(r, "drop_succeeded")?,
             })
         })

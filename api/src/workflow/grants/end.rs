@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use jitea_shared::*;
 use serde_json::json;
 
-use super::{after, backoff, connector, load_ctx, Lease, REVOKE_FLAG_AFTER};
+use super::{after, backoff, connector, load_ctx, principal, Lease, REVOKE_FLAG_AFTER};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd, TargetAddr};
@@ -116,6 +116,7 @@ async fn drop_one(
     db_role: &str,
     login: &str,
 ) -> Result<(), String> {
+    let login = principal(login)?;
     let (c, t) = connector(state, target).map_err(|e| e.to_string())?;
     c.drop_member(&t, db_role, login)
         .await
@@ -164,13 +165,7 @@ async fn end_with(
         let r = if predropped.contains(&t.db_role_id) {
             Ok(())
         } else {
-            drop_one(
-                state,
-                &t.target,
-                &t.db_role_name,
-                &ctx.grant.user_login_name,
-            )
-            .await
+            drop_one(state, &t.target, &t.db_role_name, &t.principal).await
         };
         drops.push((t, r, state.now()));
     }
@@ -393,7 +388,7 @@ pub async fn remove_looked(
         groups
             .entry((a.target.clone(), a.db_role_name.clone()))
             .or_default()
-            .push((a.grant_id, a.db_role_id, a.login_name.clone()));
+            .push((a.grant_id, a.db_role_id, a.principal.clone()));
     }
     let mut sessions = SessionsToEnd::default();
     for ((target, role), members) in groups {

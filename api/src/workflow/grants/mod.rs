@@ -77,8 +77,22 @@ fn connector(
             id: t.id,
             kind: t.kind,
             url_env: t.url_env.clone(),
+            settings: t.settings.clone(),
+            principal_from: t.principal_from,
         },
     ))
+}
+
+/// A user's principal on a target, refused when empty (a target naming principals by email,
+/// and a user without one): no connector is ever asked to add or drop nobody.
+fn principal(p: &str) -> Result<&str, String> {
+    if p.trim().is_empty() {
+        return Err(
+            "no principal: the user has no email address, which this target names its principals by"
+                .into(),
+        );
+    }
+    Ok(p)
 }
 
 /// A grant just inserted, held under the lease its inserting transaction took (unless it is

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use jitea_shared::GrantStatus;
 
-use super::{after, backoff, connector, load_ctx, GrantCtx, Lease, PROVISION_ATTEMPTS};
+use super::{after, backoff, connector, load_ctx, principal, GrantCtx, Lease, PROVISION_ATTEMPTS};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd};
@@ -47,11 +47,11 @@ pub(super) async fn add_missing(
         if lease.is_lost() {
             return Ok(Added::LeaseLost);
         }
-        let r = add_one(state, t, &ctx.grant.user_login_name).await;
+        let r = add_one(state, t, &t.principal).await;
         let now = state.now();
         let Some(mut tx) = lease.begin(state, grant_id).await? else {
             if r.is_ok() {
-                undo_late_add(state, grant_id, t, &ctx.grant.user_login_name).await;
+                undo_late_add(state, grant_id, t, &t.principal).await;
             }
             return Ok(Added::LeaseLost);
         };
@@ -108,6 +108,7 @@ async fn add_one(state: &AppState, t: &AssignmentTarget, login: &str) -> Result<
     if !t.grantable {
         return Err("the db role is not JIT-managed or its target is disabled".into());
     }
+    let login = principal(login)?;
     let (c, target) = connector(state, &t.target).map_err(|e| e.to_string())?;
     c.add_member(&target, &t.db_role_name, login)
         .await
@@ -329,10 +330,10 @@ async fn readd_leased(
     if !wanted {
         return Ok(None);
     }
-    let r = add_one(state, t, &ctx.grant.user_login_name).await;
+    let r = add_one(state, t, &t.principal).await;
     let Some(mut tx) = lease.begin(state, grant_id).await? else {
         if r.is_ok() {
-            undo_late_add(state, grant_id, t, &ctx.grant.user_login_name).await;
+            undo_late_add(state, grant_id, t, &t.principal).await;
         }
         return Ok(None);
     };

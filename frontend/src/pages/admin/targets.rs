@@ -226,6 +226,8 @@ fn TargetForm() -> impl IntoView {
             description: format::opt_text(&description.get_untracked()),
             connection_url_env: format::opt_text(&env.get_untracked()),
             drift_policy: Some(drift.get_untracked()),
+            settings: None,
+            principal_from: None,
         };
         run_busy(busy, async move {
             match api::create_target(&body).await {
@@ -310,6 +312,7 @@ fn DbRoleForm(targets: Res<Page<Target>>) -> impl IntoView {
         let body = DbRoleCreate {
             target_id,
             db_role_name: n,
+            r#ref: None,
             role_type: format::opt_text(&role_type.get_untracked()),
             description: format::opt_text(&description.get_untracked()),
             is_jit_managed: Some(managed.get_untracked()),
