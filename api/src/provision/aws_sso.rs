@@ -4,10 +4,11 @@
 //! `principal_from`) and resolved to its `UserId` through `GetUserId` (cached).
 //!
 //! - add: `CreateAccountAssignment` for the user, polled with
-//!   `DescribeAccountAssignmentCreationStatus` until it succeeds or fails (skipped when the
-//!   assignment is already there);
-//! - drop: `DeleteAccountAssignment`, polled with `DescribeAccountAssignmentDeletionStatus`,
-//!   repeated while an assignment for the user is still listed;
+//!   `DescribeAccountAssignmentCreationStatus` until it succeeds or fails (a failure while the
+//!   assignment is listed is success);
+//! - drop: `DeleteAccountAssignment`, polled with `DescribeAccountAssignmentDeletionStatus`
+//!   (one that is not there is success); many at once list the assignments once and delete
+//!   those present, eight in flight;
 //! - members: `ListAccountAssignments` (paged). Users are named as JITEA names them (their
 //!   `UserName` or primary email, by `DescribeUser`, cached); a group is `group:<GroupId>`
 //!   and a user the store no longer has is `user:<UserId>`, so reconciliation reports (and
@@ -35,6 +36,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use jitea_shared::{PrincipalFrom, TargetKind, TargetSettings};
 use serde_json::{json, Value};
 
@@ -49,6 +51,8 @@ const CACHE_FOR: chrono::Duration = chrono::Duration::minutes(10);
 const POLL_FOR: Duration = Duration::from_secs(60);
 /// Attempts of one call that AWS throttled or that failed on AWS's side.
 const ATTEMPTS: u32 = 4;
+/// Deletions in flight at once when many grants end together.
+const DROP_CONCURRENCY: usize = 8;
 
 #[derive(Clone, Copy)]
 enum Service {
@@ -506,6 +510,22 @@ impl AwsSsoConnector {
         }
     }
 
+    /// Deletes `login`'s assignment if `present` (the assignments listed) has it.
+    async fn drop_listed(
+        &self,
+        s: &Settings,
+        by: PrincipalFrom,
+        account: &str,
+        ps: &str,
+        present: &[Principal],
+        login: String,
+    ) -> Result<(), ConnectorError> {
+        match self.principal(s, by, &login).await? {
+            Some(who) if present.contains(&who) => self.change(s, false, account, ps, &who).await,
+            _ => Ok(()),
+        }
+    }
+
     /// Creates or deletes an assignment and polls its status until it is final.
     async fn change(
         &self,
@@ -709,10 +729,15 @@ impl Connector for AwsSsoConnector {
                     }
                 ))
             })?;
-        if self.assignments(&s, account, ps).await?.contains(&who) {
-            return Ok(());
+        match self.change(&s, true, account, ps, &who).await {
+            Ok(()) => Ok(()),
+            // A creation AWS reports failed while the assignment is there (made meanwhile,
+            // or already there) is success: adding is idempotent.
+            Err(e) => match self.assignments(&s, account, ps).await {
+                Ok(now) if now.contains(&who) => Ok(()),
+                _ => Err(e),
+            },
         }
-        self.change(&s, true, account, ps, &who).await
     }
 
     async fn drop_member(
@@ -727,20 +752,47 @@ impl Connector for AwsSsoConnector {
             // No such user in the store: nobody by that name can hold the assignment.
             return Ok(());
         };
-        // A deletion removes one assignment; repeat while one is still listed (a copy made
-        // by hand, or one whose deletion raced another).
-        for _ in 0..3 {
-            if !self.assignments(&s, account, ps).await?.contains(&who) {
-                return Ok(());
-            }
-            self.change(&s, false, account, ps, &who).await?;
-        }
-        if self.assignments(&s, account, ps).await?.contains(&who) {
-            return Err(ConnectorError::Refused(
-                "the assignment is still there after three deletions".into(),
-            ));
-        }
-        Ok(())
+        // Deleting an assignment that is not there is `ResourceNotFoundException`: success.
+        self.change(&s, false, account, ps, &who).await
+    }
+
+    /// Many grants of one permission set ending together: the assignments are listed once,
+    /// and those present are deleted up to `DROP_CONCURRENCY` at a time (AWS has no batch
+    /// call; each deletion is its own request, polled to the end).
+    async fn drop_members(
+        &self,
+        target: &TargetRef,
+        db_role: &str,
+        logins: &[String],
+    ) -> Vec<Result<(), ConnectorError>> {
+        let listed = match settings(target).and_then(|s| key_parts(db_role).map(|k| (s, k))) {
+            Ok((s, (account, ps))) => self
+                .assignments(&s, account, ps)
+                .await
+                .map(|present| (s, account, ps, present)),
+            Err(e) => Err(e),
+        };
+        let (s, account, ps, present) = match listed {
+            Ok(v) => v,
+            Err(e) => return logins.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let drops: Vec<_> = logins
+            .iter()
+            .map(|login| {
+                self.drop_listed(
+                    &s,
+                    target.principal_from,
+                    account,
+                    ps,
+                    &present,
+                    login.clone(),
+                )
+            })
+            .collect();
+        futures_util::stream::iter(drops)
+            .buffered(DROP_CONCURRENCY)
+            .collect()
+            .await
     }
 
     /// AWS cannot end sessions already started (see the module documentation).
