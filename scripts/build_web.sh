@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web app into dist/ with Trunk (release, offline) and prints its size budget:
-# the .wasm must stay at or under 420 KB gzipped.
+# the .wasm must stay at or under 430 KB gzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/jitea/target}"
@@ -14,7 +14,7 @@ trunk build --release
 wasm=$(ls dist/*.wasm | head -n1)
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
-budget_kb=420
+budget_kb=430
 printf 'web app size: %s %d KB raw, %d KB gzip = %d bytes (budget %d KB gzip = %d bytes)\n' \
   "$(basename "$wasm")" $((raw / 1024)) $((gz / 1024)) "$gz" "$budget_kb" $((budget_kb * 1024))
 if [ "$gz" -gt $((budget_kb * 1024)) ]; then

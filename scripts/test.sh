@@ -93,8 +93,8 @@ cargo test -p jitea-frontend --locked
 step "building the web app and checking its size budget"
 PATH="$tools_bin:$PATH" scripts/build_web.sh
 
-step "browser end-to-end tests (headless Chromium via playwright-core; the identity test starts the OpenID provider and a slapd)"
-JITEA_TOOLS_NODE_MODULES=$(scripts/ensure_browser.sh) node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/lifecycle.test.mjs tests/e2e/identity.test.mjs tests/e2e/notifications.test.mjs
+step "browser end-to-end tests (headless Chromium via playwright-core; the identity test starts the OpenID provider and a slapd, the targets test moto)"
+JITEA_TOOLS_NODE_MODULES=$(scripts/ensure_browser.sh) node --test --test-concurrency=1 --test-reporter=spec tests/e2e/workflow.test.mjs tests/e2e/lifecycle.test.mjs tests/e2e/identity.test.mjs tests/e2e/notifications.test.mjs tests/e2e/targets.test.mjs
 
 echo
 echo "all checks passed in $(( $(date +%s) - started ))s"

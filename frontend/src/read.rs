@@ -575,11 +575,13 @@ mod tests {
         ));
         same::<Target>(&format!(
             r#"{{"id":1,"name":"wh","kind":"postgres","description":"d","connection_url_env":"E",
-            "drift_policy":"repair","is_enabled":true,{}}}"#,
+            "drift_policy":"repair","principal_from":"email","is_enabled":true,
+            "settings":{{"region":"eu-west-1","instance_arn":"arn:aws:sso:::instance/ssoins-0123456789abcdef","identity_store_id":"d-0123456789"}},{}}}"#,
             stamps()
         ));
         same::<DbRole>(&format!(
             r#"{{"id":1,"target_id":2,"target_name":"wh","db_role_name":"r","role_type":"x","description":"d",
+            "ref":{{"account_id":"123456789012","permission_set_arn":"arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef"}},
             "is_jit_managed":true,"has_unmask":true,{}}}"#,
             stamps()
         ));
@@ -649,7 +651,7 @@ mod tests {
         );
         same::<TargetTest>(
             r#"{"target_id":1,"reachable":false,"error":"down",
-            "db_roles":[{"db_role_id":2,"db_role_name":"r","exists":false,"error":"e"}]}"#,
+            "db_roles":[{"db_role_id":2,"db_role_name":"r","exists":false,"error":"e","note":"n"}]}"#,
         );
         same::<ScimTokenCreated>(&format!(
             r#"{{"id":1,"name":"n","token":"jitea_scim_x","token_prefix":"jitea_sc","created_utc":"{T1}","created_by":"a"}}"#

@@ -186,3 +186,45 @@ export async function startSlapd(org) {
     },
   };
 }
+
+/**
+ * moto's server (PyPI moto[server], pinned by scripts/ensure_moto.sh) through
+ * tests/moto_server.py, as the Rust harness starts it (tests/src/aws.rs), and AWS's own CLI
+ * from the same venv to set IAM Identity Center up.
+ */
+export async function startMoto() {
+  const out = execFileSync(join(REPO, 'scripts/ensure_moto.sh'), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bin = out.toString().trim().split('\n').pop().trim();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(join(bin, 'python'), [join(REPO, 'tests/moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const creds = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
+  const aws = (...args) =>
+    JSON.parse(
+      execFileSync(join(bin, 'aws'), [...args, '--output', 'json'], {
+        env: { ...process.env, ...creds, AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL: url, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }).toString() || 'null',
+    );
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await fetch(`${url}/moto-api/`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error('moto_server did not start within 30 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    url,
+    aws,
+    /** What a JITEA server needs to reach this moto. */
+    env: { ...creds, AWS_ENDPOINT_URL: url },
+    stop() {
+      child.kill('SIGKILL');
+    },
+  };
+}

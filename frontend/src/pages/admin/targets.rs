@@ -109,6 +109,12 @@ fn TargetCard(target: Target, db_roles: Vec<DbRole>) -> impl IntoView {
                 }}</dd>
                 <dt>"Drift"</dt>
                 <dd>{target.drift_policy.clone()}</dd>
+                <dt>"People by"</dt>
+                <dd>{target.principal_from.as_str()}</dd>
+                {target.settings.clone().map(|s| view! {
+                    <dt>"Instance"</dt>
+                    <dd><code>{s.instance_arn.unwrap_or_default()}</code>" ("{s.region.unwrap_or_default()}")"</dd>
+                })}
             </dl>
             <div class="row-actions">
                 {session.admin_now().then(|| view! {
@@ -136,6 +142,7 @@ fn TargetCard(target: Target, db_roles: Vec<DbRole>) -> impl IntoView {
                                             None => view! { <Tag kind="muted" text="unknown"/> }.into_any(),
                                         }}
                                         {r.error.clone().map(|e| view! { <span class="small danger-text">{e}</span> })}
+                                        {r.note.clone().map(|n| view! { <span class="small" data-testid="target-test-note">{n}</span> })}
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -193,7 +200,7 @@ fn DbRoleRow(r: DbRole) -> impl IntoView {
             {r.has_unmask.then(|| view! { <Tag kind="warn" text="UNMASK"/> })}
             {session.admin_now().then(|| view! {
                 <button type="button" class="btn btn-secondary btn-small push-right" disabled=busy on:click=toggle
-                    aria-label=format!("{} JIT management of {}", if managed { "Stop" } else { "Start" }, r.db_role_name)>
+                    aria-label=format!("{} {}", if managed { "Unmanage" } else { "Manage" }, r.db_role_name)>
                     {if managed { "Unmanage" } else { "Manage" }}
                 </button>
             })}
@@ -210,6 +217,12 @@ fn TargetForm() -> impl IntoView {
     let description = RwSignal::new(String::new());
     let env = RwSignal::new(String::new());
     let drift = RwSignal::new("report".to_string());
+    let principal = RwSignal::new("login".to_string());
+    // aws_sso settings
+    let region = RwSignal::new(String::new());
+    let instance = RwSignal::new(String::new());
+    let store = RwSignal::new(String::new());
+    let is_aws = move || kind.get() == TargetKind::AwsSso.as_str();
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -226,14 +239,20 @@ fn TargetForm() -> impl IntoView {
             description: format::opt_text(&description.get_untracked()),
             connection_url_env: format::opt_text(&env.get_untracked()),
             drift_policy: Some(drift.get_untracked()),
-            settings: None,
-            principal_from: None,
+            settings: (kind.get_untracked() == TargetKind::AwsSso.as_str()).then(|| {
+                TargetSettings {
+                    region: format::opt_text(&region.get_untracked()),
+                    instance_arn: format::opt_text(&instance.get_untracked()),
+                    identity_store_id: format::opt_text(&store.get_untracked()),
+                }
+            }),
+            principal_from: principal.get_untracked().parse().ok(),
         };
         run_busy(busy, async move {
             match api::create_target(&body).await {
                 Ok(t) => {
                     toasts.success(format!("Target {} created.", t.name));
-                    for s in [name, description, env] {
+                    for s in [name, description, env, region, instance, store] {
                         s.set(String::new());
                     }
                     live.bump();
@@ -260,11 +279,40 @@ fn TargetForm() -> impl IntoView {
                     {TargetKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == TargetKind::Postgres>{k.as_str()}</option> }).collect_view()}
                 </select>
             </div>
+            {move || if is_aws() { view! {
+                <div class="field">
+                    <label for="target-region">"AWS region"</label>
+                    <input id="target-region" type="text" spellcheck="false" placeholder="eu-west-1" bind:value=region
+                        aria-invalid=errors.invalid("settings.region") aria-describedby=errors.describedby("settings.region")/>
+                    <FieldError errors=errors field="settings.region"/>
+                </div>
+                <div class="field">
+                    <label for="target-instance">"IAM Identity Center instance ARN"</label>
+                    <input id="target-instance" type="text" spellcheck="false" placeholder="arn:aws:sso:::instance/ssoins-…" bind:value=instance
+                        aria-invalid=errors.invalid("settings.instance_arn") aria-describedby=errors.describedby("settings.instance_arn")/>
+                    <FieldError errors=errors field="settings.instance_arn"/>
+                </div>
+                <div class="field">
+                    <label for="target-store">"Identity store ID"</label>
+                    <input id="target-store" type="text" spellcheck="false" placeholder="d-1234567890" bind:value=store
+                        aria-invalid=errors.invalid("settings.identity_store_id") aria-describedby=errors.describedby("settings.identity_store_id")/>
+                    <FieldError errors=errors field="settings.identity_store_id"/>
+                </div>
+                <p class="small muted">"Credentials come from the server's AWS environment (AWS_ACCESS_KEY_ID… or a profile), never from this form."</p>
+            }.into_any() } else { view! {
+                <div class="field">
+                    <label for="target-env">"Connection URL variable " <span class="req">"(name of an environment variable)"</span></label>
+                    <input id="target-env" type="text" spellcheck="false" placeholder="JITEA_TARGET_MAIN_URL" bind:value=env
+                        aria-invalid=errors.invalid("connection_url_env") aria-describedby=errors.describedby("connection_url_env")/>
+                    <FieldError errors=errors field="connection_url_env"/>
+                </div>
+            }.into_any() }}
             <div class="field">
-                <label for="target-env">"Connection URL variable " <span class="req">"(name of an environment variable)"</span></label>
-                <input id="target-env" type="text" spellcheck="false" placeholder="JITEA_TARGET_MAIN_URL" bind:value=env
-                    aria-invalid=errors.invalid("connection_url_env") aria-describedby=errors.describedby("connection_url_env")/>
-                <FieldError errors=errors field="connection_url_env"/>
+                <label for="target-principal">"People are named on the target by their"</label>
+                <select id="target-principal" on:change=move |ev| principal.set(event_target_value(&ev))>
+                    <option value="login" selected=true>"login name"</option>
+                    <option value="email">"email address"</option>
+                </select>
             </div>
             <div class="field">
                 <label for="target-drift">"When drift is found"</label>
@@ -288,6 +336,17 @@ fn DbRoleForm(targets: Res<Page<Target>>) -> impl IntoView {
     let toasts = use_toasts();
     let target = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    // aws_sso: a permission set on an account instead of a name
+    let account = RwSignal::new(String::new());
+    let permission_set = RwSignal::new(String::new());
+    let is_aws = move || {
+        let id = target.get().parse::<i64>().ok();
+        targets.get().and_then(|r| r.ok()).is_some_and(|p| {
+            p.items
+                .iter()
+                .any(|t| Some(t.id) == id && t.kind == TargetKind::AwsSso)
+        })
+    };
     let role_type = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let managed = RwSignal::new(true);
@@ -301,8 +360,18 @@ fn DbRoleForm(targets: Res<Page<Target>>) -> impl IntoView {
         if target_id.is_none() {
             errors.set_field("target_id", "Choose a target.");
         }
+        let aws = target_id.is_some_and(|id| {
+            targets
+                .get_untracked()
+                .and_then(|r| r.ok())
+                .is_some_and(|p| {
+                    p.items
+                        .iter()
+                        .any(|t| t.id == id && t.kind == TargetKind::AwsSso)
+                })
+        });
         let n = name.get_untracked().trim().to_string();
-        if n.is_empty() {
+        if n.is_empty() && !aws {
             errors.set_field("db_role_name", "Enter the role's exact name on the target.");
         }
         let Some(target_id) = target_id else { return };
@@ -311,8 +380,11 @@ fn DbRoleForm(targets: Res<Page<Target>>) -> impl IntoView {
         }
         let body = DbRoleCreate {
             target_id,
-            db_role_name: n,
-            r#ref: None,
+            db_role_name: if aws { String::new() } else { n },
+            r#ref: aws.then(|| EntitlementRef {
+                account_id: format::opt_text(&account.get_untracked()),
+                permission_set_arn: format::opt_text(&permission_set.get_untracked()),
+            }),
             role_type: format::opt_text(&role_type.get_untracked()),
             description: format::opt_text(&description.get_untracked()),
             is_jit_managed: Some(managed.get_untracked()),
@@ -322,7 +394,7 @@ fn DbRoleForm(targets: Res<Page<Target>>) -> impl IntoView {
             match api::create_db_role(&body).await {
                 Ok(d) => {
                     toasts.success(format!("DB role {} registered.", d.db_role_name));
-                    for s in [name, role_type, description] {
+                    for s in [name, role_type, description, account, permission_set] {
                         s.set(String::new());
                     }
                     live.bump();
@@ -347,12 +419,27 @@ fn DbRoleForm(targets: Res<Page<Target>>) -> impl IntoView {
                 </select>
                 <FieldError errors=errors field="target_id"/>
             </div>
-            <div class="field">
-                <label for="dbrole-name">"Name on the target"</label>
-                <input id="dbrole-name" type="text" spellcheck="false" bind:value=name
-                    aria-invalid=errors.invalid("db_role_name") aria-describedby=errors.describedby("db_role_name")/>
-                <FieldError errors=errors field="db_role_name"/>
-            </div>
+            {move || if is_aws() { view! {
+                <div class="field">
+                    <label for="dbrole-account">"AWS account ID"</label>
+                    <input id="dbrole-account" type="text" inputmode="numeric" spellcheck="false" placeholder="123456789012" bind:value=account
+                        aria-invalid=errors.invalid("ref.account_id") aria-describedby=errors.describedby("ref.account_id")/>
+                    <FieldError errors=errors field="ref.account_id"/>
+                </div>
+                <div class="field">
+                    <label for="dbrole-ps">"Permission set ARN"</label>
+                    <input id="dbrole-ps" type="text" spellcheck="false" placeholder="arn:aws:sso:::permissionSet/ssoins-…/ps-…" bind:value=permission_set
+                        aria-invalid=errors.invalid("ref.permission_set_arn") aria-describedby=errors.describedby("ref.permission_set_arn")/>
+                    <FieldError errors=errors field="ref.permission_set_arn"/>
+                </div>
+            }.into_any() } else { view! {
+                <div class="field">
+                    <label for="dbrole-name">"Name on the target"</label>
+                    <input id="dbrole-name" type="text" spellcheck="false" bind:value=name
+                        aria-invalid=errors.invalid("db_role_name") aria-describedby=errors.describedby("db_role_name")/>
+                    <FieldError errors=errors field="db_role_name"/>
+                </div>
+            }.into_any() }}
             <div class="field">
                 <label for="dbrole-type">"Type " <span class="req">"(e.g. data_reader, optional)"</span></label>
                 <input id="dbrole-type" type="text" bind:value=role_type/>
