@@ -634,6 +634,36 @@ pub struct TargetUpdate {
     pub principal_from: Option<PrincipalFrom>,
 }
 
+/// Who a JITEA user is on a target whose `principal_from` is `external_id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetPrincipal {
+    pub target_id: i64,
+    pub user_id: i64,
+    pub login_name: String,
+    /// Their name on the target (on `aws_sso`, the Identity Store user id).
+    pub principal: String,
+    #[cfg_attr(target_arch = "wasm32", serde(deserialize_with = "rfc3339"))]
+    pub created_utc: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// Sets a user's principal on a target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TargetPrincipalSet {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 256,
+            pattern = r#"^[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$"#
+        )
+    )]
+    pub principal: String,
+}
+
 /// A target's kind-specific, non-secret settings. Each kind takes only its own fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -132,6 +132,9 @@ string_enum! {
         Login => "login",
         /// The user's email address.
         Email => "email",
+        /// What an admin mapped the user to on this target (`PUT /targets/{id}/principals/{user_id}`;
+        /// on `aws_sso`, the Identity Store user id).
+        ExternalId => "external_id",
     }
 }
 

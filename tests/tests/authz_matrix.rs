@@ -75,6 +75,9 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET",    "/api/v1/targets/{id}",                                 [401, 403, 403, 200, 200]),
     ("PATCH",  "/api/v1/targets/{id}",                                 [401, 403, 403, 403, 200]),
     ("POST",   "/api/v1/targets/{id}/test",                            [401, 403, 403, 403, 200]),
+    ("GET",    "/api/v1/targets/{id}/principals",                      [401, 403, 403, 200, 200]),
+    ("PUT",    "/api/v1/targets/{id}/principals/{user_id}",            [401, 403, 403, 403, 200]),
+    ("DELETE", "/api/v1/targets/{id}/principals/{user_id}",            [401, 403, 403, 403, 204]),
     ("GET",    "/api/v1/db-roles",                                     [401, 403, 403, 200, 200]),
     ("POST",   "/api/v1/db-roles",                                     [401, 403, 403, 403, 201]),
     ("GET",    "/api/v1/db-roles/{id}",                                [401, 403, 403, 200, 200]),
@@ -477,6 +480,27 @@ fn prepare(
             template.replace("{id}", &fx.target_id.to_string()),
             Some(json!({"description": format!("changed {n}")})),
         ),
+        ("PUT", "/api/v1/targets/{id}/principals/{user_id}") => (
+            format!(
+                "/api/v1/targets/{}/principals/{}",
+                fx.target_id,
+                fresh_user(s, fx)
+            ),
+            Some(json!({"principal": format!("ext-{n}")})),
+        ),
+        ("DELETE", "/api/v1/targets/{id}/principals/{user_id}") => {
+            let user = fresh_user(s, fx);
+            s.put(
+                &format!("/api/v1/targets/{}/principals/{user}", fx.target_id),
+                &fx.admin,
+                json!({"principal": format!("del-{n}")}),
+            )
+            .expect(200);
+            (
+                format!("/api/v1/targets/{}/principals/{user}", fx.target_id),
+                None,
+            )
+        }
         ("POST", "/api/v1/db-roles") => (
             template.into(),
             Some(json!({"target_id": fx.target_id, "db_role_name": format!("role{n}")})),

@@ -250,6 +250,100 @@ fn users_are_named_by_email_and_someone_aws_does_not_know_gets_a_clear_error() {
 }
 
 #[test]
+fn users_mapped_by_external_id_keep_their_principal_until_access_is_removed() {
+    let a = aws();
+    let cara = a.moto.create_user(&a.store, "c.ortiz", "cara@example.com");
+    let other = a
+        .moto
+        .create_user(&a.store, "someone.else", "else@example.com");
+    let s = a.start_jitea(Backend::Sqlite);
+    let admin = s.admin_token();
+    let target = a.target(&s, &admin, "external_id");
+    let ent = a.entitlement(&s, &admin, target, &a.read_only)["id"]
+        .as_i64()
+        .unwrap();
+    let role = s.open_role(&admin, "AWS prod read", 60, &[ent]);
+    let uid = s.create_user(&admin, json!({"login_name": "cara", "password": PW}));
+    let eve = s.create_user(&admin, json!({"login_name": "eve", "password": PW}));
+
+    // Not mapped yet: no access, and the grant says why.
+    let gid = request(&s, "cara", role);
+    let mut last = Value::Null;
+    assert!(
+        s.eventually(30.0, || {
+            last = s.get(&format!("/api/v1/grants/{gid}"), &admin).body;
+            last["assignments"][0]["add_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("no principal"))
+        }),
+        "{last}"
+    );
+    s.post(
+        &format!("/api/v1/grants/{gid}/revoke"),
+        &admin,
+        json!({"reason": "retry"}),
+    )
+    .expect(200);
+
+    // Mapped to her Identity Store user id: the assignment is hers.
+    let p = s
+        .put(
+            &format!("/api/v1/targets/{target}/principals/{uid}"),
+            &admin,
+            json!({"principal": cara}),
+        )
+        .expect(200)
+        .body;
+    assert_eq!(p["login_name"], "cara");
+    // One user per principal on a target.
+    s.put(
+        &format!("/api/v1/targets/{target}/principals/{eve}"),
+        &admin,
+        json!({"principal": cara}),
+    )
+    .expect(409);
+    s.put(
+        &format!("/api/v1/targets/{target}/principals/{eve}"),
+        &admin,
+        json!({"principal": "has space"}),
+    )
+    .expect(400);
+    let list = s
+        .get(&format!("/api/v1/targets/{target}/principals"), &admin)
+        .expect(200)
+        .body;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+
+    let gid = request(&s, "cara", role);
+    wait_status(&s, &admin, gid, "active");
+    assert_eq!(
+        a.holders(&a.read_only),
+        vec![("USER".to_string(), cara.clone())]
+    );
+
+    // Remapped while her access is live: removal still names the principal that got it.
+    s.put(
+        &format!("/api/v1/targets/{target}/principals/{uid}"),
+        &admin,
+        json!({"principal": other}),
+    )
+    .expect(200);
+    s.post(
+        &format!("/api/v1/grants/{gid}/revoke"),
+        &admin,
+        json!({"reason": "done"}),
+    )
+    .expect(200);
+    assert!(
+        s.eventually(15.0, || a.holders(&a.read_only).is_empty()),
+        "the assignment of the principal that got the access is gone"
+    );
+    let path = format!("/api/v1/targets/{target}/principals/{uid}");
+    s.call("DELETE", &path, Some(&admin), None).expect(204);
+    s.call("DELETE", &path, Some(&admin), None).expect(404);
+}
+
+#[test]
 fn aws_sso_targets_and_entitlements_are_checked_field_by_field() {
     let s = Server::start(Backend::Sqlite);
     let admin = s.admin_token();

@@ -1,7 +1,7 @@
 //! `/targets`: systems JITEA provisions on. Connection secrets are never stored: a target
 //! names the environment variable that holds its URL.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use jitea_shared::*;
 use serde_json::json;
 
@@ -252,4 +252,117 @@ pub async fn test_target(
     .await?;
     tx.commit().await?;
     Ok(ok(&out))
+}
+
+/// Who each user is on a target with `principal_from: external_id` (auditors and admins).
+#[utoipa::path(tag = "targets", params(("id" = i64, Path), PageQuery), responses((status = 200, body = Page<TargetPrincipal>), CommonErrors), security(("bearer" = [])))]
+#[get("/targets/{id}/principals")]
+pub async fn list_principals(
+    st: web::Data<AppState>,
+    _a: Auditor,
+    id: web::Path<i64>,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let p = page(q.limit, q.cursor.as_deref())?;
+    let mut c = st.store.conn().await?;
+    let mut db = Db::new(&mut c, st.store.dialect());
+    let id = id.into_inner();
+    catalog::get_target(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("target"))?;
+    Ok(ok(&catalog::list_principals(&mut db, id, p).await?))
+}
+
+/// Map a user to their principal on a target (admins; audited). Used on targets with
+/// `principal_from: external_id` (on `aws_sso`, the Identity Store user id). One user per
+/// principal on a target (409 `principal_taken`). Access already given keeps the principal it
+/// was given to, and is removed from it.
+#[utoipa::path(tag = "targets", params(("id" = i64, Path), ("user_id" = i64, Path)), request_body = TargetPrincipalSet, responses((status = 200, body = TargetPrincipal), CommonErrors), security(("bearer" = [])))]
+#[put("/targets/{id}/principals/{user_id}")]
+pub async fn set_principal(
+    st: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, i64)>,
+    body: Json<TargetPrincipalSet>,
+) -> ApiResult<HttpResponse> {
+    let (id, user_id) = path.into_inner();
+    let principal = body.into_inner().principal;
+    if principal.is_empty()
+        || principal.chars().count() > 256
+        || principal
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(field_error(
+            "principal",
+            "invalid_principal",
+            "principal must be 1 to 256 characters without spaces or control characters".into(),
+        ));
+    }
+    let now = st.now();
+    let mut tx = st.store.begin_write().await?;
+    let mut db = tx.db();
+    catalog::get_target(&mut db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("target"))?;
+    crate::store::users::get_by_id(&mut db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let before = catalog::get_principal(&mut db, id, user_id).await?;
+    catalog::set_principal(&mut db, id, user_id, &principal, &admin.0.login_name, now)
+        .await
+        .map_err(unique(
+            "principal_taken",
+            "another user has this principal on the target",
+        ))?;
+    let after = catalog::get_principal(&mut db, id, user_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "target_principal_set",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .user(user_id)
+        .details(
+            json!({"target_id": id, "before": before.map(|p| p.principal), "principal": principal}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ok(&after))
+}
+
+/// Remove a user's principal on a target (admins; audited): they get no new access there
+/// until mapped again.
+#[utoipa::path(tag = "targets", params(("id" = i64, Path), ("user_id" = i64, Path)), responses((status = 204, description = "Removed"), CommonErrors), security(("bearer" = [])))]
+#[delete("/targets/{id}/principals/{user_id}")]
+pub async fn delete_principal(
+    st: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    let (id, user_id) = path.into_inner();
+    let now = st.now();
+    let mut tx = st.store.begin_write().await?;
+    let mut db = tx.db();
+    let before = catalog::get_principal(&mut db, id, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("principal"))?;
+    catalog::delete_principal(&mut db, id, user_id).await?;
+    audit::write(
+        &mut db,
+        Event::new(
+            "target_principal_removed",
+            &Actor::user(admin.0.id, &admin.0.login_name),
+        )
+        .user(user_id)
+        .details(json!({"target_id": id, "principal": before.principal})),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }

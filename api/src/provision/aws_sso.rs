@@ -402,6 +402,8 @@ impl AwsSsoConnector {
         let path = match by {
             PrincipalFrom::Login => "userName",
             PrincipalFrom::Email => "emails.value",
+            // An external id is the Identity Store user id itself.
+            PrincipalFrom::ExternalId => return Ok(Some(name.to_string())),
         };
         let body = json!({
             "IdentityStoreId": s.identity_store_id,
@@ -429,6 +431,9 @@ impl AwsSsoConnector {
         by: PrincipalFrom,
         id: &str,
     ) -> Result<Option<String>, ConnectorError> {
+        if by == PrincipalFrom::ExternalId {
+            return Ok(Some(id.to_string()));
+        }
         let key = (s.identity_store_id.clone(), by, id.to_string());
         let now = self.clock.now();
         if let Some((name, at)) = lock(&self.names).get(&key) {
@@ -444,6 +449,7 @@ impl AwsSsoConnector {
             Ok(v) => match by {
                 PrincipalFrom::Login => v.get("UserName").and_then(Value::as_str).map(String::from),
                 PrincipalFrom::Email => primary_email(&v),
+                PrincipalFrom::ExternalId => None,
             },
             Err(CallError::Aws(e)) if e.code == "ResourceNotFoundException" => None,
             Err(e) => return Err(e.into()),
@@ -726,6 +732,7 @@ impl Connector for AwsSsoConnector {
                     match target.principal_from {
                         PrincipalFrom::Login => "user name",
                         PrincipalFrom::Email => "email",
+                        PrincipalFrom::ExternalId => "user id",
                     }
                 ))
             })?;

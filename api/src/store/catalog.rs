@@ -163,6 +163,98 @@ pub async fn update_target(
     Ok(changed)
 }
 
+// ------------------------------------------------------------------ target principals
+
+fn map_principal(r: &AnyRow) -> Result<TargetPrincipal, StoreError> {
+    Ok(TargetPrincipal {
+        target_id: get(r, "target_id")?,
+        user_id: get(r, "user_id")?,
+        login_name: get(r, "login_name")?,
+        principal: get(r, "principal")?,
+        created_utc: time(r, "created_utc")?,
+        created_by: get(r, "created_by")?,
+    })
+}
+
+const PRINCIPAL_COLS: &str =
+    "p.target_id, p.user_id, u.login_name, p.principal, p.created_utc, p.created_by \
+    FROM target_principals p JOIN users u ON u.id = p.user_id";
+
+/// The users mapped to principals on a target, by user id.
+pub async fn list_principals(
+    db: &mut Db<'_>,
+    target_id: i64,
+    page: PageReq,
+) -> Result<Page<TargetPrincipal>, StoreError> {
+    let q = Q::new(format!("SELECT {PRINCIPAL_COLS} WHERE p.target_id = ?")).bind(target_id);
+    fetch_page(
+        db,
+        q,
+        "p.user_id",
+        Order::OldestFirst,
+        page,
+        map_principal,
+        |p| p.user_id,
+    )
+    .await
+}
+
+pub async fn get_principal(
+    db: &mut Db<'_>,
+    target_id: i64,
+    user_id: i64,
+) -> Result<Option<TargetPrincipal>, StoreError> {
+    let q = Q::new(format!(
+        "SELECT {PRINCIPAL_COLS} WHERE p.target_id = ? AND p.user_id = ?"
+    ))
+    .bind(target_id)
+    .bind(user_id);
+    db.fetch_optional(&q)
+        .await?
+        .as_ref()
+        .map(map_principal)
+        .transpose()
+}
+
+/// Maps a user to `principal` on a target, replacing any earlier mapping (`Conflict` when
+/// another user has that principal there). Live assignments keep the principal they were
+/// added for, so a change only affects access given from now on.
+pub async fn set_principal(
+    db: &mut Db<'_>,
+    target_id: i64,
+    user_id: i64,
+    principal: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let q = Q::new("DELETE FROM target_principals WHERE target_id = ? AND user_id = ?")
+        .bind(target_id)
+        .bind(user_id);
+    db.execute(&q).await?;
+    let q = Q::new(
+        "INSERT INTO target_principals (target_id, user_id, principal, created_utc, created_by) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(target_id)
+    .bind(user_id)
+    .bind(principal)
+    .bind(now)
+    .bind(actor);
+    db.execute(&q).await?;
+    Ok(())
+}
+
+pub async fn delete_principal(
+    db: &mut Db<'_>,
+    target_id: i64,
+    user_id: i64,
+) -> Result<bool, StoreError> {
+    let q = Q::new("DELETE FROM target_principals WHERE target_id = ? AND user_id = ?")
+        .bind(target_id)
+        .bind(user_id);
+    Ok(db.execute(&q).await? > 0)
+}
+
 // ------------------------------------------------------------------ db roles
 
 const DB_ROLE_COLS: &str = "d.id, d.target_id, t.name AS target_name, t.kind AS target_kind, d.db_role_name, d.role_type, \

@@ -232,14 +232,17 @@ pub async fn assignments_for(
     Ok(out)
 }
 
+/// Records an add attempt for `principal` (kept: removal names the same principal).
 pub async fn record_add(
     db: &mut Db<'_>,
     grant_id: i64,
     db_role_id: i64,
+    principal: &str,
     result: Result<(), String>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let q = Q::new("UPDATE grant_db_role_assignments SET add_attempt_utc = ?, add_succeeded = ?, add_error = ? WHERE grant_id = ? AND db_role_id = ?")
+    let q = Q::new("UPDATE grant_db_role_assignments SET principal = COALESCE(principal, ?), add_attempt_utc = ?, add_succeeded = ?, add_error = ? WHERE grant_id = ? AND db_role_id = ?")
+        .bind(Some(principal).filter(|p| !p.trim().is_empty()).map(str::to_string))
         .bind(now)
         .bind(result.is_ok())
         .bind(result.err())
@@ -376,11 +379,17 @@ fn target_addr(r: &AnyRow) -> Result<TargetAddr, StoreError> {
     })
 }
 
-/// The one definition of a user's principal on a target (who they are there): their login
-/// name, or their email on a target with `principal_from = email` (empty when they have
-/// none, which the connectors refuse). For a query joining `users u` and `targets t`.
-const PRINCIPAL: &str =
-    "CASE WHEN t.principal_from = 'email' THEN COALESCE(u.email, '') ELSE u.login_name END";
+/// The one definition of a user's principal on a target (who they are there), for a query
+/// joining an assignment `a`, `users u` and `targets t`: the principal the assignment was
+/// added for, once it was tried (so removal names whoever got the access, even if the
+/// user's email or mapping changed since); before that, their login name, their email on a
+/// target with `principal_from = email`, or what an admin mapped them to on one with
+/// `external_id` (`target_principals`). Empty when they have none, which the lifecycle
+/// refuses before any connector is called.
+const PRINCIPAL: &str = "COALESCE(a.principal, CASE t.principal_from \
+     WHEN 'email' THEN COALESCE(u.email, '') \
+     WHEN 'external_id' THEN COALESCE((SELECT tp.principal FROM target_principals tp WHERE tp.target_id = t.id AND tp.user_id = u.id), '') \
+     ELSE u.login_name END)";
 
 /// One db role a grant provisions, with its target and what the catalogue says of it now.
 pub struct AssignmentTarget {

@@ -70,13 +70,13 @@ macro_rules! migrations {
 pub fn migrations(dialect: Dialect) -> &'static [Migration] {
     match dialect {
         Dialect::Sqlite => {
-            migrations!("sqlite": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions", 4 "0004_history", 5 "0005_lifecycle", 6 "0006_identity", 7 "0007_oidc", 8 "0008_directory", 9 "0009_scim", 10 "0010_catalog_version", 11 "0011_access_lifecycle", 12 "0012_approval_stages", 13 "0013_break_glass", 14 "0014_notifications", 15 "0015_reminders", 16 "0016_notification_mutes", 17 "0017_webhooks", 18 "0018_role_chat_channel", 19 "0019_target_settings")
+            migrations!("sqlite": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions", 4 "0004_history", 5 "0005_lifecycle", 6 "0006_identity", 7 "0007_oidc", 8 "0008_directory", 9 "0009_scim", 10 "0010_catalog_version", 11 "0011_access_lifecycle", 12 "0012_approval_stages", 13 "0013_break_glass", 14 "0014_notifications", 15 "0015_reminders", 16 "0016_notification_mutes", 17 "0017_webhooks", 18 "0018_role_chat_channel", 19 "0019_target_settings", 20 "0020_target_principals")
         }
         Dialect::Postgres => {
-            migrations!("postgres": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions", 4 "0004_history", 5 "0005_lifecycle", 6 "0006_identity", 7 "0007_oidc", 8 "0008_directory", 9 "0009_scim", 10 "0010_catalog_version", 11 "0011_access_lifecycle", 12 "0012_approval_stages", 13 "0013_break_glass", 14 "0014_notifications", 15 "0015_reminders", 16 "0016_notification_mutes", 17 "0017_webhooks", 18 "0018_role_chat_channel", 19 "0019_target_settings")
+            migrations!("postgres": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions", 4 "0004_history", 5 "0005_lifecycle", 6 "0006_identity", 7 "0007_oidc", 8 "0008_directory", 9 "0009_scim", 10 "0010_catalog_version", 11 "0011_access_lifecycle", 12 "0012_approval_stages", 13 "0013_break_glass", 14 "0014_notifications", 15 "0015_reminders", 16 "0016_notification_mutes", 17 "0017_webhooks", 18 "0018_role_chat_channel", 19 "0019_target_settings", 20 "0020_target_principals")
         }
         Dialect::Mssql => {
-            migrations!("mssql": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions", 4 "0004_history", 5 "0005_lifecycle", 6 "0006_identity", 7 "0007_oidc", 8 "0008_directory", 9 "0009_scim", 10 "0010_catalog_version", 11 "0011_access_lifecycle", 12 "0012_approval_stages", 13 "0013_break_glass", 14 "0014_notifications", 15 "0015_reminders", 16 "0016_notification_mutes", 17 "0017_webhooks", 18 "0018_role_chat_channel", 19 "0019_target_settings")
+            migrations!("mssql": 1 "0001_core", 2 "0002_engine_and_drift", 3 "0003_sessions", 4 "0004_history", 5 "0005_lifecycle", 6 "0006_identity", 7 "0007_oidc", 8 "0008_directory", 9 "0009_scim", 10 "0010_catalog_version", 11 "0011_access_lifecycle", 12 "0012_approval_stages", 13 "0013_break_glass", 14 "0014_notifications", 15 "0015_reminders", 16 "0016_notification_mutes", 17 "0017_webhooks", 18 "0018_role_chat_channel", 19 "0019_target_settings", 20 "0020_target_principals")
         }
     }
 }

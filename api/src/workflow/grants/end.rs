@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use jitea_shared::*;
 use serde_json::json;
 
-use super::{after, backoff, connector, load_ctx, principal, Lease, REVOKE_FLAG_AFTER};
+use super::{after, backoff, connector, load_ctx, Lease, REVOKE_FLAG_AFTER};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::grants::{self as grant_store, AssignmentTarget, PendingEnd, TargetAddr};
@@ -116,7 +116,11 @@ async fn drop_one(
     db_role: &str,
     login: &str,
 ) -> Result<(), String> {
-    let login = principal(login)?;
+    if login.trim().is_empty() {
+        // No principal now and none recorded by an add attempt (`store::grants::PRINCIPAL`):
+        // the access was never given to anyone, so there is nothing to remove.
+        return Ok(());
+    }
     let (c, t) = connector(state, target).map_err(|e| e.to_string())?;
     c.drop_member(&t, db_role, login)
         .await
@@ -385,6 +389,11 @@ pub async fn remove_looked(
     let mut done: HashMap<i64, HashSet<i64>> = HashMap::new();
     let mut groups: HashMap<(TargetAddr, String), Vec<Member>> = HashMap::new();
     for a in rows.iter().filter(|a| a.drop_succeeded != Some(true)) {
+        if a.principal.trim().is_empty() {
+            // Never added to anyone (see `drop_one`): nothing to remove.
+            done.entry(a.grant_id).or_default().insert(a.db_role_id);
+            continue;
+        }
         groups
             .entry((a.target.clone(), a.db_role_name.clone()))
             .or_default()

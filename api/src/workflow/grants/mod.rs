@@ -88,7 +88,7 @@ fn connector(
 fn principal(p: &str) -> Result<&str, String> {
     if p.trim().is_empty() {
         return Err(
-            "no principal: the user has no email address, which this target names its principals by"
+            "no principal: the user has no email address or mapped principal, which this target names people by"
                 .into(),
         );
     }

@@ -56,7 +56,15 @@ pub(super) async fn add_missing(
             return Ok(Added::LeaseLost);
         };
         let mut db = tx.db();
-        grant_store::record_add(&mut db, grant_id, t.db_role_id, r.clone(), now).await?;
+        grant_store::record_add(
+            &mut db,
+            grant_id,
+            t.db_role_id,
+            &t.principal,
+            r.clone(),
+            now,
+        )
+        .await?;
         let event = if r.is_ok() {
             "role_added"
         } else {
@@ -337,7 +345,15 @@ async fn readd_leased(
         }
         return Ok(None);
     };
-    grant_store::record_add(&mut tx.db(), grant_id, db_role_id, r.clone(), state.now()).await?;
+    grant_store::record_add(
+        &mut tx.db(),
+        grant_id,
+        db_role_id,
+        &t.principal,
+        r.clone(),
+        state.now(),
+    )
+    .await?;
     let ending = grant_store::is_ending(&mut tx.db(), grant_id, state.now()).await?;
     tx.commit().await?;
     if ending {

@@ -312,6 +312,7 @@ fn TargetForm() -> impl IntoView {
                 <select id="target-principal" on:change=move |ev| principal.set(event_target_value(&ev))>
                     <option value="login" selected=true>"login name"</option>
                     <option value="email">"email address"</option>
+                    <option value="external_id">"id mapped per person (PUT /targets/{id}/principals)"</option>
                 </select>
             </div>
             <div class="field">

@@ -1,0 +1,16 @@
+-- Principals per target (issue 12): on a target with principal_from = external_id, who each
+-- JITEA user is there (one user per principal on a target), and on every assignment the
+-- principal it was added for, so removal always names whoever was given the access even if
+-- the user's email or mapping changed since.
+
+CREATE TABLE target_principals (
+    target_id BIGINT NOT NULL REFERENCES targets(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    principal NVARCHAR(256) NOT NULL,
+    created_utc DATETIMEOFFSET NOT NULL,
+    created_by NVARCHAR(256) NOT NULL,
+    CONSTRAINT pk_target_principals PRIMARY KEY (target_id, user_id)
+);
+CREATE UNIQUE INDEX ux_target_principals_principal ON target_principals (target_id, principal);
+
+ALTER TABLE grant_db_role_assignments ADD principal NVARCHAR(256) NULL;
