@@ -718,6 +718,21 @@ pub struct EntitlementRef {
     pub permission_set_arn: Option<String>,
 }
 
+impl EntitlementRef {
+    /// The catalogue key (`db_role_name`) of an `aws_sso` entitlement:
+    /// `<account_id>:<permission_set_arn>`. The one definition of that format, shared by the
+    /// rules that check it (`domain::entitlements`) and the connector that uses it.
+    pub fn aws_sso_key(account_id: &str, permission_set_arn: &str) -> String {
+        format!("{account_id}:{permission_set_arn}")
+    }
+
+    /// `(account_id, permission_set_arn)` of an `aws_sso` key, unchecked (an account id has no
+    /// `:`; the ARN does).
+    pub fn aws_sso_key_parts(key: &str) -> Option<(&str, &str)> {
+        key.split_once(':')
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DbRole {

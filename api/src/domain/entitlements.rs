@@ -181,7 +181,7 @@ pub fn entitlement_key(
                     "ref.permission_set_arn must be a permission set ARN (arn:aws:sso:::permissionSet/ssoins-…/ps-…)",
                 ));
             }
-            format!("{account}:{ps}")
+            EntitlementRef::aws_sso_key(account, ps)
         }
         None if aws_sso_ref(name).is_some() => name.to_string(),
         None => {
@@ -210,7 +210,7 @@ pub fn entitlement_ref(kind: TargetKind, key: &str) -> Option<EntitlementRef> {
 
 /// `(account_id, permission_set_arn)` of an `aws_sso` key.
 pub fn aws_sso_parts(key: &str) -> Option<(&str, &str)> {
-    let (account, ps) = key.split_once(':')?;
+    let (account, ps) = EntitlementRef::aws_sso_key_parts(key)?;
     (is_account_id(account) && is_permission_set_arn(ps)).then_some((account, ps))
 }
 

@@ -37,12 +37,11 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use jitea_shared::{PrincipalFrom, TargetKind, TargetSettings};
+use jitea_shared::{EntitlementRef, PrincipalFrom, TargetKind, TargetSettings};
 use serde_json::{json, Value};
 
 use super::{Connector, ConnectorError, DirectGrant, TargetRef};
 use crate::clock::Clock;
-use crate::domain::entitlements::aws_sso_parts;
 use crate::outbound::{excerpt, post};
 
 /// How long a resolved principal (name → `UserId`, and back) is trusted.
@@ -161,8 +160,10 @@ fn settings(t: &TargetRef) -> Result<Settings, ConnectorError> {
     }
 }
 
+/// The account and permission set of an entitlement key (checked against AWS's patterns
+/// when it was registered, by `domain::entitlements`).
 fn key_parts(key: &str) -> Result<(&str, &str), ConnectorError> {
-    aws_sso_parts(key).ok_or_else(|| {
+    EntitlementRef::aws_sso_key_parts(key).ok_or_else(|| {
         ConnectorError::InvalidIdentifier(
             "an aws_sso entitlement is <account_id>:<permission_set_arn>".into(),
         )
