@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use jitea_tests::bench::{token_for, BENCH_SECRET};
+use jitea_tests::bench::{percentile, token_for, BENCH_SECRET};
 use jitea_tests::targets::{PgTarget, PG_ADMIN_URL};
 use jitea_tests::*;
 
@@ -46,14 +46,6 @@ impl Store {
             .block_on(sqlx_oldapi::query_scalar(sql).fetch_one(&mut *c))
             .unwrap()
     }
-}
-
-fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let idx = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
 }
 
 fn report(label: &str, mut lags: Vec<i64>) {

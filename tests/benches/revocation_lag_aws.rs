@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use jitea_tests::aws::{bin, Moto, REGION};
-use jitea_tests::bench::{token_for, BENCH_SECRET};
+use jitea_tests::bench::{percentile, token_for, BENCH_SECRET};
 use jitea_tests::*;
 
 fn repo_root() -> std::path::PathBuf {
@@ -34,14 +34,6 @@ fn helper(args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("aws_bench.py printed JSON")
-}
-
-fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 fn main() {

@@ -27,6 +27,24 @@ impl Server {
         .id()
     }
 
+    /// Runs reconciliation now (`POST /jobs/reconcile`) and returns that run's findings
+    /// (`GET /reports/drift?run_id=`).
+    pub fn reconcile_now(&self, admin: &str) -> (Value, Vec<Value>) {
+        let run = self
+            .post("/api/v1/jobs/reconcile", admin, json!({}))
+            .expect(200)
+            .body;
+        let report = self
+            .get(
+                &format!("/api/v1/reports/drift?run_id={}", run["id"]),
+                admin,
+            )
+            .expect(200)
+            .body;
+        let findings = report["findings"].as_array().cloned().unwrap_or_default();
+        (run, findings)
+    }
+
     /// Creates a role (`body` as for `POST /roles`) and returns its id.
     pub fn make_role(&self, admin: &str, body: Value) -> i64 {
         self.post("/api/v1/roles", admin, body).expect(201).id()

@@ -136,26 +136,14 @@ fn an_aws_sso_grant_is_an_account_assignment_until_it_expires(backend: Backend) 
     // Drift made by hand with the AWS CLI: found, and removed under `repair`.
     a.moto
         .assign(&a.instance, &a.account, &a.read_only, &mallory);
-    let run = s
-        .post("/api/v1/jobs/reconcile", &admin, json!({}))
-        .expect(200)
-        .body;
-    let report = s
-        .get(
-            &format!("/api/v1/reports/drift?run_id={}", run["id"]),
-            &admin,
-        )
-        .expect(200)
-        .body;
-    let found = report["findings"]
-        .as_array()
-        .unwrap()
+    let (_, findings) = s.reconcile_now(&admin);
+    let found = findings
         .iter()
         .find(|f| f["kind"] == "unexpected")
         .cloned()
         .unwrap_or_default();
-    assert_eq!(found["login_name"], "mallory", "{report}");
-    assert_eq!(found["action"], "removed", "{report}");
+    assert_eq!(found["login_name"], "mallory", "{findings:?}");
+    assert_eq!(found["action"], "removed", "{findings:?}");
     assert_eq!(
         a.holders(&a.read_only),
         vec![("USER".to_string(), alice.clone())],
@@ -202,21 +190,8 @@ fn users_are_named_by_email_and_someone_aws_does_not_know_gets_a_clear_error() {
     wait_status(&s, &admin, gid, "active");
     assert_eq!(a.holders(&a.read_only), vec![("USER".to_string(), bob)]);
     // Reconciliation names him the same way: nothing is unexplained.
-    let run = s
-        .post("/api/v1/jobs/reconcile", &admin, json!({}))
-        .expect(200)
-        .body;
-    let report = s
-        .get(
-            &format!("/api/v1/reports/drift?run_id={}", run["id"]),
-            &admin,
-        )
-        .expect(200)
-        .body;
-    assert!(
-        report["findings"].as_array().unwrap().is_empty(),
-        "{report}"
-    );
+    let (_, findings) = s.reconcile_now(&admin);
+    assert!(findings.is_empty(), "{findings:?}");
     s.post(
         &format!("/api/v1/grants/{gid}/revoke"),
         &admin,

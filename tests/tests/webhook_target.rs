@@ -96,24 +96,12 @@ fn a_webhook_target_is_driven_by_signed_calls(backend: Backend) {
         .unwrap()
         .push(json!("mallory"));
     std::fs::write(sink_state(&sink), state.to_string()).unwrap();
-    let run = s
-        .post("/api/v1/jobs/reconcile", &admin, json!({}))
-        .expect(200)
-        .body;
-    let report = s
-        .get(
-            &format!("/api/v1/reports/drift?run_id={}", run["id"]),
-            &admin,
-        )
-        .expect(200)
-        .body;
+    let (run, findings) = s.reconcile_now(&admin);
     assert!(
-        report["findings"]
-            .as_array()
-            .unwrap()
+        findings
             .iter()
             .any(|f| f["kind"] == "unexpected" && f["login_name"] == "mallory"),
-        "{report}"
+        "{findings:?}"
     );
     assert!(
         s.eventually(30.0, || !alerts.at("/hooks").is_empty()),
