@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::auth::{Admin, Auditor};
 use crate::error::{ApiError, ApiResult};
-use crate::provision::TargetRef;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::{catalog, Db};
@@ -188,70 +187,12 @@ pub async fn test_target(
     admin: Admin,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let (target, roles) = {
-        let mut c = st.store.conn().await?;
-        let mut db = Db::new(&mut c, st.store.dialect());
-        let t = catalog::get_target(&mut db, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("target"))?;
-        let roles = catalog::target_db_roles(&mut db, id).await?;
-        (t, roles)
-    };
-    let tref = TargetRef::from(&target);
-    let mut out = TargetTest {
-        target_id: id,
-        reachable: false,
-        error: None,
-        db_roles: Vec::new(),
-    };
-    let connector = st.connectors.for_kind(target.kind);
-    let ping = match &connector {
-        Ok(c) => c.ping(&tref).await,
-        Err(e) => Err(e.clone()),
-    };
-    match ping {
-        Ok(()) => out.reachable = true,
-        Err(e) => out.error = Some(e.to_string()),
-    }
-    for r in roles {
-        let (exists, error) = match (&connector, out.reachable) {
-            (Ok(c), true) => match c.role_exists(&tref, &r.db_role_name).await {
-                Ok(b) => (Some(b), None),
-                Err(e) => (None, Some(e.to_string())),
-            },
-            _ => (None, None),
-        };
-        let note = match (&connector, exists) {
-            (Ok(c), Some(true)) => c
-                .describe_entitlement(&tref, &r.db_role_name)
-                .await
-                .ok()
-                .flatten(),
-            _ => None,
-        };
-        out.db_roles.push(TargetTestRole {
-            db_role_id: r.id,
-            db_role_name: r.db_role_name,
-            exists,
-            error,
-            note,
-        });
-    }
-    let now = st.now();
-    let mut tx = st.store.begin_write().await?;
-    audit::write(
-        &mut tx.db(),
-        Event::new(
-            "target_tested",
-            &Actor::user(admin.0.id, &admin.0.login_name),
-        )
-        .details(json!({"target_id": id, "reachable": out.reachable, "error": out.error})),
-        now,
+    Ok(ok(&crate::workflow::targets::test(
+        &st,
+        &admin.0,
+        id.into_inner(),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(ok(&out))
+    .await?))
 }
 
 /// Who each user is on a target with `principal_from: external_id` (auditors and admins).

@@ -15,6 +15,7 @@ pub mod requests;
 pub mod scim;
 pub mod separation;
 pub mod signin;
+pub mod targets;
 pub mod timeline;
 pub mod undecided;
 pub mod users;
