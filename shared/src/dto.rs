@@ -18,6 +18,37 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// An optional nested object that must be a JSON object (or `null`/absent): serde's derived
+/// readers would also take a struct written as an array (`[null, null]`), which the OpenAPI
+/// document (`type: object`) does not allow.
+pub fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    use serde::de::{MapAccess, Visitor};
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object or null")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_option(V(std::marker::PhantomData))
+}
+
 /// Reads an RFC 3339 timestamp (`2026-11-23T14:05:00.123Z`, `...+01:00`), as the API writes
 /// them. The web app uses it for every timestamp it receives (`cfg_attr(target_arch =
 /// "wasm32")`): chrono's own `Deserialize` goes through its general format parser, several KB
@@ -94,6 +125,37 @@ pub fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
     let local = date.and_hms_nano_opt(h, mi, sec, nanos)?;
     let utc = local.checked_sub_signed(chrono::TimeDelta::seconds(offset_secs))?;
     Some(DateTime::from_naive_utc_and_offset(utc, Utc))
+}
+
+#[cfg(test)]
+mod object_tests {
+    use super::*;
+
+    #[test]
+    fn nested_objects_must_be_objects() {
+        let ok: TargetCreate = serde_json::from_str(
+            r#"{"name":"a","kind":"aws_sso","settings":{"region":"eu-west-1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.settings.and_then(|s| s.region).as_deref(),
+            Some("eu-west-1")
+        );
+        let none: TargetCreate =
+            serde_json::from_str(r#"{"name":"a","kind":"noop","settings":null}"#).unwrap();
+        assert!(none.settings.is_none());
+        let absent: DbRoleCreate =
+            serde_json::from_str(r#"{"target_id":1,"db_role_name":"r"}"#).unwrap();
+        assert!(absent.r#ref.is_none());
+        assert!(serde_json::from_str::<TargetCreate>(
+            r#"{"name":"a","kind":"noop","settings":[null,null]}"#
+        )
+        .is_err());
+        assert!(
+            serde_json::from_str::<DbRoleCreate>(r#"{"target_id":1,"ref":[null,null]}"#).is_err()
+        );
+        assert!(serde_json::from_str::<TargetUpdate>(r#"{"settings":["eu-west-1"]}"#).is_err());
+    }
 }
 
 #[cfg(test)]
@@ -588,7 +650,7 @@ pub struct TargetCreate {
     pub drift_policy: Option<String>,
     /// Required for `aws_sso` (`region`, `instance_arn`, `identity_store_id`); not taken by
     /// the other kinds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub settings: Option<TargetSettings>,
     /// Default `login`.
     #[serde(default)]
@@ -628,7 +690,7 @@ pub struct TargetUpdate {
     #[serde(default)]
     pub is_enabled: Option<bool>,
     /// Replaces the settings (checked as on create).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub settings: Option<TargetSettings>,
     #[serde(default)]
     pub principal_from: Option<PrincipalFrom>,
@@ -775,7 +837,7 @@ pub struct DbRoleCreate {
     )]
     pub db_role_name: String,
     /// Required for `aws_sso` targets (`account_id`, `permission_set_arn`).
-    #[serde(rename = "ref", default)]
+    #[serde(rename = "ref", default, deserialize_with = "object")]
     pub r#ref: Option<EntitlementRef>,
     #[serde(default)]
     #[cfg_attr(
