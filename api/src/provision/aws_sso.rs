@@ -60,6 +60,7 @@ enum Service {
 }
 
 impl Service {
+    /// The SigV4 signing name, which is also the endpoint's host prefix.
     fn signing_name(self) -> &'static str {
         match self {
             Service::SsoAdmin => "sso",
@@ -76,12 +77,6 @@ impl Service {
         match self {
             Service::SsoAdmin => "AWS_ENDPOINT_URL_SSO_ADMIN",
             Service::IdentityStore => "AWS_ENDPOINT_URL_IDENTITYSTORE",
-        }
-    }
-    fn host_prefix(self) -> &'static str {
-        match self {
-            Service::SsoAdmin => "sso",
-            Service::IdentityStore => "identitystore",
         }
     }
 }
@@ -250,7 +245,7 @@ fn endpoint(service: Service, region: &str) -> Result<String, ConnectorError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let url = env(service.endpoint_env())
         .or_else(|| env("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| format!("https://{}.{region}.amazonaws.com", service.host_prefix()));
+        .unwrap_or_else(|| format!("https://{}.{region}.amazonaws.com", service.signing_name()));
     let url = format!("{}/", url.trim().trim_end_matches('/'));
     match url.parse::<ureq::http::Uri>() {
         Ok(u) if u.host().is_some() && matches!(u.scheme_str(), Some("https" | "http")) => Ok(url),
